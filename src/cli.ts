@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ExitCode, RedisOpsError, exitCodeFor } from './errors.js';
+import { registerKeys } from './commands/keys.js';
+import { registerSandbox } from './commands/sandbox.js';
+import { Output } from './output/output.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('redis-ops')
+    .description('Inspect and maintain Redis and Valkey in production: safe by default, ready for cron and CI.')
+    .version(version, '-V, --version')
+    // -h is the host, as in redis-cli.
+    .helpOption('--help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) });
+  registerKeys(program);
+  registerSandbox(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+function debugWanted(argv: string[]): boolean {
+  return argv.includes('--debug');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    // `redis-ops keys scan | head`: the reader left; that is not our failure.
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; anything else Commander rejects is a usage error.
+      process.exitCode = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : ExitCode.usage;
+      return;
+    }
+    const out = new Output({ color: !argv.includes('--no-color') });
+    const msg = e instanceof Error ? e.message : String(e);
+    out.error(msg.split('\n')[0]);
+    if (debugWanted(argv) && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    else if (!(e instanceof RedisOpsError)) process.stderr.write('run with --debug for details\n');
+    process.exitCode = exitCodeFor(e);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,99 @@
+import { Command, Option } from 'commander';
+import { ExitCode } from '../errors.js';
+import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
+import { resolveConnection, type ConnectionFlags } from '../lib/connect/spec.js';
+import type { Target } from '../lib/connect/target.js';
+import { Output, type OutputFlags } from '../output/output.js';
+
+export interface RunContext {
+  target: Target;
+  out: Output;
+  config: RedisOpsConfig;
+  /** Aborted on Ctrl-C: walks stop at the next page and report what they have. */
+  signal: AbortSignal;
+}
+
+/** The options every command that talks to Redis has; `-n` can be left to the command. */
+export function addConnectionOptions(cmd: Command, { dbShort = true } = {}): Command {
+  cmd.optionsGroup('Connection:');
+  cmd
+    .option('-u, --url <url>', 'redis://[user:password@]host[:port][/db] or rediss:// (env REDIS_URL)')
+    .option('-h, --host <host>', 'server host (default 127.0.0.1)')
+    .option('-p, --port <port>', 'server port (default 6379)')
+    .option(dbShort ? '-n, --db <n>' : '--db <n>', 'logical database (default 0)')
+    .option('--user <name>', 'ACL user name')
+    .option('-a, --password <password>', 'password (visible in ps: prefer env REDISCLI_AUTH or --password-file)')
+    .option('--password-file <file>', 'read the password from FILE')
+    .option('--askpass', 'ask for the password on the terminal')
+    .option('--tls', 'connect with TLS')
+    .option('--cacert <file>', 'CA certificate to verify the server with')
+    .option('--cert <file>', 'client certificate')
+    .option('--key <file>', 'client private key')
+    .option('--insecure', 'do not verify the server certificate')
+    .option('--cluster', 'treat the server as a cluster node (detected automatically)')
+    .option('--sentinel <host:port,...>', 'find the master through these Sentinels')
+    .option('--master-name <name>', 'the master name the Sentinels monitor')
+    .option('--timeout <dur>', 'connect and command timeout (default 10s)')
+    .option('--profile <name>', 'a connection profile from the config file')
+    .option('--config <file>', 'config file (env REDIS_OPS_CONFIG, ./redis-ops.json, $XDG_CONFIG_HOME/redis-ops/config.json)');
+  return addOutputOptions(cmd);
+}
+
+export function addOutputOptions(cmd: Command): Command {
+  cmd.optionsGroup('Output:');
+  cmd
+    .option('--json', 'machine-readable output on stdout (see README for the schema)')
+    .option('-q, --quiet', 'no progress or informational messages')
+    .option('--no-color', 'no colour (also NO_COLOR, TERM=dumb, or when stdout is not a terminal)')
+    .option('--debug', 'show stack traces for unexpected errors');
+  cmd.optionsGroup('Options:');
+  return cmd;
+}
+
+export function addRailsOptions(cmd: Command, options: Option[]): Command {
+  cmd.optionsGroup('Safety rails:');
+  for (const o of options) cmd.addOption(o);
+  cmd.optionsGroup('Options:');
+  return cmd;
+}
+
+/** The Output for a command's flags; cli.ts uses the same to report errors. */
+export function outputFor(flags: OutputFlags): Output {
+  return new Output(flags);
+}
+
+/**
+ * Connects, runs the command body, disconnects. The body returns an exit
+ * code (default 0); errors propagate to cli.ts, which maps them to codes.
+ */
+export async function runWithTarget(
+  cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<number | void>,
+): Promise<void> {
+  const flags = cmd.opts() as ConnectionFlags & OutputFlags & { config?: string };
+  const out = outputFor(flags);
+  const config = loadConfig(flags.config);
+  const spec = await resolveConnection(flags, {
+    env: process.env,
+    config,
+    warn: (m) => out.warn(m),
+    askPassword: out.interactive ? () => out.askSecret('Password:') : undefined,
+  });
+  const { openTarget } = await import('../lib/connect/target.js');
+  const target = await openTarget(spec, { purpose });
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    out.info('Stopping (Ctrl-C again to quit at once)…');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const code = await body({ target, out, config, signal: controller.signal });
+    process.exitCode = code ?? ExitCode.ok;
+  } catch (e) {
+    throw target.fail(e);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await target.close();
+  }
+}

@@ -1,0 +1,240 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { keyJson, keyText } from '../lib/keyname.js';
+import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { validateKeyType } from '../lib/scan/walk.js';
+import { formatCount } from '../output/table.js';
+import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
+
+interface ScanFlags {
+  type?: string;
+  count?: string;
+  limit?: string;
+  ttl?: boolean; // false with --no-ttl
+  ttlBelow?: string;
+  idleOver?: string;
+  null?: boolean;
+  json?: boolean;
+}
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('walk, measure, inspect and delete keys (SCAN, never KEYS)');
+
+  addConnectionOptions(
+    keys.command('scan [pattern]')
+      .description('list keys matching a glob pattern, on every master of a cluster')
+      .option('--type <type>', 'only keys of this type (string, list, set, zset, hash, stream)')
+      .option('--count <n>', 'SCAN COUNT: keys the server looks at per call', '1000')
+      .option('--limit <n>', 'stop after N matching keys')
+      .option('--no-ttl', 'only keys without an expiry')
+      .option('--ttl-below <dur>', 'only keys expiring within DUR (e.g. 1h)')
+      .option('--idle-over <dur>', 'only keys not accessed for longer than DUR (OBJECT IDLETIME)')
+      .option('-0, --null', 'raw key bytes, each followed by NUL (for xargs -0)'),
+  ).action(async (pattern: string | undefined, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'keys-scan', (ctx) => keysScan(ctx, pattern, cmd.opts<ScanFlags>()));
+  });
+
+  addConnectionOptions(
+    keys.command('stats [pattern]')
+      .description('one pass over the keyspace: types, memory, TTLs, key patterns, biggest keys')
+      .option('--type <type>', 'only keys of this type')
+      .option('--separator <sep>', 'key segment separator for patterns', ':')
+      .option('--depth <n>', 'segments kept in a pattern', '3')
+      .option('--top <n>', 'biggest keys to list', '10')
+      .option('--groups <n>', 'patterns to list before folding the rest into [other]', '30')
+      .option('--sample <n>', 'walk only N keys and extrapolate')
+      .option('--lengths', 'measure element counts even where that refreshes idle time (Redis < 7.2)')
+      .option('--count <n>', 'SCAN COUNT per server-side step', '250'),
+  ).action(async (pattern: string | undefined, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'keys-stats', (ctx) => keysStats(ctx, pattern, cmd.opts()));
+  });
+
+  addConnectionOptions(
+    keys.command('inspect <key>')
+      .description('type, encoding, TTL, idle time, memory, length and a preview of one key')
+      .option('--base64', 'KEY is given base64-encoded (for binary key names)')
+      .option('--items <n>', 'elements to preview', '10')
+      .option('--max-bytes <n>', 'bytes shown of a string or of each element', '256'),
+  ).action(async (key: string, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'keys-inspect', (ctx) => keysInspect(ctx, key, cmd.opts()));
+  });
+
+  const del = addConnectionOptions(
+    keys.command('delete <pattern>')
+      .description('UNLINK every key matching a pattern, through the safety rails')
+      .option('--type <type>', 'only keys of this type')
+      .option('--no-ttl', 'only keys without an expiry')
+      .option('--idle-over <dur>', 'only keys idle for longer than DUR')
+      .option('--count <n>', 'SCAN COUNT per call', '1000'),
+  );
+  addRailsOptions(del, railsOptions()).action(async (pattern: string, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'keys-delete', (ctx) => keysDelete(ctx, pattern, cmd.opts()));
+  });
+}
+
+function scanOptionsFrom(pattern: string | undefined, f: ScanFlags, signal: AbortSignal) {
+  return {
+    match: pattern,
+    type: validateKeyType(f.type),
+    count: parsePositiveInt(f.count ?? '1000', '--count'),
+    limit: f.limit !== undefined ? parsePositiveInt(f.limit, '--limit') : undefined,
+    noTtl: f.ttl === false,
+    ttlBelowMs: f.ttlBelow !== undefined ? parseDuration(f.ttlBelow, '--ttl-below') : undefined,
+    idleOverSec: f.idleOver !== undefined ? parseDuration(f.idleOver, '--idle-over') / 1000 : undefined,
+    signal,
+  };
+}
+
+async function keysScan({ target, out, signal }: RunContext, pattern: string | undefined, f: ScanFlags): Promise<number> {
+  if (f.null && f.json) throw new UsageError('--null and --json cannot be combined');
+  const opts = { ...scanOptionsFrom(pattern, f, signal), details: Boolean(f.json) };
+  const { scanKeys } = await import('../lib/keys/scan.js');
+  const { countKeys } = await import('../lib/scan/walk.js');
+  const progress = await out.progress('scanning…');
+  const total = out.stderrIsTTY ? (await countKeys(target)).reduce((a, n) => a + n.keys, 0) : 0;
+  let seen = 0;
+  let found = 0;
+  try {
+    for await (const page of scanKeys(target, { ...opts, onFallback: (_n, why) => out.warn(why) })) {
+      seen += page.seen;
+      found += page.keys.length;
+      progress.update(`scanned ${formatCount(seen)} of ~${formatCount(total)} keys, ${formatCount(found)} matching`);
+      if (page.keys.length === 0) continue;
+      if (f.json) {
+        await out.ndjson(page.keys.map((k) => ({ ...keyJson(k.key), type: k.type, ttlMs: k.ttlMs ?? null, node: page.node, db: page.db })));
+      } else if (f.null) {
+        await out.write(Buffer.concat(page.keys.flatMap((k) => [k.key, NUL])));
+      } else {
+        await out.write(page.keys.map((k) => keyText(k.key)).join('\n') + '\n');
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  if (signal.aborted) {
+    out.info(`interrupted after ${formatCount(found)} keys`);
+    return ExitCode.partial;
+  }
+  return ExitCode.ok;
+}
+
+const NUL = Buffer.from([0]);
+
+async function keysStats(
+  { target, out, signal }: RunContext, pattern: string | undefined,
+  f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string },
+): Promise<number> {
+  const { collectKeyStats } = await import('../lib/keys/stats.js');
+  const { versionAtLeast } = await import('../lib/connect/target.js');
+  const depth = parsePositiveInt(f.depth, '--depth');
+  const noTouch = versionAtLeast(target.serverVersion, '7.2.0');
+  const progress = await out.progress('walking keys…');
+  if (noTouch) await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
+  let stats;
+  try {
+    stats = await collectKeyStats(target, {
+      match: pattern,
+      type: validateKeyType(f.type),
+      separator: f.separator,
+      depth,
+      top: parsePositiveInt(f.top, '--top', { allowZero: true }),
+      groups: parsePositiveInt(f.groups, '--groups'),
+      sample: f.sample !== undefined ? parsePositiveInt(f.sample, '--sample') : undefined,
+      lengths: Boolean(f.lengths) || noTouch,
+      count: parsePositiveInt(f.count, '--count'),
+      signal,
+      onFallback: (_n, why) => out.warn(why),
+      onProgress: (p) => {
+        const rate = p.elapsedMs > 0 ? (p.scanned / p.elapsedMs) * 1000 : 0;
+        const eta = rate > 0 && p.total > p.scanned ? ` ETA ${Math.ceil((p.total - p.scanned) / rate)}s` : '';
+        progress.update(`scanned ${formatCount(p.scanned)} of ${formatCount(p.total)} keys (${formatCount(rate)}/s)${eta}`);
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  if (out.json) await out.jsonDocument(stats);
+  else {
+    const { loadTables } = await import('../output/table.js');
+    const { renderKeyStats } = await import('../output/render/keys.js');
+    await loadTables();
+    await out.write(renderKeyStats(out, stats));
+  }
+  return stats.complete || stats.extrapolated ? ExitCode.ok : ExitCode.partial;
+}
+
+async function keysInspect(
+  { target, out }: RunContext, keyArg: string, f: { base64?: boolean; items: string; maxBytes: string },
+): Promise<number> {
+  const key = f.base64 ? decodeBase64Key(keyArg) : Buffer.from(keyArg, 'utf8');
+  const { inspectKey } = await import('../lib/keys/inspect.js');
+  const report = await inspectKey(target, key, {
+    items: parsePositiveInt(f.items, '--items'),
+    maxBytes: parsePositiveInt(f.maxBytes, '--max-bytes'),
+  });
+  if (!report) {
+    if (out.json) await out.jsonDocument({ ...keyJson(key), exists: false });
+    out.error(`no such key: ${keyText(key)} on ${target.address} (db ${target.db})`);
+    return ExitCode.failure;
+  }
+  if (out.json) await out.jsonDocument({ ...report, exists: true });
+  else {
+    const { renderInspect } = await import('../output/render/keys.js');
+    await out.write(renderInspect(out, report));
+  }
+  return ExitCode.ok;
+}
+
+function decodeBase64Key(text: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new UsageError(`--base64: "${text}" is not valid base64`);
+  return Buffer.from(text, 'base64');
+}
+
+async function keysDelete({ target, out, signal }: RunContext, pattern: string, f: ScanFlags & RailsFlags): Promise<number> {
+  const rails = railsFrom('keys delete', f);
+  const scan = { ...scanOptionsFrom(pattern, f, signal), limit: undefined, match: pattern };
+  const { Rails } = await import('../lib/rails.js');
+  const { deleteMatchingKeys } = await import('../lib/keys/delete.js');
+  const { scanKeys } = await import('../lib/keys/scan.js');
+  const r = new Rails(rails, signal);
+
+  if (!rails.dryRun && !rails.yes && out.interactive) {
+    // The plan: a read-only walk to count and sample what would go.
+    let count = 0;
+    const sample: string[] = [];
+    for await (const page of scanKeys(target, scan)) {
+      count += page.keys.length;
+      for (const k of page.keys) if (sample.length < 5) sample.push(keyText(k.key));
+    }
+    if (count === 0) {
+      out.info(`no keys match ${pattern}`);
+      return ExitCode.ok;
+    }
+    const limited = rails.limit !== undefined && rails.limit < count ? ` (at most ${formatCount(rails.limit)}: --limit)` : '';
+    await r.confirm({ description: `UNLINK ${formatCount(count)} key(s) matching ${pattern}${limited}`, sample, target: `${target.address} db ${target.db}` }, out);
+  } else {
+    await r.confirm({ description: `UNLINK the keys matching ${pattern}`, sample: [], target: `${target.address} db ${target.db}` }, out);
+  }
+
+  const progress = await out.progress('deleting…');
+  let result;
+  try {
+    result = await deleteMatchingKeys(target, scan, r, {
+      onKeys: async (node, keys) => {
+        if (!rails.dryRun) return;
+        if (out.json) await out.ndjson(keys.map((k) => ({ ...keyJson(k.key), node, db: target.db, action: 'unlink' })));
+        else await out.write(keys.map((k) => keyText(k.key)).join('\n') + '\n');
+      },
+      onProgress: (n) => progress.update(`unlinked ${formatCount(n)} keys`),
+    });
+  } finally {
+    progress.stop();
+    await r.close();
+  }
+  const { renderDeleteResult } = await import('../output/render/keys.js');
+  if (rails.dryRun) out.info(renderDeleteResult(out, result).trimEnd());
+  else if (out.json) await out.jsonDocument(result);
+  else await out.write(renderDeleteResult(out, result));
+  return result.stoppedBy ? ExitCode.partial : ExitCode.ok;
+}

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { ExitCode } from '../errors.js';
+import { parsePositiveInt } from '../lib/duration.js';
+import { addOutputOptions, outputFor } from './context.js';
+
+export function registerSandbox(program: Command): void {
+  addOutputOptions(
+    program.command('sandbox')
+      .description('start a throwaway redis-server filled with realistic sample data; Ctrl-C stops it')
+      .option('--port <port>', 'port to listen on (default: a free one)')
+      .option('--keys <n>', 'about how many small keys to create', '20000')
+      .option('--no-big', 'leave out the big keys (100k list, 50k zset, 30k set, 2 MB string)')
+      .option('--cluster', 'start a 3-master cluster instead of one server')
+      .option('--demo', 'run `keys stats` against the sandbox once it is filled'),
+  ).action(async (_f, cmd: Command) => {
+    const f = cmd.opts<{ port?: string; keys: string; big: boolean; cluster?: boolean; demo?: boolean; json?: boolean }>();
+    const out = outputFor(f);
+    const keys = parsePositiveInt(f.keys, '--keys');
+    const { startServer, startCluster } = await import('../lib/sandbox/server.js');
+    const { fillSandbox } = await import('../lib/sandbox/dataset.js');
+    const { Redis, Cluster } = await import('ioredis');
+    const port = f.port !== undefined ? parsePositiveInt(f.port, '--port') : undefined;
+    const progress = await out.progress('starting redis-server…');
+    const cluster = f.cluster ? await startCluster(3) : null;
+    const server = cluster ? null : await startServer({ port });
+    const url = cluster ? cluster.url : server!.url;
+    const stop = async () => { await (cluster ?? server)!.stop(); };
+    try {
+      progress.update('filling sample data…');
+      const client = cluster
+        ? new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0].port }])
+        : new Redis(server!.port, '127.0.0.1');
+      const summary = await fillSandbox(client, { keys, big: f.big });
+      client.disconnect();
+      progress.stop();
+      if (out.json) await out.jsonDocument({ url, cluster: Boolean(cluster), keys: summary.keys, patterns: summary.patterns });
+      else {
+        await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${summary.keys.toLocaleString('en-US')} keys\n\n`);
+        await out.write(`Try, in another terminal:\n  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n\nCtrl-C stops the server and deletes its data.\n`);
+      }
+      if (f.demo) {
+        await new Promise<void>((resolve) => {
+          const child = spawn(process.execPath, [process.argv[1], 'keys', 'stats', '--url', url, '--top', '5', '--groups', '12'], { stdio: 'inherit' });
+          child.on('exit', () => resolve());
+        });
+        out.info('\nThe sandbox keeps running for you to try more; Ctrl-C stops it.');
+      }
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    } finally {
+      progress.stop();
+      await stop();
+    }
+    process.exitCode = ExitCode.ok;
+  });
+}

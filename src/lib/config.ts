@@ -1,0 +1,139 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/**
+ * The config file: named connection profiles now; later capabilities add
+ * their own top-level sections (queues, workers, locks, ttlRules) by adding
+ * a validator to SECTIONS. Unknown fields are errors so that typos surface.
+ */
+export interface ProfileConfig {
+  url?: string;
+  host?: string;
+  port?: number;
+  db?: number;
+  user?: string;
+  password?: string;
+  passwordEnv?: string;
+  passwordFile?: string;
+  tls?: boolean;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  insecure?: boolean;
+  cluster?: boolean;
+  sentinel?: string;
+  masterName?: string;
+  timeout?: string;
+}
+
+export interface RedisOpsConfig {
+  path: string | null;
+  defaultProfile?: string;
+  profiles: Record<string, ProfileConfig>;
+  sections: Record<string, unknown>;
+}
+
+type FieldKind = 'string' | 'boolean' | 'port' | 'db';
+const PROFILE_FIELDS: Record<keyof ProfileConfig, FieldKind> = {
+  url: 'string', host: 'string', port: 'port', db: 'db', user: 'string', password: 'string',
+  passwordEnv: 'string', passwordFile: 'string', tls: 'boolean', cacert: 'string', cert: 'string',
+  key: 'string', insecure: 'boolean', cluster: 'boolean', sentinel: 'string', masterName: 'string',
+  timeout: 'string',
+};
+
+/** Validators for sections added by later capabilities; each returns the section's typed value. */
+const SECTIONS: Record<string, (value: unknown, where: string) => unknown> = {};
+
+export function registerConfigSection(name: string, validate: (value: unknown, where: string) => unknown): void {
+  SECTIONS[name] = validate;
+}
+
+export function configError(file: string, field: string, problem: string): UsageError {
+  return new UsageError(`config ${file}: ${field} ${problem}`);
+}
+
+export function findConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv): { path: string; required: boolean } | null {
+  if (explicit) return { path: resolve(explicit), required: true };
+  if (env.REDIS_OPS_CONFIG) return { path: resolve(env.REDIS_OPS_CONFIG), required: true };
+  const local = resolve('redis-ops.json');
+  if (existsSync(local)) return { path: local, required: false };
+  const xdg = env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  const user = join(xdg, 'redis-ops', 'config.json');
+  if (existsSync(user)) return { path: user, required: false };
+  return null;
+}
+
+export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): RedisOpsConfig {
+  const found = findConfigPath(explicit, env);
+  if (!found) return { path: null, profiles: {}, sections: {} };
+  let text: string;
+  try {
+    text = readFileSync(found.path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`config ${found.path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`config ${found.path}: not valid JSON (${(e as Error).message})`);
+  }
+  return validateConfig(raw, found.path);
+}
+
+export function validateConfig(raw: unknown, file: string): RedisOpsConfig {
+  if (!isObject(raw)) throw configError(file, 'the top level', 'must be a JSON object');
+  const config: RedisOpsConfig = { path: file, profiles: {}, sections: {} };
+  for (const [name, value] of Object.entries(raw)) {
+    if (name === '$schema' || name === 'comment') continue;
+    if (name === 'profiles') config.profiles = validateProfiles(value, file);
+    else if (name === 'defaultProfile') {
+      if (typeof value !== 'string') throw configError(file, 'defaultProfile', 'must be a string');
+      config.defaultProfile = value;
+    } else if (SECTIONS[name]) config.sections[name] = SECTIONS[name](value, `config ${file}: ${name}`);
+    else {
+      const known = ['profiles', 'defaultProfile', ...Object.keys(SECTIONS)].join(', ');
+      throw configError(file, name, `is not a known section (known: ${known})`);
+    }
+  }
+  if (config.defaultProfile && !config.profiles[config.defaultProfile]) {
+    throw configError(file, 'defaultProfile', `names "${config.defaultProfile}", which is not in profiles`);
+  }
+  return config;
+}
+
+function validateProfiles(value: unknown, file: string): Record<string, ProfileConfig> {
+  if (!isObject(value)) throw configError(file, 'profiles', 'must be an object of name → profile');
+  const out: Record<string, ProfileConfig> = {};
+  for (const [name, profile] of Object.entries(value)) {
+    const where = `profiles.${name}`;
+    if (!isObject(profile)) throw configError(file, where, 'must be an object');
+    const p: Record<string, unknown> = {};
+    for (const [field, v] of Object.entries(profile)) {
+      const kind = PROFILE_FIELDS[field as keyof ProfileConfig];
+      if (!kind) throw configError(file, `${where}.${field}`, `is not a profile field (known: ${Object.keys(PROFILE_FIELDS).join(', ')})`);
+      checkField(file, `${where}.${field}`, kind, v);
+      p[field] = v;
+    }
+    out[name] = p as ProfileConfig;
+  }
+  return out;
+}
+
+function checkField(file: string, where: string, kind: FieldKind, v: unknown): void {
+  const ok =
+    kind === 'string' ? typeof v === 'string' :
+    kind === 'boolean' ? typeof v === 'boolean' :
+    kind === 'port' ? Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 :
+    Number.isInteger(v) && (v as number) >= 0;
+  if (!ok) {
+    const expected = kind === 'port' ? 'a whole number from 1 to 65535' : kind === 'db' ? 'a whole number ≥ 0' : `a ${kind}`;
+    throw configError(file, where, `must be ${expected}`);
+  }
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

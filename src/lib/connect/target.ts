@@ -1,0 +1,182 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { PermissionError, UsageError } from '../../errors.js';
+import type { ConnectionSpec } from './spec.js';
+import { translateRedisError } from './translate.js';
+
+/** One master (or the standalone server) with its own connection, for per-node walks. */
+export interface NodeHandle {
+  address: string;
+  client: Redis;
+}
+
+export type TopologyMode = 'standalone' | 'cluster' | 'sentinel';
+
+/**
+ * The one client interface above connectors: commands and lib code use
+ * `client` for keyed commands (routed by slot in a cluster) and `masters()`
+ * for per-node work, and never branch on how the deployment is built.
+ */
+export interface Target {
+  readonly mode: TopologyMode;
+  /** host:port of what the user pointed at; never contains a password. */
+  readonly address: string;
+  readonly client: Redis | Cluster;
+  readonly db: number;
+  readonly serverVersion: string | null;
+  readonly spec: ConnectionSpec;
+  masters(): NodeHandle[];
+  /** Turns a driver error into a typed one naming this target. */
+  fail(err: unknown): Error;
+  close(): Promise<void>;
+}
+
+export const CONNECTION_NAME = 'redis-ops';
+
+export interface OpenOptions {
+  /** Suffix for CLIENT SETNAME, e.g. "keys-scan": the connection is named redis-ops:keys-scan. */
+  purpose?: string;
+}
+
+export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): Promise<Target> {
+  const { Redis: IORedis, Cluster: IOCluster } = await import('ioredis');
+  const name = opts.purpose ? `${CONNECTION_NAME}:${opts.purpose}` : CONNECTION_NAME;
+  const address = spec.mode === 'sentinel'
+    ? `${spec.masterName}@${spec.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+    : `${spec.host}:${spec.port}`;
+  const errorCtx = { address, user: spec.user, timeoutMs: spec.timeoutMs, lastEvent: undefined as Error | undefined };
+  const base: RedisOptions = {
+    username: spec.user,
+    password: spec.password,
+    db: spec.db,
+    tls: spec.tls ?? undefined,
+    connectionName: name,
+    connectTimeout: spec.timeoutMs,
+    commandTimeout: spec.timeoutMs,
+    lazyConnect: true,
+    // A CLI makes one attempt and reports; it does not reconnect forever.
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    // Our own INFO call replaces the ready check, which warns on stdout when INFO is not allowed.
+    enableReadyCheck: false,
+  };
+
+  const connectStandalone = async (options: RedisOptions): Promise<Redis> => {
+    const client = new IORedis(options);
+    client.on('error', (e: Error) => { errorCtx.lastEvent = e; });
+    try {
+      await client.connect();
+    } catch (e) {
+      client.disconnect();
+      throw translateRedisError(e, errorCtx);
+    }
+    return client;
+  };
+
+  if (spec.mode === 'sentinel') {
+    const client = await connectStandalone({
+      ...base,
+      sentinels: spec.sentinels,
+      name: spec.masterName,
+      role: 'master',
+      sentinelRetryStrategy: () => null,
+      sentinelMaxConnections: 3,
+      sentinelCommandTimeout: spec.timeoutMs,
+    } as RedisOptions);
+    const info = await serverInfo(client, errorCtx);
+    return makeStandaloneTarget('sentinel', client, spec, address, info.version, errorCtx);
+  }
+
+  const first = await connectStandalone({ ...base, host: spec.host, port: spec.port, db: spec.mode === 'cluster' ? 0 : spec.db });
+  const info = await serverInfo(first, errorCtx);
+  if (info.mode === 'sentinel') {
+    first.disconnect();
+    throw new UsageError(`${address} is a Sentinel, not a data node: use --sentinel ${address} --master-name NAME`);
+  }
+  const isCluster = spec.mode === 'cluster' || info.mode === 'cluster';
+  if (!isCluster) return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx);
+  first.disconnect();
+  if (spec.db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0 (got --db ${spec.db})`);
+
+  const cluster = new IOCluster([{ host: spec.host, port: spec.port }], {
+    redisOptions: { ...base, db: 0 },
+    lazyConnect: true,
+    enableReadyCheck: false,
+    clusterRetryStrategy: () => null,
+    maxRedirections: 8,
+    slotsRefreshTimeout: spec.timeoutMs,
+    // Cluster nodes announce internal addresses; keep TLS server names working for them.
+    dnsLookup: (host, cb) => cb(null, host),
+  });
+  cluster.on('error', (e: Error) => { errorCtx.lastEvent = e; });
+  cluster.on('node error', (e: Error) => { errorCtx.lastEvent = e; });
+  try {
+    await cluster.connect();
+  } catch (e) {
+    cluster.disconnect();
+    throw translateRedisError(e, errorCtx);
+  }
+  return {
+    mode: 'cluster',
+    address,
+    client: cluster,
+    db: 0,
+    serverVersion: info.version,
+    spec,
+    masters: () => cluster.nodes('master').map((n) => ({ address: `${n.options.host}:${n.options.port}`, client: n })),
+    fail: (err) => translateRedisError(err, errorCtx),
+    close: async () => { await quietly(() => cluster.quit()); cluster.disconnect(); },
+  };
+}
+
+function makeStandaloneTarget(
+  mode: TopologyMode, client: Redis, spec: ConnectionSpec, address: string, version: string | null,
+  errorCtx: Parameters<typeof translateRedisError>[1],
+): Target {
+  const nodeAddress = mode === 'sentinel' ? `${client.options.host}:${client.options.port}` : address;
+  return {
+    mode,
+    address,
+    client,
+    db: spec.db,
+    serverVersion: version,
+    spec,
+    masters: () => [{ address: nodeAddress, client }],
+    fail: (err) => translateRedisError(err, errorCtx),
+    close: async () => { await quietly(() => client.quit()); client.disconnect(); },
+  };
+}
+
+async function serverInfo(client: Redis, errorCtx: Parameters<typeof translateRedisError>[1]): Promise<{ version: string | null; mode: string }> {
+  try {
+    const text = await client.info('server');
+    return {
+      version: /redis_version:(\S+)/.exec(text)?.[1] ?? null,
+      mode: /redis_mode:(\S+)/.exec(text)?.[1] ?? 'standalone',
+    };
+  } catch (e) {
+    const err = translateRedisError(e, errorCtx);
+    // An ACL user without INFO can still do useful work; anything else is fatal.
+    if (err instanceof PermissionError) return { version: null, mode: 'standalone' };
+    client.disconnect();
+    throw err;
+  }
+}
+
+async function quietly(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch {
+    /* closing: nothing useful to report */
+  }
+}
+
+/** Compares dotted versions: true when `version` ≥ `min`. Unknown versions are treated as old. */
+export function versionAtLeast(version: string | null, min: string): boolean {
+  if (!version) return false;
+  const a = version.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < b.length; i++) {
+    if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i];
+  }
+  return true;
+}

@@ -1,0 +1,56 @@
+import {
+  AuthError, CommandError, ConnectionError, PermissionError, RedisOpsError,
+} from '../../errors.js';
+
+export interface ErrorContext {
+  address: string;
+  user?: string;
+  timeoutMs: number;
+  /** The last 'error' event of the connection: ioredis hides it behind "Connection is closed." */
+  lastEvent?: Error;
+}
+
+/** Turns what ioredis throws into one of our typed errors with a one-line message. */
+export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
+  if (err instanceof RedisOpsError) return err;
+  const e = err as NodeJS.ErrnoException & { name?: string };
+  const cause: NodeJS.ErrnoException =
+    ctx.lastEvent && /Connection is closed|Stream isn't writeable|ended/i.test(String(e?.message)) ? ctx.lastEvent : e;
+  const msg = String(cause?.message ?? cause);
+  const code = cause?.code;
+  const where = ctx.address;
+  const who = ctx.user ? `user "${ctx.user}"` : 'the default user';
+
+  if (/^WRONGPASS/.test(msg) || /invalid password|invalid username-password/i.test(msg)) {
+    return new AuthError(`authentication failed at ${where} for ${who}: wrong password, or the user is disabled`);
+  }
+  if (/^NOAUTH/.test(msg)) {
+    return new AuthError(`${where} requires a password: set REDISCLI_AUTH, or use --password-file, --askpass or a profile`);
+  }
+  if (/^NOPERM/.test(msg)) {
+    return new PermissionError(`${who} at ${where} lacks an ACL permission: ${msg.replace(/^NOPERM\s*/, '')}`);
+  }
+  if (/^ERR unknown (sub)?command/i.test(msg)) {
+    const name = /'([^']*)'/.exec(msg)?.[1] ?? '';
+    return new CommandError(`${where} does not know the command '${name}' (an older or restricted server): ${firstLine(msg)}`);
+  }
+  if (code === 'ECONNREFUSED') return new ConnectionError(`cannot connect to ${where}: connection refused (is the server running? check --host/--port/--url)`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectionError(`cannot resolve the host of ${where} (${code}); check --host/--url`);
+  if (code === 'ETIMEDOUT' || /timed out/i.test(msg)) {
+    return new ConnectionError(`${where} did not answer within ${ctx.timeoutMs} ms (raise --timeout if the server is slow)`);
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectionError(`cannot reach ${where} (${code})`);
+  if (code === 'ECONNRESET' || code === 'EPIPE') return new ConnectionError(`${where} closed the connection (${code}); a TLS server needs --tls, a plain one must not get it`);
+  if (/certificate|SSL|TLS|self.signed|wrong version number/i.test(msg) || /^(ERR_SSL|ERR_TLS|DEPTH_ZERO|UNABLE_TO|CERT_|SELF_SIGNED)/.test(code ?? '')) {
+    return new ConnectionError(`TLS with ${where} failed: ${firstLine(msg)} (check --cacert/--cert/--key; --insecure skips verification)`);
+  }
+  if (/Connection is closed|Stream isn't writeable/i.test(msg)) return new ConnectionError(`lost the connection to ${where}`);
+  if (/^LOADING/.test(msg)) return new ConnectionError(`${where} is loading its dataset; try again when it has finished`);
+  if (/^(CLUSTERDOWN|MASTERDOWN)/.test(msg)) return new ConnectionError(`${where}: ${firstLine(msg)}`);
+  if (e?.name === 'ReplyError' || /^[A-Z]+ /.test(msg)) return new CommandError(`${where}: ${firstLine(msg)}`);
+  return err instanceof Error ? err : new Error(msg);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}

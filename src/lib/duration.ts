@@ -1,0 +1,56 @@
+import { UsageError } from '../errors.js';
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000,
+};
+
+/**
+ * Parses "90s", "10m", "1h30m", "2d", "500ms", or a bare number of seconds.
+ * Returns milliseconds. Throws a UsageError naming the flag on bad input.
+ */
+export function parseDuration(text: string, flag = 'duration'): number {
+  const s = String(text).trim().toLowerCase();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) throw new UsageError(`${flag}: "${text}" is not a duration (examples: 500ms, 90s, 10m, 1h30m, 7d)`);
+    total += Number(m[1]) * UNIT_MS[m[2]];
+    pos = re.lastIndex;
+  }
+  if (s.length === 0) throw new UsageError(`${flag}: empty duration`);
+  return Math.round(total);
+}
+
+/** Compact human form: 1d2h, 3m20s, 850ms. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  let s = Math.floor(ms / 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`);
+      s %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join('');
+}
+
+export function parsePositiveInt(text: string, flag: string, { allowZero = false } = {}): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(String(text).trim()) || !Number.isSafeInteger(n) || (!allowZero && n === 0)) {
+    throw new UsageError(`${flag}: "${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
+  }
+  return n;
+}
+
+export function parsePositiveNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: "${text}" is not a positive number`);
+  return n;
+}

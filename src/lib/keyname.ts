@@ -1,0 +1,75 @@
+/**
+ * Keys are bytes. These helpers give them a safe printable form without
+ * losing information: JSON uses `key` for valid UTF-8 and `key64` (base64)
+ * otherwise; text output escapes control bytes and invalid UTF-8 as \xNN.
+ */
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8OrNull(buf: Buffer): string | null {
+  try {
+    return decoder.decode(buf);
+  } catch {
+    return null;
+  }
+}
+
+export type KeyJson = { key: string } | { key64: string };
+
+export function keyJson(buf: Buffer): KeyJson {
+  const s = utf8OrNull(buf);
+  return s === null ? { key64: buf.toString('base64') } : { key: s };
+}
+
+/** Inverse of keyJson, for keys given on the command line or in files. */
+export function keyFromJson(obj: { key?: unknown; key64?: unknown }): Buffer | null {
+  if (typeof obj.key === 'string') return Buffer.from(obj.key, 'utf8');
+  if (typeof obj.key64 === 'string') return Buffer.from(obj.key64, 'base64');
+  return null;
+}
+
+/**
+ * Printable, unambiguous text: valid UTF-8 printable characters pass through;
+ * backslash, control characters and bytes that are not valid UTF-8 become
+ * escapes (\\, \n, \t, \xNN), so one key is always one line.
+ */
+export function keyText(buf: Buffer): string {
+  const s = utf8OrNull(buf);
+  if (s !== null && !/[\x00-\x1f\x7f\\\u0080-\u009f]/.test(s)) return s;
+  if (s !== null) return escapeString(s);
+  let out = '';
+  let i = 0;
+  while (i < buf.length) {
+    const len = utf8SeqLen(buf, i);
+    if (len > 0) {
+      out += escapeString(buf.subarray(i, i + len).toString('utf8'));
+      i += len;
+    } else {
+      out += `\\x${buf[i].toString(16).padStart(2, '0')}`;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+function escapeString(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f\\\u0080-\u009f]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** Length of a valid UTF-8 sequence starting at i, or 0 if invalid. */
+function utf8SeqLen(buf: Buffer, i: number): number {
+  const b = buf[i];
+  let n = 0;
+  if (b < 0x80) return 1;
+  if (b >= 0xc2 && b <= 0xdf) n = 2;
+  else if (b >= 0xe0 && b <= 0xef) n = 3;
+  else if (b >= 0xf0 && b <= 0xf4) n = 4;
+  else return 0;
+  if (i + n > buf.length) return 0;
+  return utf8OrNull(buf.subarray(i, i + n)) === null ? 0 : n;
+}

@@ -1,0 +1,235 @@
+import type { Target } from '../connect/target.js';
+import { keyJson, keyText, type KeyJson } from '../keyname.js';
+import { countKeys, walkKeys, type KeyInfo, type WalkOptions } from '../scan/walk.js';
+import { inferKeyPattern, type PatternOptions } from './pattern.js';
+import { TopN } from './topN.js';
+import { emptyTtlBuckets, ttlBucket, type TtlBuckets } from './ttlBuckets.js';
+
+export interface KeyStatsOptions extends PatternOptions {
+  match?: string;
+  type?: string;
+  count: number;
+  top: number;
+  /** Groups listed before the rest fold into "[other]". */
+  groups: number;
+  /** Walk only this many keys and extrapolate. */
+  sample?: number;
+  /** Measure element counts (refreshes idle time on servers without CLIENT NO-TOUCH). */
+  lengths: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: WalkProgress) => void;
+  onFallback?: WalkOptions['onFallback'];
+}
+
+export interface WalkProgress {
+  scanned: number;
+  total: number;
+  elapsedMs: number;
+}
+
+export interface GroupStats {
+  pattern: string;
+  count: number;
+  bytes: number;
+  noTtlShare: number;
+  ttl: TtlBuckets;
+  types: Record<string, number>;
+  biggest: (KeyJson & { bytes: number }) | null;
+}
+
+export interface TopKey {
+  key?: string;
+  key64?: string;
+  node: string;
+  type: string;
+  bytes: number | null;
+  length: number | null;
+  ttlMs: number | null;
+  /** true when bytes were measured exactly (MEMORY USAGE SAMPLES 0), false when sampled. */
+  exact: boolean;
+}
+
+export interface KeyStats {
+  complete: boolean;
+  extrapolated: boolean;
+  /** Multiply sampled counts by this to estimate the whole keyspace (1 when not sampling). */
+  factor: number;
+  scanned: number;
+  dbsize: number;
+  vanished: number;
+  durationMs: number;
+  nodes: { node: string; scanned: number; dbsize: number }[];
+  types: { type: string; count: number; bytes: number }[];
+  ttl: TtlBuckets;
+  groups: GroupStats[];
+  topByMemory: TopKey[];
+  topByLength: TopKey[] | null;
+  lengthsMeasured: boolean;
+  separator: string;
+  depth: number;
+}
+
+/** Beyond this many distinct patterns, new ones count into "[other]": memory stays bounded. */
+const MAX_TRACKED_GROUPS = 20_000;
+/** Exact sizing walks every element: only for candidates this small (NOTES: SAMPLES 0 is O(n)). */
+const EXACT_SIZE_MAX_ELEMENTS = 50_000;
+
+interface GroupAcc {
+  count: number;
+  bytes: number;
+  ttl: TtlBuckets;
+  types: Record<string, number>;
+  biggestKey: Buffer | null;
+  biggestBytes: number;
+}
+
+export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Promise<KeyStats> {
+  const started = Date.now();
+  const sizes = await countKeys(target);
+  const dbsize = sizes.reduce((a, s) => a + s.keys, 0);
+  const perNode = new Map(sizes.map((s) => [s.node, { node: s.node, scanned: 0, dbsize: s.keys }]));
+  const types = new Map<string, { count: number; bytes: number }>();
+  const groups = new Map<string, GroupAcc>();
+  const other: GroupAcc = newGroup();
+  const ttl = emptyTtlBuckets();
+  const topMem = new TopN<TopKey & { raw: Buffer }>(opts.top);
+  const topLen = new TopN<TopKey & { raw: Buffer }>(opts.top);
+  let scanned = 0;
+  let vanished = 0;
+  let complete = true;
+
+  const walk = walkKeys(target, {
+    match: opts.match, type: opts.type, count: opts.count, signal: opts.signal, onFallback: opts.onFallback,
+    probe: { type: true, ttl: true, memory: true, length: opts.lengths },
+  });
+  for await (const batch of walk) {
+    vanished += batch.vanished;
+    for (const k of batch.keys) {
+      if (opts.sample !== undefined && scanned >= opts.sample) break;
+      scanned++;
+      perNode.get(batch.node)!.scanned++;
+      add(k, batch.node);
+    }
+    opts.onProgress?.({ scanned, total: opts.sample ?? dbsize, elapsedMs: Date.now() - started });
+    if (opts.sample !== undefined && scanned >= opts.sample) {
+      complete = scanned >= dbsize;
+      break;
+    }
+  }
+  if (opts.signal?.aborted) complete = false;
+
+  function add(k: KeyInfo, node: string): void {
+    const bytes = k.bytes ?? 0;
+    const type = k.type ?? 'unknown';
+    const t = types.get(type) ?? { count: 0, bytes: 0 };
+    t.count++;
+    t.bytes += bytes;
+    types.set(type, t);
+    const bucket = ttlBucket(k.ttlMs);
+    ttl[bucket]++;
+    const pattern = inferKeyPattern(keyText(k.key), opts);
+    let g = groups.get(pattern);
+    if (!g) {
+      if (groups.size < MAX_TRACKED_GROUPS) groups.set(pattern, (g = newGroup()));
+      else g = other;
+    }
+    g.count++;
+    g.bytes += bytes;
+    g.ttl[bucket]++;
+    g.types[type] = (g.types[type] ?? 0) + 1;
+    if (bytes > g.biggestBytes) {
+      g.biggestBytes = bytes;
+      g.biggestKey = k.key;
+    }
+    const make = () => ({ ...keyJson(k.key), raw: k.key, node, type, bytes: k.bytes ?? null, length: k.length ?? null, ttlMs: k.ttlMs ?? null, exact: false });
+    topMem.offer(bytes, make);
+    if (opts.lengths && k.length !== null && k.length !== undefined) topLen.offer(k.length, make);
+  }
+
+  const topByMemory = await measureExactly(target, topMem.result());
+  const factor = opts.sample !== undefined && scanned > 0 && !complete ? dbsize / scanned : 1;
+  const extrapolated = factor !== 1;
+  const scale = (n: number) => (extrapolated ? Math.round(n * factor) : n);
+
+  const groupList = [...groups.entries()].map(([pattern, g]) => toGroupStats(pattern, g, scale));
+  groupList.sort((a, b) => b.bytes - a.bytes || b.count - a.count);
+  const shown = groupList.slice(0, opts.groups);
+  const folded = groupList.slice(opts.groups);
+  if (folded.length || other.count) {
+    const rest = folded.reduce((acc, g) => mergeInto(acc, g), toGroupStats('[other]', other, scale));
+    shown.push(rest);
+  }
+
+  return {
+    complete,
+    extrapolated,
+    factor,
+    scanned,
+    dbsize,
+    vanished,
+    durationMs: Date.now() - started,
+    nodes: [...perNode.values()],
+    types: [...types.entries()].map(([type, t]) => ({ type, count: scale(t.count), bytes: scale(t.bytes) })).sort((a, b) => b.bytes - a.bytes),
+    ttl: Object.fromEntries(Object.entries(ttl).map(([k, v]) => [k, scale(v)])) as unknown as TtlBuckets,
+    groups: shown,
+    topByMemory: topByMemory.map(strip),
+    topByLength: opts.lengths ? topLen.result().map(strip) : null,
+    lengthsMeasured: opts.lengths,
+    separator: opts.separator,
+    depth: opts.depth,
+  };
+}
+
+function newGroup(): GroupAcc {
+  return { count: 0, bytes: 0, ttl: emptyTtlBuckets(), types: {}, biggestKey: null, biggestBytes: -1 };
+}
+
+function toGroupStats(pattern: string, g: GroupAcc, scale: (n: number) => number): GroupStats {
+  return {
+    pattern,
+    count: scale(g.count),
+    bytes: scale(g.bytes),
+    noTtlShare: g.count ? g.ttl.none / g.count : 0,
+    ttl: Object.fromEntries(Object.entries(g.ttl).map(([k, v]) => [k, scale(v)])) as unknown as TtlBuckets,
+    types: Object.fromEntries(Object.entries(g.types).map(([k, v]) => [k, scale(v)])),
+    biggest: g.biggestKey ? { ...keyJson(g.biggestKey), bytes: g.biggestBytes } : null,
+  };
+}
+
+function mergeInto(acc: GroupStats, g: GroupStats): GroupStats {
+  const noTtl = acc.noTtlShare * acc.count + g.noTtlShare * g.count;
+  acc.count += g.count;
+  acc.bytes += g.bytes;
+  acc.noTtlShare = acc.count ? noTtl / acc.count : 0;
+  for (const k of Object.keys(acc.ttl) as (keyof TtlBuckets)[]) acc.ttl[k] += g.ttl[k];
+  for (const [t, n] of Object.entries(g.types)) acc.types[t] = (acc.types[t] ?? 0) + n;
+  if (g.biggest && (!acc.biggest || g.biggest.bytes > acc.biggest.bytes)) acc.biggest = g.biggest;
+  return acc;
+}
+
+/**
+ * Re-measures the top candidates with SAMPLES 0 (every element), in one short
+ * script per key, only where the key is small enough not to stall the server.
+ */
+async function measureExactly(target: Target, top: (TopKey & { raw: Buffer })[]): Promise<(TopKey & { raw: Buffer })[]> {
+  const { loadScript, runScript } = await import('../scripts/loader.js');
+  const script = loadScript('exact-memory-1', target.serverVersion);
+  for (const t of top) {
+    try {
+      const bytes = await runScript(target.client, script, [t.raw], [EXACT_SIZE_MAX_ELEMENTS]);
+      if (typeof bytes === 'number' && bytes >= 0) {
+        t.bytes = bytes;
+        t.exact = true;
+      }
+    } catch {
+      // EVAL refused or the key moved: the sampled figure stands, marked as such.
+    }
+  }
+  top.sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0));
+  return top;
+}
+
+function strip(t: TopKey & { raw: Buffer }): TopKey {
+  const { raw: _raw, ...rest } = t;
+  return rest;
+}

@@ -1,0 +1,186 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { parseDuration, parsePositiveInt, parsePositiveNumber } from './duration.js';
+import { keyJson } from './keyname.js';
+import { Pace } from './pace.js';
+
+/**
+ * The shared safety rails of every command that writes: dry-run,
+ * confirmation (or --yes off a TTY), budgets (--limit, --rate,
+ * --max-duration), and an NDJSON change log (--log).
+ */
+export interface RailsOptions {
+  command: string;
+  dryRun: boolean;
+  yes: boolean;
+  limit?: number;
+  rate?: number;
+  maxDurationMs?: number;
+  logPath?: string;
+}
+
+export interface RailsFlags {
+  dryRun?: boolean;
+  yes?: boolean;
+  limit?: string;
+  rate?: string;
+  maxDuration?: string;
+  log?: string;
+}
+
+export function railsOptions(): Option[] {
+  return [
+    new Option('--dry-run', 'show what would change; change nothing'),
+    new Option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)'),
+    new Option('--limit <n>', 'change at most N items, then stop (exit 3 if more remained)'),
+    new Option('--rate <n>', 'change at most N items per second'),
+    new Option('--max-duration <dur>', 'stop after this long (exit 3 if work remained), e.g. 5m'),
+    new Option('--log <file>', 'append one NDJSON line per change to FILE'),
+  ];
+}
+
+export function railsFrom(command: string, flags: RailsFlags): RailsOptions {
+  return {
+    command,
+    dryRun: Boolean(flags.dryRun),
+    yes: Boolean(flags.yes),
+    limit: flags.limit !== undefined ? parsePositiveInt(flags.limit, '--limit') : undefined,
+    rate: flags.rate !== undefined ? parsePositiveNumber(flags.rate, '--rate') : undefined,
+    maxDurationMs: flags.maxDuration !== undefined ? parseDuration(flags.maxDuration, '--max-duration') : undefined,
+    logPath: flags.log,
+  };
+}
+
+/** What a command is about to do, for the confirmation prompt. */
+export interface PlanSummary {
+  /** e.g. "UNLINK 1,204 keys matching session:*" */
+  description: string;
+  /** A few of the items, in printable form. */
+  sample: string[];
+  target: string;
+}
+
+export interface ConfirmIO {
+  interactive: boolean;
+  info(message: string): void;
+  confirm(question: string): Promise<boolean>;
+}
+
+export type StopReason = 'limit' | 'max-duration' | 'interrupted';
+
+export interface ChangeRecord {
+  key: Buffer;
+  action: string;
+  node?: string;
+  db?: number;
+  detail?: Record<string, unknown>;
+}
+
+export class Rails {
+  private readonly pace: Pace;
+  private readonly started = Date.now();
+  private changed = 0;
+  private log: WriteStream | null = null;
+  stopReason: StopReason | null = null;
+
+  constructor(readonly options: RailsOptions, private readonly signal?: AbortSignal) {
+    this.pace = new Pace(options.rate);
+  }
+
+  get dryRun(): boolean {
+    return this.options.dryRun;
+  }
+
+  /**
+   * Asks before acting. With --yes: go. On a terminal: show the plan and ask.
+   * Otherwise refuse, so that cron never changes data it was not told to.
+   */
+  async confirm(plan: PlanSummary, io: ConfirmIO): Promise<void> {
+    if (this.options.dryRun || this.options.yes) return;
+    if (!io.interactive) {
+      throw new UsageError(`refusing to change data without confirmation: ${plan.description} on ${plan.target}; pass --yes to proceed or --dry-run to preview`);
+    }
+    io.info(`About to ${plan.description} on ${plan.target}.`);
+    if (plan.sample.length) io.info(`For example:\n${plan.sample.map((s) => `  ${s}`).join('\n')}`);
+    const ok = await io.confirm('Proceed?');
+    if (!ok) throw new UsageError('cancelled: nothing was changed');
+  }
+
+  /**
+   * Waits for the rate and returns how many of `want` items may be changed
+   * now: 0 once a budget is spent (and stopReason says which).
+   */
+  async admit(want: number): Promise<number> {
+    if (this.signal?.aborted) {
+      this.stopReason = 'interrupted';
+      return 0;
+    }
+    if (this.options.maxDurationMs !== undefined && Date.now() - this.started >= this.options.maxDurationMs) {
+      this.stopReason = 'max-duration';
+      return 0;
+    }
+    let n = this.pace.chunk(want);
+    if (this.options.limit !== undefined) {
+      const left = this.options.limit - this.changed;
+      if (left <= 0) {
+        this.stopReason = 'limit';
+        return 0;
+      }
+      n = Math.min(n, left);
+    }
+    await this.pace.take(n, this.signal);
+    if (this.signal?.aborted) {
+      this.stopReason = 'interrupted';
+      return 0;
+    }
+    return n;
+  }
+
+  /**
+   * Counts changes against --limit and writes them to --log. A dry run counts
+   * what it would change, so its preview stops where the real run would.
+   */
+  async record(changes: ChangeRecord[]): Promise<void> {
+    this.changed += changes.length;
+    if (this.options.dryRun || !this.options.logPath || changes.length === 0) return;
+    if (!this.log) {
+      this.log = createWriteStream(this.options.logPath, { flags: 'a', mode: 0o600 });
+      this.log.on('error', () => {});
+    }
+    const time = new Date().toISOString();
+    const lines = changes.map((c) => JSON.stringify({
+      time, command: this.options.command, ...(c.node ? { node: c.node } : {}), ...(c.db !== undefined ? { db: c.db } : {}),
+      ...keyJson(c.key), action: c.action, ...(c.detail ?? {}),
+    }));
+    if (!this.log.write(lines.join('\n') + '\n')) await once(this.log, 'drain');
+  }
+
+  /** Verifies the log file can be opened before any change is made. */
+  async openLog(): Promise<void> {
+    if (this.options.dryRun || !this.options.logPath || this.log) return;
+    const log = createWriteStream(this.options.logPath, { flags: 'a', mode: 0o600 });
+    await new Promise<void>((resolve, reject) => {
+      log.once('open', () => resolve());
+      log.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`--log: cannot open ${this.options.logPath} (${e.code ?? e.message})`)));
+    });
+    log.on('error', () => {});
+    this.log = log;
+  }
+
+  get changedCount(): number {
+    return this.changed;
+  }
+
+  get elapsedMs(): number {
+    return Date.now() - this.started;
+  }
+
+  async close(): Promise<void> {
+    if (!this.log) return;
+    const log = this.log;
+    this.log = null;
+    await new Promise<void>((resolve) => log.end(resolve));
+  }
+}

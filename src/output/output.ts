@@ -1,0 +1,119 @@
+import { once } from 'node:events';
+import { Chalk, type ChalkInstance } from 'chalk';
+
+export interface OutputFlags {
+  json?: boolean;
+  quiet?: boolean;
+  color?: boolean; // Commander's --no-color sets this to false
+  debug?: boolean;
+}
+
+export interface Streams {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Progress {
+  update(text: string): void;
+  stop(): void;
+}
+
+const noProgress: Progress = { update() {}, stop() {} };
+
+/**
+ * The one place that decides colour, TTY behaviour, progress and where text
+ * goes: data to stdout (JSON, NDJSON, tables), everything else to stderr.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly debug: boolean;
+  readonly colour: boolean;
+  readonly c: ChalkInstance;
+  private readonly streams: Streams;
+
+  constructor(flags: OutputFlags, streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }) {
+    this.streams = streams;
+    this.json = Boolean(flags.json);
+    this.quiet = Boolean(flags.quiet);
+    this.debug = Boolean(flags.debug);
+    const env = streams.env;
+    this.colour =
+      flags.color !== false && !('NO_COLOR' in env && env.NO_COLOR !== '') && env.TERM !== 'dumb' &&
+      (Boolean(streams.stdout.isTTY) || (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0'));
+    this.c = new Chalk({ level: this.colour ? 1 : 0 });
+  }
+
+  /** A person is there to answer a question: both stdin and stderr are terminals. */
+  get interactive(): boolean {
+    return Boolean(this.streams.stdin.isTTY && this.streams.stderr.isTTY);
+  }
+
+  get stdoutIsTTY(): boolean {
+    return Boolean(this.streams.stdout.isTTY);
+  }
+
+  get stderrIsTTY(): boolean {
+    return Boolean(this.streams.stderr.isTTY);
+  }
+
+  /** Writes data to stdout, waiting when the reader is slower than we are. */
+  async write(chunk: string | Buffer): Promise<void> {
+    if (!this.streams.stdout.write(chunk)) await once(this.streams.stdout, 'drain');
+  }
+
+  async jsonDocument(value: unknown): Promise<void> {
+    await this.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  async ndjson(records: unknown[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.write(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  }
+
+  /** Informational text for people; silenced by -q. */
+  info(message: string): void {
+    if (!this.quiet) this.streams.stderr.write(`${message}\n`);
+  }
+
+  warn(message: string): void {
+    this.streams.stderr.write(`${this.c.yellow(message)}\n`);
+  }
+
+  error(message: string): void {
+    this.streams.stderr.write(`${this.c.red('error:')} ${message}\n`);
+  }
+
+  /** A spinner with a status line on stderr, only on a TTY and not with -q. */
+  async progress(initial: string): Promise<Progress> {
+    if (this.quiet || !this.stderrIsTTY || this.streams.env.TERM === 'dumb') return noProgress;
+    const { default: ora } = await import('ora');
+    const spinner = ora({ text: initial, stream: this.streams.stderr, color: 'cyan', isEnabled: true }).start();
+    let last = 0;
+    return {
+      update(text: string) {
+        const now = Date.now();
+        if (now - last < 100) return; // ten redraws a second is plenty
+        last = now;
+        spinner.text = text;
+      },
+      stop() {
+        spinner.stop();
+      },
+    };
+  }
+
+  /** Asks a yes/no question on the terminal (stderr); false when no one can answer. */
+  async confirm(question: string): Promise<boolean> {
+    if (!this.interactive) return false;
+    const { confirm } = await import('@inquirer/prompts');
+    return confirm({ message: question, default: false }, { input: this.streams.stdin, output: this.streams.stderr });
+  }
+
+  async askSecret(question: string): Promise<string> {
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: question, mask: '*' }, { input: this.streams.stdin, output: this.streams.stderr });
+  }
+}

@@ -1,0 +1,97 @@
+import { formatDuration } from '../../lib/duration.js';
+import { keyText } from '../../lib/keyname.js';
+import type { DeleteResult } from '../../lib/keys/delete.js';
+import type { KeyReport, PreviewItem, ValueJson } from '../../lib/keys/inspect.js';
+import type { KeyStats, TopKey } from '../../lib/keys/stats.js';
+import { TTL_BUCKET_LABELS, type TtlBuckets } from '../../lib/keys/ttlBuckets.js';
+import type { Output } from '../output.js';
+import { formatBytes, formatCount, formatPercent, renderTable } from '../table.js';
+
+export function renderKeyStats(out: Output, s: KeyStats): string {
+  const c = out.c;
+  const parts: string[] = [];
+  const est = s.extrapolated ? c.yellow(` (extrapolated ×${s.factor.toFixed(1)} from a sample of ${formatCount(s.scanned)})`) : '';
+  const status = s.complete ? '' : c.yellow(' — incomplete walk: figures cover what was scanned');
+  parts.push(`${c.bold('Keys')}: ${formatCount(s.scanned)} scanned of ${formatCount(s.dbsize)} (DBSIZE) in ${formatDuration(s.durationMs)}${est}${status}`);
+  if (s.nodes.length > 1) {
+    parts.push(renderTable(out, {
+      title: 'Nodes', head: ['node', 'scanned', 'dbsize'], right: [1, 2],
+      rows: s.nodes.map((n) => [n.node, formatCount(n.scanned), formatCount(n.dbsize)]),
+    }));
+  }
+  const total = s.types.reduce((a, t) => a + t.bytes, 0);
+  parts.push(renderTable(out, {
+    title: 'By type', head: ['type', 'keys', 'memory', 'share'], right: [1, 2, 3],
+    rows: s.types.map((t) => [t.type, formatCount(t.count), formatBytes(t.bytes), formatPercent(total ? t.bytes / total : 0)]),
+  }));
+  parts.push(renderTable(out, {
+    title: 'TTL', head: Object.values(TTL_BUCKET_LABELS), right: [0, 1, 2, 3, 4],
+    rows: [Object.keys(TTL_BUCKET_LABELS).map((k) => formatCount(s.ttl[k as keyof TtlBuckets]))],
+  }));
+  parts.push(renderTable(out, {
+    title: `Key patterns (separator "${s.separator}", depth ${s.depth})`,
+    head: ['pattern', 'keys', 'memory', 'no TTL', 'types', 'biggest key'], right: [1, 2, 3],
+    rows: s.groups.map((g) => [
+      g.pattern, formatCount(g.count), formatBytes(g.bytes), formatPercent(g.noTtlShare),
+      Object.entries(g.types).sort((a, b) => b[1] - a[1]).map(([t, n]) => (Object.keys(g.types).length > 1 ? `${t}:${formatCount(n)}` : t)).join(' '),
+      g.biggest ? `${shortKey(g.biggest)} (${formatBytes(g.biggest.bytes)})` : '-',
+    ]),
+  }));
+  parts.push(renderTop(out, 'Top keys by memory', s.topByMemory));
+  if (s.topByLength) parts.push(renderTop(out, 'Top keys by length', s.topByLength));
+  else parts.push(c.dim('Lengths not measured: reading them refreshes idle time on this server (before Redis 7.2); --lengths to measure anyway.'));
+  return parts.join('\n\n') + '\n';
+}
+
+function renderTop(out: Output, title: string, keys: TopKey[]): string {
+  return renderTable(out, {
+    title, head: ['key', 'type', 'memory', 'length', 'ttl', 'node'], right: [2, 3, 4],
+    rows: keys.map((k) => [
+      shortKey(k), k.type, `${formatBytes(k.bytes)}${k.exact ? '' : '~'}`, formatCount(k.length),
+      k.ttlMs === null ? 'none' : formatDuration(k.ttlMs), k.node,
+    ]),
+  });
+}
+
+function shortKey(k: { key?: string; key64?: string }): string {
+  const text = k.key !== undefined ? keyText(Buffer.from(k.key)) : keyText(Buffer.from(k.key64 ?? '', 'base64'));
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+export function renderInspect(out: Output, r: KeyReport): string {
+  const c = out.c;
+  const lines = [
+    `${c.bold('key')}       ${shortKey(r)}`,
+    `${c.bold('type')}      ${r.type} (${r.encoding ?? 'unknown encoding'})`,
+    `${c.bold('ttl')}       ${r.ttlMs === null ? 'none' : formatDuration(r.ttlMs)}`,
+    `${c.bold('idle')}      ${r.idleSec === null ? 'unknown (LFU policy)' : formatDuration(r.idleSec * 1000)}`,
+    `${c.bold('memory')}    ${formatBytes(r.bytes)}`,
+    `${c.bold('length')}    ${r.length === null ? '-' : formatCount(r.length)}${r.type === 'string' ? ' bytes' : ' elements'}`,
+    `${c.bold('preview')}`,
+    ...r.preview.items.map((i) => `  ${previewLine(i)}`),
+  ];
+  if (r.preview.truncated) lines.push(c.dim('  … (truncated: --items, --max-bytes for more)'));
+  return lines.join('\n') + '\n';
+}
+
+function valueText(v: ValueJson): string {
+  return 'value' in v ? keyText(Buffer.from(v.value)) : keyText(Buffer.from(v.value64, 'base64'));
+}
+
+function previewLine(i: PreviewItem): string {
+  if ('id' in i) return `${i.id}  ${i.fields.map((f) => `${valueText(f.name)}=${valueText(f.value)}`).join(' ')}`;
+  if ('field' in i) return `${keyText(Buffer.from(i.field))} = ${valueText(i)}`;
+  if ('field64' in i) return `${keyText(Buffer.from(i.field64, 'base64'))} = ${valueText(i)}`;
+  if ('score' in i) return `${i.score}  ${valueText(i)}`;
+  if ('index' in i) return `[${i.index}] ${valueText(i)}`;
+  return valueText(i);
+}
+
+export function renderDeleteResult(out: Output, r: DeleteResult): string {
+  const verb = r.dryRun ? 'would unlink' : 'unlinked';
+  const n = r.dryRun ? r.matched : r.deleted;
+  let line = `${verb} ${formatCount(n)} key(s) matching ${r.pattern} in ${formatDuration(r.durationMs)}`;
+  if (r.vanished) line += `; ${formatCount(r.vanished)} were already gone`;
+  if (r.stoppedBy) line += out.c.yellow(`; stopped early (${r.stoppedBy}): more keys may match`);
+  return `${line}\n`;
+}
