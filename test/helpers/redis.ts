@@ -1,0 +1,22 @@
+import { Redis } from 'ioredis';
+import { startCluster, startServer, type LocalCluster, type LocalServer } from '../../src/lib/sandbox/server.js';
+
+export { startCluster, startServer };
+export type { LocalCluster, LocalServer };
+
+/** A plain client for arranging and checking data in tests. */
+export function clientFor(server: { port: number }, db = 0): Redis {
+  return new Redis({ port: server.port, host: '127.0.0.1', db, lazyConnect: false, maxRetriesPerRequest: 1 });
+}
+
+/** Sorted list of all keys (as binary strings) in one server's db, via SCAN. */
+export async function allKeys(client: Redis): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scanBuffer(cursor, 'COUNT', 1000);
+    cursor = next.toString();
+    keys.push(...batch.map((b) => b.toString('latin1')));
+  } while (cursor !== '0');
+  return keys.sort();
+}

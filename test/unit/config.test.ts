@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, validateConfig } from '../../src/lib/config.js';
+import { resolveConnection } from '../../src/lib/connect/spec.js';
+import { UsageError } from '../../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'redis-ops-config-'));
+const noConfig = { path: null, profiles: {}, sections: {} };
+const quiet = { warn: () => {} };
+
+describe('config validation', () => {
+  it('names the bad field', () => {
+    expect(() => validateConfig({ profiles: { prod: { port: 'x' } } }, 'c.json')).toThrow('config c.json: profiles.prod.port must be a whole number from 1 to 65535');
+    expect(() => validateConfig({ profiles: { prod: { hots: 'a' } } }, 'c.json')).toThrow(/profiles\.prod\.hots is not a profile field/);
+    expect(() => validateConfig({ queus: {} }, 'c.json')).toThrow(/queus is not a known section/);
+    expect(() => validateConfig({ defaultProfile: 'x', profiles: {} }, 'c.json')).toThrow(/defaultProfile/);
+  });
+
+  it('reports malformed JSON and a missing explicit file as usage errors', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"profiles": ');
+    expect(() => loadConfig(bad, {})).toThrow(UsageError);
+    expect(() => loadConfig(bad, {})).toThrow(/not valid JSON/);
+    expect(() => loadConfig(join(dir, 'missing.json'), {})).toThrow(/cannot read/);
+  });
+
+  it('finds the file from REDIS_OPS_CONFIG and XDG_CONFIG_HOME', () => {
+    const f = join(dir, 'env.json');
+    writeFileSync(f, JSON.stringify({ profiles: { a: { port: 7000 } } }));
+    expect(loadConfig(undefined, { REDIS_OPS_CONFIG: f }).profiles.a.port).toBe(7000);
+  });
+});
+
+describe('resolveConnection', () => {
+  it('takes host, port, user, password and db from a URL', async () => {
+    const s = await resolveConnection({ url: 'redis://ops:s%40cret@cache.internal:6380/4' }, { env: {}, config: noConfig, ...quiet });
+    expect(s).toMatchObject({ host: 'cache.internal', port: 6380, user: 'ops', password: 's@cret', db: 4, tls: null, mode: 'auto' });
+  });
+
+  it('turns on TLS for rediss://', async () => {
+    const s = await resolveConnection({ url: 'rediss://h:1' }, { env: {}, config: noConfig, ...quiet });
+    expect(s.tls).toMatchObject({ rejectUnauthorized: true, servername: 'h' });
+  });
+
+  it('layers defaults < profile < env < flags', async () => {
+    const config = validateConfig({ profiles: { prod: { host: 'p', port: 7001, db: 2, passwordEnv: 'PROD_PW' } } }, 'c.json');
+    const env = { PROD_PW: 'frompro', REDISCLI_AUTH: 'fromenv' };
+    const s = await resolveConnection({ profile: 'prod', port: '7002' }, { env, config, ...quiet });
+    expect(s).toMatchObject({ host: 'p', port: 7002, db: 2, password: 'fromenv' });
+    const t = await resolveConnection({ profile: 'prod' }, { env: { PROD_PW: 'frompro' }, config, ...quiet });
+    expect(t.password).toBe('frompro');
+  });
+
+  it('warns that -a is visible in ps', async () => {
+    const warnings: string[] = [];
+    await resolveConnection({ password: 'x' }, { env: {}, config: noConfig, warn: (m) => warnings.push(m) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/visible in ps/);
+    expect(warnings[0]).not.toContain('x ');
+  });
+
+  it('rejects bad flags with usage errors', async () => {
+    const ctx = { env: {}, config: noConfig, ...quiet };
+    await expect(resolveConnection({ url: 'http://x' }, ctx)).rejects.toThrow(/redis:\/\/ or rediss:\/\//);
+    await expect(resolveConnection({ port: '99999' }, ctx)).rejects.toThrow(/--port/);
+    await expect(resolveConnection({ sentinel: 'a:1' }, ctx)).rejects.toThrow(/--master-name/);
+    await expect(resolveConnection({ profile: 'nope' }, ctx)).rejects.toThrow(/profile "nope" not found/);
+    await expect(resolveConnection({ timeout: 'soon' }, ctx)).rejects.toThrow(/--timeout/);
+  });
+
+  it('parses a sentinel list', async () => {
+    const s = await resolveConnection({ sentinel: 'a:26379,b', masterName: 'mymaster' }, { env: {}, config: noConfig, ...quiet });
+    expect(s.mode).toBe('sentinel');
+    expect(s.sentinels).toEqual([{ host: 'a', port: 26379 }, { host: 'b', port: 26379 }]);
+  });
+});
