@@ -5,8 +5,8 @@ export { startCluster, startServer };
 export type { LocalCluster, LocalServer };
 
 /** A plain client for arranging and checking data in tests. */
-export function clientFor(server: { port: number }, db = 0): Redis {
-  return new Redis({ port: server.port, host: '127.0.0.1', db, lazyConnect: false, maxRetriesPerRequest: 1 });
+export function clientFor(server: { port: number }, db = 0, password?: string): Redis {
+  return new Redis({ port: server.port, host: '127.0.0.1', db, password, lazyConnect: false, maxRetriesPerRequest: 1 });
 }
 
 /** Sorted list of all keys (as binary strings) in one server's db, via SCAN. */

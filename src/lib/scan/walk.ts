@@ -85,7 +85,7 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions, pa
   const script = useScript ? loadScript('scan-probe-0', target.serverVersion) : null;
   let cursor: Buffer | string = '0';
   const count = opts.rate ? pace.chunk(opts.count) : opts.count;
-  do {
+  for (;;) {
     if (opts.signal?.aborted) return;
     let keys: KeyInfo[];
     let vanished = 0;
@@ -118,7 +118,8 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions, pa
     if (clientFilterType) keys = keys.filter((k) => k.type === clientFilterType);
     await pace.take(keys.length, opts.signal);
     yield { node: node.address, db: target.db, keys, vanished };
-  } while (String(cursor) !== '0');
+    if (String(cursor) === '0') return;
+  }
 }
 
 function decodeProbeReply(reply: (Buffer | number)[], mask: number): { keys: KeyInfo[]; vanished: number } {
