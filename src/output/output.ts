@@ -88,9 +88,10 @@ export class Output {
 
   /** A spinner with a status line on stderr, only on a TTY and not with -q. */
   async progress(initial: string): Promise<Progress> {
-    if (this.quiet || !this.stderrIsTTY || this.streams.env.TERM === 'dumb') return noProgress;
+    // A terminal that reports no width (a bare pty) would make ora clear lines forever.
+    if (this.quiet || !this.stderrIsTTY || this.streams.env.TERM === 'dumb' || !this.streams.stderr.columns) return noProgress;
     const { default: ora } = await import('ora');
-    const spinner = ora({ text: initial, stream: this.streams.stderr, color: 'cyan', isEnabled: true }).start();
+    const spinner = ora({ text: initial, stream: this.streams.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
     let last = 0;
     return {
       update(text: string) {

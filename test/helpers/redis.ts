@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { startCluster, startServer, type LocalCluster, type LocalServer } from '../../src/lib/sandbox/server.js';
+import { startCluster, startSentinel, startServer, type LocalCluster, type LocalServer } from '../../src/lib/sandbox/server.js';
 
-export { startCluster, startServer };
+export { startCluster, startSentinel, startServer };
 export type { LocalCluster, LocalServer };
 
 /** A plain client for arranging and checking data in tests. */

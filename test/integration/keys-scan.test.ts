@@ -106,6 +106,32 @@ describe('keys scan', () => {
     expect(b.stderr).toContain('--type: "blob" is not a key type');
   });
 
+  it('Ctrl-C stops a walk, keeps what was printed, and exits 3', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const p = redis.pipeline();
+    for (let i = 0; i < 30000; i++) p.set(`bulk:${i}`, 'x');
+    await p.exec();
+    const child = spawn(process.execPath, [BIN, 'keys', 'scan', 'bulk:*', '--url', server.url, '--count', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    // Interrupt mid-walk: once keys have started to arrive.
+    await new Promise<void>((resolve) => { const t = setInterval(() => { if (out.length > 0) { clearInterval(t); resolve(); } }, 10); });
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(3);
+    const printed = out.split('\n').filter(Boolean);
+    expect(printed.length).toBeGreaterThan(0);
+    expect(printed.length).toBeLessThan(30000);
+    expect(printed.every((k) => /^bulk:\d+$/.test(k))).toBe(true);
+    expect(err).toMatch(/interrupted after \d/);
+    await runCli(['keys', 'delete', 'bulk:*', '--url', server.url, '--yes']);
+  });
+
   it('names its connection so its traffic is recognisable', async () => {
     const r = await runCli(['keys', 'scan', 'nothing:*', ...url()]);
     expect(r.code).toBe(0);

@@ -43,7 +43,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
   const address = spec.mode === 'sentinel'
     ? `${spec.masterName}@${spec.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
     : `${spec.host}:${spec.port}`;
-  const errorCtx = { address, user: spec.user, timeoutMs: spec.timeoutMs, lastEvent: undefined as Error | undefined };
+  const errorCtx = { address, user: spec.user, timeoutMs: spec.timeoutMs, tls: spec.tls !== null, lastEvent: undefined as Error | undefined };
   const base: RedisOptions = {
     username: spec.user,
     password: spec.password,
@@ -132,7 +132,9 @@ function makeStandaloneTarget(
   mode: TopologyMode, client: Redis, spec: ConnectionSpec, address: string, version: string | null,
   errorCtx: Parameters<typeof translateRedisError>[1],
 ): Target {
-  const nodeAddress = mode === 'sentinel' ? `${client.options.host}:${client.options.port}` : address;
+  // Behind Sentinel, the master's address is known only from the socket.
+  const stream = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+  const nodeAddress = mode === 'sentinel' && stream?.remoteAddress ? `${stream.remoteAddress.replace(/^::ffff:/, '')}:${stream.remotePort}` : address;
   return {
     mode,
     address,

@@ -6,6 +6,8 @@ export interface ErrorContext {
   address: string;
   user?: string;
   timeoutMs: number;
+  /** Whether the connection used TLS: a reset means different things with and without it. */
+  tls?: boolean;
   /** The last 'error' event of the connection: ioredis hides it behind "Connection is closed." */
   lastEvent?: Error;
 }
@@ -21,6 +23,10 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
   const where = ctx.address;
   const who = ctx.user ? `user "${ctx.user}"` : 'the default user';
 
+  if (/All sentinels are unreachable/.test(msg)) {
+    if (/No such master/i.test(msg)) return new ConnectionError(`the Sentinels of ${where} know no master by that name (check --master-name)`);
+    return new ConnectionError(`cannot get the master of ${where} from any Sentinel: ${firstLine(msg.replace(/.*Last error:\s*/, '')) || 'unreachable'}`);
+  }
   if (/^WRONGPASS/.test(msg) || /invalid password|invalid username-password/i.test(msg)) {
     return new AuthError(`authentication failed at ${where} for ${who}: wrong password, or the user is disabled`);
   }
@@ -40,7 +46,11 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
     return new ConnectionError(`${where} did not answer within ${ctx.timeoutMs} ms (raise --timeout if the server is slow)`);
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectionError(`cannot reach ${where} (${code})`);
-  if (code === 'ECONNRESET' || code === 'EPIPE') return new ConnectionError(`${where} closed the connection (${code}); a TLS server needs --tls, a plain one must not get it`);
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new ConnectionError(ctx.tls
+      ? `${where} closed the TLS connection (${code}): does the server require a client certificate (--cert/--key), or not speak TLS at all?`
+      : `${where} closed the connection (${code}): if the server speaks TLS, add --tls or use rediss://`);
+  }
   if (/certificate|SSL|TLS|self.signed|wrong version number/i.test(msg) || /^(ERR_SSL|ERR_TLS|DEPTH_ZERO|UNABLE_TO|CERT_|SELF_SIGNED)/.test(code ?? '')) {
     return new ConnectionError(`TLS with ${where} failed: ${firstLine(msg)} (check --cacert/--cert/--key; --insecure skips verification)`);
   }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,8 @@ export interface StartOptions {
   port?: number;
   /** Extra redis-server arguments, e.g. ['--maxmemory', '10mb']. */
   args?: string[];
+  /** Serve TLS only, on `port`, with these PEM files. */
+  tls?: { cert: string; key: string; ca: string; authClients: boolean };
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<LocalServer> {
@@ -50,8 +52,12 @@ export async function startServer(opts: StartOptions = {}): Promise<LocalServer>
   for (let attempt = 0; ; attempt++) {
     const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'redis-ops-'));
+    const listen = opts.tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key,
+        '--tls-ca-cert-file', opts.tls.ca, '--tls-auth-clients', opts.tls.authClients ? 'yes' : 'no']
+      : ['--port', String(port)];
     const child = spawn(bin, [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
       '--daemonize', 'no', '--loglevel', 'warning', ...(opts.args ?? []),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
@@ -60,7 +66,7 @@ export async function startServer(opts: StartOptions = {}): Promise<LocalServer>
     const ok = await waitForPort(port, child, 5000);
     if (ok) {
       const server: LocalServer = {
-        port, host: '127.0.0.1', url: `redis://127.0.0.1:${port}`, dir, process: child,
+        port, host: '127.0.0.1', url: `${opts.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, dir, process: child,
         stop: () => stopProcess(child).then(() => rmSync(dir, { recursive: true, force: true })),
       };
       return server;
@@ -70,6 +76,29 @@ export async function startServer(opts: StartOptions = {}): Promise<LocalServer>
     // Another process may have taken the port between freePort() and bind.
     if (opts.port !== undefined || attempt >= 3) throw new ConnectionError(`redis-server did not start on port ${port}: ${log.trim().split('\n').pop() ?? ''}`);
   }
+}
+
+/** A Sentinel (redis-server --sentinel) monitoring one master under `name`. */
+export async function startSentinel(master: { host: string; port: number }, name = 'mymaster'): Promise<LocalServer> {
+  const bin = redisServerBinary();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'redis-ops-sentinel-'));
+  const conf = join(dir, 'sentinel.conf');
+  // Sentinel rewrites its config file, so it lives in our temp dir.
+  writeFileSync(conf, [
+    `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+    `sentinel monitor ${name} ${master.host} ${master.port} 1`,
+    `sentinel down-after-milliseconds ${name} 2000`, `sentinel failover-timeout ${name} 10000`, '',
+  ].join('\n'));
+  const child = spawn(bin, [conf, '--sentinel'], { stdio: 'ignore' });
+  if (!(await waitForPort(port, child, 5000))) {
+    await stopProcess(child);
+    throw new ConnectionError(`redis-server --sentinel did not start on port ${port}`);
+  }
+  return {
+    port, host: '127.0.0.1', url: `redis://127.0.0.1:${port}`, dir, process: child,
+    stop: () => stopProcess(child).then(() => rmSync(dir, { recursive: true, force: true })),
+  };
 }
 
 export interface LocalCluster {

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { BIN, runCli } from '../helpers/cli.js';
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.end(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('sandbox', () => {
+  it('starts a filled server, prints its URL, and stops it on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', '--json', '--keys', '400', '--no-big'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    const info = await new Promise<{ url: string; keys: number; patterns: Record<string, number> }>((resolve, reject) => {
+      const timer = setInterval(() => {
+        try {
+          resolve(JSON.parse(out));
+          clearInterval(timer);
+        } catch { /* not complete yet */ }
+      }, 50);
+      child.on('exit', () => { clearInterval(timer); reject(new Error(`sandbox exited early: ${out}`)); });
+    });
+    const port = Number(new URL(info.url).port);
+
+    const stats = await runCli(['keys', 'stats', '--url', info.url, '--json']);
+    const s = JSON.parse(stats.stdout);
+    expect(s.scanned).toBe(info.keys);
+    const types = new Set(s.types.map((t: { type: string }) => t.type));
+    expect(types).toEqual(new Set(['string', 'hash', 'list', 'set', 'zset', 'stream']));
+    expect(s.ttl.none).toBeGreaterThan(0);
+    expect(s.ttl.under1h).toBeGreaterThan(0);
+    const binary = await runCli(['keys', 'scan', 'bin:*', '--url', info.url, '--json']);
+    expect(binary.stdout).toContain('"key64"');
+
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(0);
+    expect(await portOpen(port)).toBe(false);
+  });
+
+  it('says how to install redis-server when it is missing', async () => {
+    const r = await runCli(['sandbox', '--keys', '10'], { env: { REDIS_SERVER_BIN: '/nonexistent/redis-server' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('redis-server not found');
+    expect(r.stderr).toContain('apt-get install -y redis-server');
+  });
+});

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { startServer, type LocalServer } from '../helpers/redis.js';
+import { makePki, type TestPki } from '../helpers/tls.js';
+import { runCli } from '../helpers/cli.js';
+
+let pki: TestPki;
+let server: LocalServer;
+let mutual: LocalServer;
+
+beforeAll(async () => {
+  pki = makePki();
+  server = await startServer({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.ca, authClients: false } });
+  mutual = await startServer({ tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.ca, authClients: true } });
+  const c = new Redis({ port: server.port, host: '127.0.0.1', tls: { ca: readFileSync(pki.ca) } });
+  await c.set('secure:1', 'x');
+  c.disconnect();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await mutual?.stop();
+});
+
+describe('TLS', () => {
+  it('--tls with --cacert verifies the server and works', async () => {
+    const r = await runCli(['keys', 'scan', '--port', String(server.port), '--tls', '--cacert', pki.ca]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('secure:1\n');
+  });
+
+  it('a rediss:// URL turns TLS on', async () => {
+    const r = await runCli(['keys', 'scan', '--url', `rediss://127.0.0.1:${server.port}`, '--cacert', pki.ca]);
+    expect(r.stdout).toBe('secure:1\n');
+  });
+
+  it('an unverifiable certificate is a clear error; --insecure skips verification', async () => {
+    const bad = await runCli(['keys', 'scan', '--port', String(server.port), '--tls']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/TLS with 127\.0\.0\.1:\d+ failed: .*(certificate|self.signed)/i);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    const ok = await runCli(['keys', 'scan', '--port', String(server.port), '--tls', '--insecure']);
+    expect(ok.stdout).toBe('secure:1\n');
+  });
+
+  it('a server that requires client certificates accepts --cert/--key', async () => {
+    const r = await runCli(['keys', 'scan', '--port', String(mutual.port), '--tls', '--cacert', pki.ca, '--cert', pki.clientCert, '--key', pki.clientKey]);
+    expect(r.code, r.stderr).toBe(0);
+    const without = await runCli(['keys', 'scan', '--port', String(mutual.port), '--tls', '--cacert', pki.ca, '--timeout', '2s']);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('client certificate (--cert/--key)');
+    expect(without.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('plain text to a TLS port fails with a hint, not a hang', async () => {
+    const r = await runCli(['keys', 'scan', '--port', String(server.port), '--timeout', '2s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('add --tls or use rediss://');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a missing --cacert file is a usage error', async () => {
+    const r = await runCli(['keys', 'scan', '--port', String(server.port), '--tls', '--cacert', '/nonexistent/ca.pem']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--cacert: cannot read /nonexistent/ca.pem');
+  });
+});

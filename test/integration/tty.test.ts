@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { clientFor, startServer, type LocalServer } from '../helpers/redis.js';
+import { runInTty } from '../helpers/tty.js';
+
+let server: LocalServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startServer();
+  redis = clientFor(server);
+});
+
+beforeEach(async () => {
+  await redis.flushall();
+  for (let i = 0; i < 12; i++) await redis.set(`temp:${i}`, 'v');
+  await redis.set('keep', 'v');
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+describe('on a terminal', () => {
+  it('keys delete shows the plan and a sample, and does nothing when told no', async () => {
+    const r = await runInTty(['keys', 'delete', 'temp:*', '--url', server.url], { keys: ['n', '\r'] });
+    expect(r.output).toContain(`About to UNLINK 12 key(s) matching temp:* on 127.0.0.1:${server.port} db 0.`);
+    expect(r.output).toMatch(/For example:\s+temp:\d+/);
+    expect(r.output).toContain('cancelled: nothing was changed');
+    expect(r.code).toBe(2);
+    expect(await redis.dbsize()).toBe(13);
+  });
+
+  it('keys delete proceeds when told yes', async () => {
+    const r = await runInTty(['keys', 'delete', 'temp:*', '--url', server.url], { keys: ['y', '\r'] });
+    expect(r.code).toBe(0);
+    expect(r.output).toContain('unlinked 12 key(s) matching temp:*');
+    expect(await redis.dbsize()).toBe(1);
+  });
+
+  it('colours tables on a TTY, and not with NO_COLOR or --no-color', async () => {
+    const coloured = await runInTty(['keys', 'stats', '--url', server.url]);
+    expect(coloured.code).toBe(0);
+    expect(coloured.output).toMatch(/\x1b\[1m/);
+    const plain = await runInTty(['keys', 'stats', '--url', server.url], { env: { NO_COLOR: '1' } });
+    expect(plain.output).toContain('temp:*');
+    expect(plain.output).not.toMatch(/\x1b\[1m/);
+    const flag = await runInTty(['keys', 'stats', '--url', server.url, '--no-color']);
+    expect(flag.output).not.toMatch(/\x1b\[1m/);
+  });
+});
