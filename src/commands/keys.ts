@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { keyJson, keyText } from '../lib/keyname.js';
+import { keyJson, keyLines, keyText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatCount } from '../output/table.js';
@@ -99,14 +99,12 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
     for await (const page of scanKeys(target, { ...opts, onFallback: (_n, why) => out.warn(why) })) {
       seen += page.seen;
       found += page.keys.length;
-      progress.update(`scanned ${formatCount(seen)} of ~${formatCount(total)} keys, ${formatCount(found)} matching`);
+      if (progress.active) progress.update(`scanned ${formatCount(seen)} of ~${formatCount(total)} keys, ${formatCount(found)} matching`);
       if (page.keys.length === 0) continue;
       if (f.json) {
         await out.ndjson(page.keys.map((k) => ({ ...keyJson(k.key), type: k.type, ttlMs: k.ttlMs ?? null, node: page.node, db: page.db })));
-      } else if (f.null) {
-        await out.write(Buffer.concat(page.keys.flatMap((k) => [k.key, NUL])));
       } else {
-        await out.write(page.keys.map((k) => keyText(k.key)).join('\n') + '\n');
+        await out.write(keyLines(page.keys.map((k) => k.key), Boolean(f.null)));
       }
     }
   } finally {
@@ -118,8 +116,6 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
   }
   return ExitCode.ok;
 }
-
-const NUL = Buffer.from([0]);
 
 async function keysStats(
   { target, out, signal }: RunContext, pattern: string | undefined,
@@ -146,6 +142,7 @@ async function keysStats(
       signal,
       onFallback: (_n, why) => out.warn(why),
       onProgress: (p) => {
+        if (!progress.active) return;
         const rate = p.elapsedMs > 0 ? (p.scanned / p.elapsedMs) * 1000 : 0;
         const eta = rate > 0 && p.total > p.scanned ? ` ETA ${Math.ceil((p.total - p.scanned) / rate)}s` : '';
         progress.update(`scanned ${formatCount(p.scanned)} of ${formatCount(p.total)} keys (${formatCount(rate)}/s)${eta}`);
@@ -224,7 +221,7 @@ async function keysDelete({ target, out, signal }: RunContext, pattern: string, 
       onKeys: async (node, keys) => {
         if (!rails.dryRun) return;
         if (out.json) await out.ndjson(keys.map((k) => ({ ...keyJson(k.key), node, db: target.db, action: 'unlink' })));
-        else await out.write(keys.map((k) => keyText(k.key)).join('\n') + '\n');
+        else await out.write(keyLines(keys.map((k) => k.key), false));
       },
       onProgress: (n) => progress.update(`unlinked ${formatCount(n)} keys`),
     });

@@ -15,7 +15,17 @@ export function utf8OrNull(buf: Buffer): string | null {
 
 export type KeyJson = { key: string } | { key64: string };
 
+/** Printable ASCII without backslash: most keys, and the fast path everywhere. */
+export function isPlainAscii(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i];
+    if (b < 0x20 || b > 0x7e || b === 0x5c) return false;
+  }
+  return true;
+}
+
 export function keyJson(buf: Buffer): KeyJson {
+  if (isPlainAscii(buf)) return { key: buf.toString('latin1') };
   const s = utf8OrNull(buf);
   return s === null ? { key64: buf.toString('base64') } : { key: s };
 }
@@ -33,6 +43,7 @@ export function keyFromJson(obj: { key?: unknown; key64?: unknown }): Buffer | n
  * escapes (\\, \n, \t, \xNN), so one key is always one line.
  */
 export function keyText(buf: Buffer): string {
+  if (isPlainAscii(buf)) return buf.toString('latin1');
   const s = utf8OrNull(buf);
   if (s !== null && !/[\x00-\x1f\x7f\\\u0080-\u009f]/.test(s)) return s;
   if (s !== null) return escapeString(s);
@@ -47,6 +58,24 @@ export function keyText(buf: Buffer): string {
       out += `\\x${buf[i].toString(16).padStart(2, '0')}`;
       i += 1;
     }
+  }
+  return out;
+}
+
+/**
+ * Keys as text lines, for output: plain keys are copied as bytes, the rest
+ * escaped; `terminator` follows each key (newline, or NUL for raw output).
+ */
+export function keyLines(keys: Buffer[], raw: boolean): Buffer {
+  const parts: Buffer[] = raw ? keys : keys.map((k) => (isPlainAscii(k) ? k : Buffer.from(keyText(k), 'utf8')));
+  let size = 0;
+  for (const p of parts) size += p.length + 1;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  const terminator = raw ? 0 : 0x0a;
+  for (const p of parts) {
+    at += p.copy(out, at);
+    out[at++] = terminator;
   }
   return out;
 }

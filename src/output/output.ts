@@ -16,11 +16,13 @@ export interface Streams {
 }
 
 export interface Progress {
+  /** false when nothing is shown: callers can skip building the text. */
+  readonly active: boolean;
   update(text: string): void;
   stop(): void;
 }
 
-const noProgress: Progress = { update() {}, stop() {} };
+const noProgress: Progress = { active: false, update() {}, stop() {} };
 
 /**
  * The one place that decides colour, TTY behaviour, progress and where text
@@ -94,6 +96,7 @@ export class Output {
     const spinner = ora({ text: initial, stream: this.streams.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
     let last = 0;
     return {
+      active: true,
       update(text: string) {
         const now = Date.now();
         if (now - last < 100) return; // ten redraws a second is plenty

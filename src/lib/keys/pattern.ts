@@ -2,29 +2,63 @@
  * Groups keys by shape: split on the separator, collapse id-like segments to
  * `*`, keep `depth` segments. `user:17:profile` and `user:42:profile` both
  * become `user:*:profile`; with depth 1, `user:*`.
+ *
+ * This runs for every key of a walk, so segments are classified in one pass
+ * over their characters; a regex runs only for word-plus-number segments.
  */
 export interface PatternOptions {
   separator: string;
   depth: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const HEX = /^[0-9a-f]{12,}$/i;
-const DIGITS = /^\d+$/;
-const TOKEN = /^[A-Za-z0-9_\-+/=.]{20,}$/;
 /** A word glued to a number or hex id: file_003, sess-9f2c44aa01, job42. */
 const SUFFIXED = /^([A-Za-z][A-Za-z_\-]*?[_-]?)(\d{2,}|[0-9a-f]{8,})$/i;
 
+interface Shape {
+  digits: number;
+  hexLetters: number;
+  otherLetters: number;
+  tokenOther: number; // _ - + / = .
+  other: number;
+}
+
+function shapeOf(s: string): Shape {
+  const shape: Shape = { digits: 0, hexLetters: 0, otherLetters: 0, tokenOther: 0, other: 0 };
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) shape.digits++;
+    else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) shape.hexLetters++;
+    else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) shape.otherLetters++;
+    else if (c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46) shape.tokenOther++;
+    else shape.other++;
+  }
+  return shape;
+}
+
+function isUuid(s: string, sh: Shape): boolean {
+  return s.length === 36 && sh.otherLetters === 0 && sh.other === 0 && sh.tokenOther === 4 &&
+    s[8] === '-' && s[13] === '-' && s[18] === '-' && s[23] === '-';
+}
+
 export function isIdLike(segment: string): boolean {
   if (segment === '') return false;
-  if (DIGITS.test(segment) || UUID.test(segment)) return true;
-  if (HEX.test(segment) && /\d/.test(segment)) return true;
+  return idLike(segment, shapeOf(segment));
+}
+
+function idLike(s: string, sh: Shape): boolean {
+  if (sh.digits === s.length) return true;
+  if (isUuid(s, sh)) return true;
+  // Long hex (hashes, object ids) with at least one digit.
+  if (s.length >= 12 && sh.digits > 0 && sh.digits + sh.hexLetters === s.length) return true;
   // Long random tokens (base64, nanoid): letters and digits mixed.
-  return TOKEN.test(segment) && /\d/.test(segment) && /[A-Za-z]/.test(segment);
+  return s.length >= 20 && sh.other === 0 && sh.digits > 0 && sh.hexLetters + sh.otherLetters > 0;
 }
 
 export function generaliseSegment(segment: string): string {
-  if (isIdLike(segment)) return '*';
+  if (segment === '') return segment;
+  const sh = shapeOf(segment);
+  if (sh.digits === 0) return segment; // a word: the common case
+  if (idLike(segment, sh)) return '*';
   const m = SUFFIXED.exec(segment);
   if (m && /\d/.test(m[2])) return `${m[1]}*`;
   return segment;
@@ -32,8 +66,9 @@ export function generaliseSegment(segment: string): string {
 
 export function inferKeyPattern(key: string, opts: PatternOptions): string {
   if (!opts.separator) return generaliseSegment(key);
-  const parts = key.split(opts.separator);
-  const kept = parts.slice(0, opts.depth).map(generaliseSegment);
+  const parts = key.split(opts.separator, opts.depth + 1);
+  const kept: string[] = [];
+  for (let i = 0; i < parts.length && i < opts.depth; i++) kept.push(generaliseSegment(parts[i]));
   if (parts.length > opts.depth) kept.push('*');
   // `a:*:*` says no more than `a:*`.
   while (kept.length > 1 && kept[kept.length - 1] === '*' && kept[kept.length - 2] === '*') kept.pop();

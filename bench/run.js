@@ -1,0 +1,28 @@
+// npm run bench: loads data into throwaway servers and compares redis-ops with
+// redis-cli (and other tools) on the same data in one run. Not a test: it
+// prints figures and ratios, and asserts nothing.
+import { execFileSync } from 'node:child_process';
+import { startServer } from '../dist/lib/sandbox/server.js';
+import { benchKeys } from './keys.js';
+import { SERVER_CPU } from './lib.js';
+
+/** A throwaway server pinned to its own CPU (see lib.js). */
+async function benchServer() {
+  const server = await startServer();
+  execFileSync('taskset', ['-cp', SERVER_CPU, String(server.process.pid)], { stdio: 'ignore' });
+  return server;
+}
+
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+const keys = Number(process.env.BENCH_KEYS ?? 1_000_000);
+
+console.log(`redis-ops benchmarks on ${(await import('node:os')).cpus().length} cores, node ${process.version}`);
+if (want('keys')) {
+  const server = await benchServer();
+  try {
+    await benchKeys(server, { keys });
+  } finally {
+    await server.stop();
+  }
+}
