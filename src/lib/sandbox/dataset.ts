@@ -71,6 +71,8 @@ export async function fillSandbox(client: Redis | Cluster, opts: DatasetOptions)
     const job = randomUUID();
     await add('stream:progress:*', () => {
       for (let e = 0; e < 20; e++) p.xadd(`stream:progress:${job}`, 'MAXLEN', '~', '1000', '*', 'file_id', `file_${e}`, 'progress', String(e * 5));
+      // A consumer group with pending entries, as a progress reader leaves them.
+      if (i === 0) p.xgroup('CREATE', `stream:progress:${job}`, 'ui', '0').xreadgroup('GROUP', 'ui', 'web-1', 'COUNT', '5', 'STREAMS', `stream:progress:${job}`, '>');
     });
   }
   // Locks: fresh ones with a TTL, and leftovers without one (a crashed holder).
