@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, RedisOpsError, exitCodeFor } from './errors.js';
+import { registerHealth, USAGE_EXIT_OVERRIDES } from './commands/health.js';
 import { registerKeys } from './commands/keys.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { Output } from './output/output.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) });
   registerKeys(program);
+  registerHealth(program);
   registerSandbox(program);
   for (const c of program.commands) c.exitOverride();
   return program;
@@ -37,7 +39,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not errors; anything else Commander rejects is a usage error.
-      process.exitCode = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : ExitCode.usage;
+      const ok = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version';
+      process.exitCode = ok ? 0 : USAGE_EXIT_OVERRIDES[argv[2]] ?? ExitCode.usage;
       return;
     }
     const out = new Output({ color: !argv.includes('--no-color') });

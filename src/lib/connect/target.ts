@@ -25,6 +25,8 @@ export interface Target {
   readonly serverVersion: string | null;
   readonly spec: ConnectionSpec;
   masters(): NodeHandle[];
+  /** A separate connection to one node, with this target's auth and TLS (for per-node reports). */
+  connectNode(host: string, port: number): Promise<Redis>;
   /** Turns a driver error into a typed one naming this target. */
   fail(err: unknown): Error;
   close(): Promise<void>;
@@ -60,6 +62,19 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     enableReadyCheck: false,
   };
 
+  const connectNode = async (host: string, port: number): Promise<Redis> => {
+    const ctx = { ...errorCtx, address: `${host}:${port}`, lastEvent: undefined as Error | undefined };
+    const client = new IORedis({ ...base, host, port, db: 0, tls: spec.tls ? { ...spec.tls, servername: spec.tls.servername ?? undefined } : undefined });
+    client.on('error', (e: Error) => { ctx.lastEvent = e; });
+    try {
+      await client.connect();
+    } catch (e) {
+      client.disconnect();
+      throw translateRedisError(e, ctx);
+    }
+    return client;
+  };
+
   const connectStandalone = async (options: RedisOptions): Promise<Redis> => {
     const client = new IORedis(options);
     client.on('error', (e: Error) => { errorCtx.lastEvent = e; });
@@ -83,7 +98,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
       sentinelCommandTimeout: spec.timeoutMs,
     } as RedisOptions);
     const info = await serverInfo(client, errorCtx);
-    return makeStandaloneTarget('sentinel', client, spec, address, info.version, errorCtx);
+    return makeStandaloneTarget('sentinel', client, spec, address, info.version, errorCtx, connectNode);
   }
 
   const first = await connectStandalone({ ...base, host: spec.host, port: spec.port, db: spec.mode === 'cluster' ? 0 : spec.db });
@@ -93,7 +108,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     throw new UsageError(`${address} is a Sentinel, not a data node: use --sentinel ${address} --master-name NAME`);
   }
   const isCluster = spec.mode === 'cluster' || info.mode === 'cluster';
-  if (!isCluster) return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx);
+  if (!isCluster) return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx, connectNode);
   first.disconnect();
   if (spec.db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0 (got --db ${spec.db})`);
 
@@ -123,6 +138,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     serverVersion: info.version,
     spec,
     masters: () => cluster.nodes('master').map((n) => ({ address: `${n.options.host}:${n.options.port}`, client: n })),
+    connectNode,
     fail: (err) => translateRedisError(err, errorCtx),
     close: async () => { await quietly(() => cluster.quit()); cluster.disconnect(); },
   };
@@ -130,7 +146,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
 
 function makeStandaloneTarget(
   mode: TopologyMode, client: Redis, spec: ConnectionSpec, address: string, version: string | null,
-  errorCtx: Parameters<typeof translateRedisError>[1],
+  errorCtx: Parameters<typeof translateRedisError>[1], connectNode: Target['connectNode'],
 ): Target {
   // Behind Sentinel, the master's address is known only from the socket.
   const stream = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
@@ -143,6 +159,7 @@ function makeStandaloneTarget(
     serverVersion: version,
     spec,
     masters: () => [{ address: nodeAddress, client }],
+    connectNode,
     fail: (err) => translateRedisError(err, errorCtx),
     close: async () => { await quietly(() => client.quit()); client.disconnect(); },
   };

@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { ExitCode, RedisOpsError, UsageError } from '../errors.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import type { HealthReport } from '../lib/health/collect.js';
+import type { HealthConfig } from '../lib/health/thresholds.js';
+import { addConnectionOptions, outputFor, runWithTarget, type RunContext } from './context.js';
+
+interface HealthFlags {
+  json?: boolean;
+  format: string;
+  promFile?: string;
+  watch?: string;
+  failOn: string;
+  only?: string;
+  skip?: string;
+  threshold: string[];
+  expectReplicas?: string;
+  slowlogState?: string;
+}
+
+/** Commander rejects bad arguments before our code runs; for health they are UNKNOWN (3), as Nagios expects. */
+export const USAGE_EXIT_OVERRIDES: Record<string, number> = { health: 3 };
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+export function registerHealth(program: Command): void {
+  addConnectionOptions(
+    program.command('health')
+      .description('check every node: memory, persistence, replication, cluster, clients… (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)')
+      .option('--format <format>', 'table, json or nagios', 'table')
+      .option('--prom-file <path>', 'also write Prometheus text format to PATH (atomically), for node_exporter')
+      .option('--watch <dur>', 'check again every DUR until Ctrl-C (refreshes in place on a terminal)')
+      .option('--fail-on <level>', 'lowest status that makes the exit code non-zero: warn or crit', 'warn')
+      .option('--only <checks>', 'only these checks (comma-separated)')
+      .option('--skip <checks>', 'leave out these checks (comma-separated)')
+      .option('--threshold <check.level=n>', 'override a threshold, e.g. memory.warn=80 or evictedKeys.warn=1 (repeatable; "none" disables)', collect, [])
+      .option('--expect-replicas <n>', 'a master with fewer online replicas is CRITICAL')
+      .option('--slowlog-state <file>', 'remember slowlog ids in FILE and check for new entries since the last run'),
+  ).action(async (_f, cmd: Command) => {
+    const f = cmd.opts<HealthFlags>();
+    const format = f.json ? 'json' : f.format;
+    try {
+      if (!['table', 'json', 'nagios'].includes(format)) throw new UsageError(`--format: "${format}" is not table, json or nagios`);
+      if (!['warn', 'crit'].includes(f.failOn)) throw new UsageError(`--fail-on: "${f.failOn}" is not warn or crit`);
+      await runWithTarget(cmd, 'health', (ctx) => health(ctx, f, format));
+    } catch (e) {
+      if (!(e instanceof RedisOpsError)) throw e;
+      // Cannot connect, bad arguments: UNKNOWN, in the format the caller reads.
+      const out = outputFor(f);
+      const message = e.message.split('\n')[0];
+      if (format === 'json') await out.jsonDocument({ status: 'unknown', error: message, checks: [] });
+      else if (format === 'nagios') await out.write(`REDIS UNKNOWN - ${message.replace(/\|/g, '/')}\n`);
+      else out.error(message);
+      if (f.promFile) {
+        const { writeFileAtomic } = await import('../lib/atomicFile.js');
+        try {
+          writeFileAtomic(f.promFile, '# HELP redis_ops_health_status Overall health: 0 ok, 1 warn, 2 crit, 3 unknown.\n# TYPE redis_ops_health_status gauge\nredis_ops_health_status 3\n');
+        } catch { /* the error above is the one to report */ }
+      }
+      process.exitCode = 3;
+    }
+  });
+}
+
+async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<number> {
+  const { collectHealth } = await import('../lib/health/collect.js');
+  const { resolveThresholds, validateCheckNames } = await import('../lib/health/thresholds.js');
+  const { NAGIOS_EXIT, renderHealthTable, renderNagios, renderPrometheus } = await import('../output/render/health.js');
+  const { loadTables } = await import('../output/table.js');
+  const cfg = ctx.config.sections.health as HealthConfig | undefined;
+  const list = (s: string | undefined, flag: string) => (s === undefined ? undefined : validateCheckNames(s.split(',').map((x) => x.trim()).filter(Boolean), flag));
+  const opts = {
+    thresholds: resolveThresholds(cfg, f.threshold),
+    expectReplicas: f.expectReplicas !== undefined ? parsePositiveInt(f.expectReplicas, '--expect-replicas', { allowZero: true }) : cfg?.expectReplicas,
+    only: list(f.only, '--only') ?? cfg?.only,
+    skip: list(f.skip, '--skip') ?? cfg?.skip,
+    slowlogState: f.slowlogState,
+  };
+  const intervalMs = f.watch !== undefined ? parseDuration(f.watch, '--watch') : null;
+  if (format === 'table') await loadTables();
+  const { out, target, signal } = ctx;
+  let report: HealthReport;
+  for (;;) {
+    report = await collectHealth(target, opts);
+    if (f.promFile) {
+      const { writeFileAtomic } = await import('../lib/atomicFile.js');
+      writeFileAtomic(f.promFile, renderPrometheus(report));
+    }
+    const text = format === 'json'
+      ? `${JSON.stringify(report, null, intervalMs !== null ? undefined : 2)}\n`
+      : format === 'nagios' ? renderNagios(report) : renderHealthTable(out, report);
+    if (intervalMs !== null && out.stdoutIsTTY && format === 'table') await out.write(`\x1b[H\x1b[2J${text}`);
+    else await out.write(text);
+    if (intervalMs === null) break;
+    const { sleep } = await import('../lib/pace.js');
+    await sleep(intervalMs, signal);
+    if (signal.aborted) break;
+  }
+  const code = NAGIOS_EXIT[report.status];
+  if (f.failOn === 'crit' && report.status === 'warn') return ExitCode.ok;
+  return code;
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { UsageError } from '../../errors.js';
+import { writeFileAtomic } from '../atomicFile.js';
+import { CONNECTION_NAME } from '../connect/target.js';
+import { keyText } from '../keyname.js';
+import { redactArgs, truncateArgs } from './redact.js';
+
+export interface SlowlogEntry {
+  node: string;
+  id: number;
+  /** Unix seconds when the command ran. */
+  time: number;
+  durationUs: number;
+  command: string;
+  args: string[];
+  clientAddr: string | null;
+  clientName: string | null;
+  self: boolean;
+}
+
+/** SLOWLOG GET from one node, redacted and truncated; binary arguments escaped. */
+export async function readSlowlog(client: Redis, node: string, count: number): Promise<SlowlogEntry[]> {
+  const raw = (await client.callBuffer('SLOWLOG', 'GET', count)) as unknown[][];
+  return raw.map((e) => {
+    const argv = (e[3] as Buffer[]).map((b) => keyText(Buffer.isBuffer(b) ? b : Buffer.from(String(b))));
+    const args = truncateArgs(redactArgs(argv));
+    const clientName = e[5] !== undefined && String(e[5]) !== '' ? String(e[5]) : null;
+    return {
+      node,
+      id: Number(e[0]),
+      time: Number(e[1]),
+      durationUs: Number(e[2]),
+      command: (argv[0] ?? '').toUpperCase(),
+      args,
+      clientAddr: e[4] !== undefined ? String(e[4]) : null,
+      clientName,
+      self: clientName !== null && (clientName === CONNECTION_NAME || clientName.startsWith(`${CONNECTION_NAME}:`)),
+    };
+  });
+}
+
+/**
+ * --state FILE: the newest id seen per node, so a cron job reports only
+ * what is new. Ids grow across SLOWLOG RESET; a server restart starts them
+ * again at 0, which shows as a newest id below the remembered one.
+ */
+export interface SlowlogState {
+  version: 1;
+  nodes: Record<string, number>;
+}
+
+export function readState(path: string): SlowlogState {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nodes: {} };
+    throw new UsageError(`--state: cannot read ${path} (${(e as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    const s = JSON.parse(text) as SlowlogState;
+    if (s.version !== 1 || typeof s.nodes !== 'object' || s.nodes === null) throw new Error('shape');
+    return s;
+  } catch {
+    throw new UsageError(`--state: ${path} is not a redis-ops slowlog state file (delete it to start afresh)`);
+  }
+}
+
+export function writeState(path: string, state: SlowlogState): void {
+  writeFileAtomic(path, `${JSON.stringify(state)}\n`);
+}
+
+/** Entries newer than the remembered id of their node (all of them after a restart). */
+export function newSince(entries: SlowlogEntry[], state: SlowlogState): SlowlogEntry[] {
+  const newest = new Map<string, number>();
+  for (const e of entries) newest.set(e.node, Math.max(newest.get(e.node) ?? -1, e.id));
+  return entries.filter((e) => {
+    const seen = state.nodes[e.node];
+    if (seen === undefined) return true;
+    if ((newest.get(e.node) ?? -1) < seen) return true; // restarted: ids began again
+    return e.id > seen;
+  });
+}
+
+export function advanceState(state: SlowlogState, entries: SlowlogEntry[]): SlowlogState {
+  const nodes = { ...state.nodes };
+  for (const e of entries) nodes[e.node] = Math.max(e.id, nodes[e.node] ?? -1);
+  return { version: 1, nodes };
+}
+
+export interface CommandGroup {
+  command: string;
+  count: number;
+  totalUs: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+export function groupByCommand(entries: SlowlogEntry[]): CommandGroup[] {
+  const by = new Map<string, number[]>();
+  for (const e of entries) {
+    const list = by.get(e.command) ?? [];
+    list.push(e.durationUs);
+    by.set(e.command, list);
+  }
+  return [...by.entries()].map(([command, ds]) => {
+    ds.sort((a, b) => a - b);
+    const pick = (q: number) => ds[Math.min(ds.length - 1, Math.ceil(q * ds.length) - 1)];
+    return { command, count: ds.length, totalUs: ds.reduce((a, b) => a + b, 0), p50Us: pick(0.5), p99Us: pick(0.99), maxUs: ds[ds.length - 1] };
+  }).sort((a, b) => b.totalUs - a.totalUs);
+}

@@ -1,0 +1,78 @@
+import type { Check, Status } from '../../lib/health/checks.js';
+import type { HealthReport } from '../../lib/health/collect.js';
+import type { Output } from '../output.js';
+import { renderTable } from '../table.js';
+
+export const NAGIOS_EXIT: Record<Status, number> = { ok: 0, warn: 1, crit: 2, unknown: 3 };
+const NAGIOS_WORD: Record<Status, string> = { ok: 'OK', warn: 'WARNING', crit: 'CRITICAL', unknown: 'UNKNOWN' };
+
+function paint(out: Output, st: Status): string {
+  const word = st.toUpperCase();
+  return st === 'ok' ? out.c.green(word) : st === 'warn' ? out.c.yellow(word) : out.c.red(word);
+}
+
+function thresholdText(c: Check): string {
+  if (!c.threshold) return '-';
+  const u = c.unit === '%' ? '%' : c.unit && c.unit !== 'count' && c.unit !== 'ratio' ? ` ${c.unit}` : '';
+  const parts = [c.threshold.warn !== null ? `warn ${c.threshold.warn}${u}` : null, c.threshold.crit !== null ? `crit ${c.threshold.crit}${u}` : null].filter(Boolean);
+  return parts.length ? parts.join(', ') : '-';
+}
+
+export function renderHealthTable(out: Output, r: HealthReport): string {
+  const multi = new Set(r.checks.map((c) => c.node)).size > 1;
+  const head = [...(multi ? ['node'] : []), 'check', 'status', 'value', 'threshold', 'detail'];
+  const rows = r.checks.map((c) => [
+    ...(multi ? [c.node] : []), c.name, paint(out, c.status),
+    c.value === null ? '-' : `${c.value}${c.unit === '%' ? '%' : c.unit && !['count', 'ratio'].includes(c.unit) ? ` ${c.unit}` : ''}`,
+    thresholdText(c), c.message,
+  ]);
+  return `${out.c.bold(`${r.target} (${r.mode})`)}: ${paint(out, r.status)}\n${renderTable(out, { head, rows })}\n`;
+}
+
+/** One status line with perfdata, as the monitoring-plugin API wants it. */
+export function renderNagios(r: HealthReport): string {
+  const bad = r.checks.filter((c) => c.status !== 'ok');
+  const summary = bad.length
+    ? bad.map((c) => `${c.name} ${c.status} on ${c.node}: ${c.message}`).join('; ')
+    : `${r.checks.length} checks ok on ${new Set(r.checks.map((c) => c.node)).size} node(s)`;
+  const multi = new Set(r.checks.map((c) => c.node)).size > 1;
+  const perf = r.checks
+    .filter((c) => typeof c.value === 'number')
+    .map((c) => {
+      const label = multi ? `${c.node} ${c.name}` : c.name;
+      const uom = c.unit === '%' ? '%' : c.unit === 'ms' ? 'ms' : c.unit === 's' ? 's' : c.unit === 'count' ? 'c' : '';
+      const warn = c.threshold?.warn ?? '';
+      const crit = c.threshold?.crit ?? '';
+      const max = c.unit === '%' ? '100' : '';
+      return `'${label.replace(/'/g, '')}'=${c.value}${uom};${warn};${crit};0;${max}`.replace(/;+$/, '');
+    });
+  return `REDIS ${NAGIOS_WORD[r.status]} - ${summary.replace(/\|/g, '/')}${perf.length ? ` | ${perf.join(' ')}` : ''}\n`;
+}
+
+const STATUS_VALUE: Record<Status, number> = { ok: 0, warn: 1, crit: 2, unknown: 3 };
+
+function labelValue(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** Prometheus text format for node_exporter's textfile collector (no timestamps). */
+export function renderPrometheus(r: HealthReport): string {
+  const lines = [
+    '# HELP redis_ops_health_status Overall health: 0 ok, 1 warn, 2 crit, 3 unknown.',
+    '# TYPE redis_ops_health_status gauge',
+    `redis_ops_health_status{target="${labelValue(r.target)}"} ${STATUS_VALUE[r.status]}`,
+    '# HELP redis_ops_health_check_status Status of one check on one node: 0 ok, 1 warn, 2 crit, 3 unknown.',
+    '# TYPE redis_ops_health_check_status gauge',
+    ...r.checks.map((c) => `redis_ops_health_check_status{check="${c.name}",node="${labelValue(c.node)}"} ${STATUS_VALUE[c.status]}`),
+    '# HELP redis_ops_health_check_value The measured value of a check (unit in the label).',
+    '# TYPE redis_ops_health_check_value gauge',
+    ...r.checks.filter((c) => typeof c.value === 'number').map((c) => `redis_ops_health_check_value{check="${c.name}",node="${labelValue(c.node)}",unit="${c.unit ?? ''}"} ${c.value}`),
+    '# HELP redis_ops_keyspace_keys Keys per database.',
+    '# TYPE redis_ops_keyspace_keys gauge',
+    ...r.nodes.flatMap((n) => n.keyspace.map((k) => `redis_ops_keyspace_keys{node="${labelValue(n.node)}",db="${k.db}"} ${k.keys}`)),
+    '# HELP redis_ops_keyspace_expires Keys with an expiry per database.',
+    '# TYPE redis_ops_keyspace_expires gauge',
+    ...r.nodes.flatMap((n) => n.keyspace.map((k) => `redis_ops_keyspace_expires{node="${labelValue(n.node)}",db="${k.db}"} ${k.expires}`)),
+  ];
+  return `${lines.join('\n')}\n`;
+}
