@@ -90,8 +90,10 @@ export function evaluateNode(s: NodeSnapshot, o: CheckOptions): Check[] {
   const ratio = num(i, 'mem_fragmentation_ratio');
   const fragBytes = num(i, 'mem_fragmentation_bytes') ?? 0;
   if (ratio !== null) {
-    // MEMORY DOCTOR's rule: a high ratio matters only when the excess is big.
-    const st = fragBytes > 10 * 1024 * 1024 ? level(ratio, t.fragmentation) : 'ok';
+    // MEMORY DOCTOR's rules: a high ratio matters only when the excess is big,
+    // and an instance using under 5 MB is too small to judge (its RSS is mostly the binary).
+    const judged = fragBytes > 10 * 1024 * 1024 && used >= 5 * 1024 * 1024;
+    const st = judged ? level(ratio, t.fragmentation) : 'ok';
     const swapping = ratio < 1 && used > 100 * 1024 * 1024;
     add('fragmentation', swapping ? 'warn' : st, ratio, 'ratio', t.fragmentation,
       swapping ? `RSS below used memory (ratio ${ratio}): parts of the dataset may be swapped out` : `ratio ${ratio}, ${formatBytes(Math.max(0, fragBytes))} beyond the allocated memory`);
