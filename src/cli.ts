@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { ExitCode, RedisOpsError, exitCodeFor } from './errors.js';
 import { registerHealth, USAGE_EXIT_OVERRIDES } from './commands/health.js';
 import { registerKeys } from './commands/keys.js';
+import { registerReports } from './commands/reports.js';
+import { registerSlowlog } from './commands/slowlog.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { Output } from './output/output.js';
 
@@ -15,10 +17,15 @@ export function buildProgram(): Command {
     // -h is the host, as in redis-cli.
     .helpOption('--help', 'show help')
     .showSuggestionAfterError(true)
+    // A parent's options count only before its subcommand: `slowlog reset --url X`
+    // gives --url to reset, not to slowlog.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) });
   registerKeys(program);
   registerHealth(program);
+  registerSlowlog(program);
+  registerReports(program);
   registerSandbox(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -121,12 +121,9 @@ async function keysStats(
   { target, out, signal }: RunContext, pattern: string | undefined,
   f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string },
 ): Promise<number> {
-  const { collectKeyStats } = await import('../lib/keys/stats.js');
-  const { versionAtLeast } = await import('../lib/connect/target.js');
+  const { collectKeyStats, walkProgressText } = await import('../lib/keys/stats.js');
   const depth = parsePositiveInt(f.depth, '--depth');
-  const noTouch = versionAtLeast(target.serverVersion, '7.2.0');
   const progress = await out.progress('walking keys…');
-  if (noTouch) await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
   let stats;
   try {
     stats = await collectKeyStats(target, {
@@ -137,16 +134,11 @@ async function keysStats(
       top: parsePositiveInt(f.top, '--top', { allowZero: true }),
       groups: parsePositiveInt(f.groups, '--groups'),
       sample: f.sample !== undefined ? parsePositiveInt(f.sample, '--sample') : undefined,
-      lengths: Boolean(f.lengths) || noTouch,
+      lengths: f.lengths ? true : 'auto',
       count: parsePositiveInt(f.count, '--count'),
       signal,
       onFallback: (_n, why) => out.warn(why),
-      onProgress: (p) => {
-        if (!progress.active) return;
-        const rate = p.elapsedMs > 0 ? (p.scanned / p.elapsedMs) * 1000 : 0;
-        const eta = rate > 0 && p.total > p.scanned ? ` ETA ${Math.ceil((p.total - p.scanned) / rate)}s` : '';
-        progress.update(`scanned ${formatCount(p.scanned)} of ${formatCount(p.total)} keys (${formatCount(rate)}/s)${eta}`);
-      },
+      onProgress: (p) => { if (progress.active) progress.update(walkProgressText(p, formatCount)); },
     });
   } finally {
     progress.stop();

@@ -71,7 +71,8 @@ export interface ConfirmIO {
 export type StopReason = 'limit' | 'max-duration' | 'interrupted';
 
 export interface ChangeRecord {
-  key: Buffer;
+  /** The key changed; absent for changes that are not about one key (SLOWLOG RESET). */
+  key?: Buffer;
   action: string;
   node?: string;
   db?: number;
@@ -152,7 +153,7 @@ export class Rails {
     const time = new Date().toISOString();
     const lines = changes.map((c) => JSON.stringify({
       time, command: this.options.command, ...(c.node ? { node: c.node } : {}), ...(c.db !== undefined ? { db: c.db } : {}),
-      ...keyJson(c.key), action: c.action, ...(c.detail ?? {}),
+      ...(c.key ? keyJson(c.key) : {}), action: c.action, ...(c.detail ?? {}),
     }));
     if (!this.log.write(lines.join('\n') + '\n')) await once(this.log, 'drain');
   }

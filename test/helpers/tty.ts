@@ -12,7 +12,7 @@ export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<s
   const command = `stty cols 120 rows 40; ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qefc', command, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm', ...opts.env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm', REDIS_URL: 'redis://127.0.0.1:1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let output = '';

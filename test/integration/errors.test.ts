@@ -50,7 +50,7 @@ describe('clear errors', () => {
   });
 
   it('DNS failure: exit 1, one line', async () => {
-    const r = await runCli(['keys', 'scan', '--host', 'no-such-host.invalid']);
+    const r = await runCli(['keys', 'scan', '--host', 'no-such-host.invalid', '--port', '6379']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot resolve the host of no-such-host\.invalid:6379/);
     expectOneLine(r.stderr);

@@ -44,13 +44,17 @@ describe('resolveConnection', () => {
     expect(s.tls).toMatchObject({ rejectUnauthorized: true, servername: 'h' });
   });
 
-  it('layers defaults < profile < env < flags', async () => {
-    const config = validateConfig({ profiles: { prod: { host: 'p', port: 7001, db: 2, passwordEnv: 'PROD_PW' } } }, 'c.json');
-    const env = { PROD_PW: 'frompro', REDISCLI_AUTH: 'fromenv' };
+  it('layers defaults < defaultProfile < env < --profile < flags', async () => {
+    const config = validateConfig({ defaultProfile: 'dev', profiles: { dev: { host: 'd', port: 7000 }, prod: { host: 'p', port: 7001, db: 2, passwordEnv: 'PROD_PW' } } }, 'c.json');
+    const env = { PROD_PW: 'frompro', REDISCLI_AUTH: 'fromenv', REDIS_URL: 'redis://e:7009' };
+    // Named on the command line: the profile beats the environment, the flags beat the profile.
     const s = await resolveConnection({ profile: 'prod', port: '7002' }, { env, config, ...quiet });
-    expect(s).toMatchObject({ host: 'p', port: 7002, db: 2, password: 'fromenv' });
-    const t = await resolveConnection({ profile: 'prod' }, { env: { PROD_PW: 'frompro' }, config, ...quiet });
-    expect(t.password).toBe('frompro');
+    expect(s).toMatchObject({ host: 'p', port: 7002, db: 2, password: 'frompro' });
+    // The config's default profile yields to the environment.
+    const t = await resolveConnection({}, { env: { REDIS_URL: 'redis://e:7009' }, config, ...quiet });
+    expect(t).toMatchObject({ host: 'e', port: 7009 });
+    const u = await resolveConnection({}, { env: {}, config, ...quiet });
+    expect(u).toMatchObject({ host: 'd', port: 7000 });
   });
 
   it('warns that -a is visible in ps', async () => {

@@ -61,19 +61,21 @@ export interface ResolveContext {
 }
 
 /**
- * Layers, lowest first: defaults, the profile, the environment, the flags.
- * A URL expands into fields of the layer it came from.
+ * Layers, lowest first: defaults, the config's defaultProfile, the
+ * environment, a profile named with --profile, the other flags. (A profile
+ * asked for by name beats a REDIS_URL left in the environment; a default one
+ * does not.) A URL expands into fields of the layer it came from.
  */
 export async function resolveConnection(flags: ConnectionFlags, ctx: ResolveContext): Promise<ConnectionSpec> {
-  const profileName = flags.profile ?? ctx.config.defaultProfile;
   const layers: Layer[] = [];
-  if (profileName) layers.push(profileLayer(profileName, ctx));
+  if (!flags.profile && ctx.config.defaultProfile) layers.push(profileLayer(ctx.config.defaultProfile, ctx));
 
   const envLayer: Layer = {};
   if (ctx.env.REDIS_URL) Object.assign(envLayer, parseRedisUrl(ctx.env.REDIS_URL, 'REDIS_URL'));
   const envPassword = ctx.env.REDISCLI_AUTH ?? ctx.env.REDIS_PASSWORD;
   if (envPassword) envLayer.password = envPassword;
   layers.push(envLayer);
+  if (flags.profile) layers.push(profileLayer(flags.profile, ctx));
 
   const flagLayer: Layer = {};
   if (flags.url) {

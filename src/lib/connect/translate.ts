@@ -51,6 +51,9 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
       ? `${where} closed the TLS connection (${code}): does the server require a client certificate (--cert/--key), or not speak TLS at all?`
       : `${where} closed the connection (${code}): if the server speaks TLS, add --tls or use rediss://`);
   }
+  if (/certificate required|alert (bad|unknown) certificate|alert handshake failure/i.test(msg)) {
+    return new ConnectionError(`${where} refused the TLS handshake (${firstLine(msg)}): does it require a client certificate (--cert/--key)?`);
+  }
   if (/certificate|SSL|TLS|self.signed|wrong version number/i.test(msg) || /^(ERR_SSL|ERR_TLS|DEPTH_ZERO|UNABLE_TO|CERT_|SELF_SIGNED)/.test(code ?? '')) {
     return new ConnectionError(`TLS with ${where} failed: ${firstLine(msg)} (check --cacert/--cert/--key; --insecure skips verification)`);
   }

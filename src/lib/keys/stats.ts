@@ -1,4 +1,4 @@
-import type { Target } from '../connect/target.js';
+import { versionAtLeast, type Target } from '../connect/target.js';
 import { keyJson, keyText, type KeyJson } from '../keyname.js';
 import { countKeys, walkKeys, type KeyInfo, type WalkOptions } from '../scan/walk.js';
 import { inferKeyPattern, type PatternOptions } from './pattern.js';
@@ -14,8 +14,12 @@ export interface KeyStatsOptions extends PatternOptions {
   groups: number;
   /** Walk only this many keys and extrapolate. */
   sample?: number;
-  /** Measure element counts (refreshes idle time on servers without CLIENT NO-TOUCH). */
-  lengths: boolean;
+  /**
+   * Measure element counts. Reading a length refreshes the key's idle time on
+   * servers without CLIENT NO-TOUCH (before 7.2): 'auto' measures only where
+   * NO-TOUCH keeps idle times intact; true measures anyway.
+   */
+  lengths: boolean | 'auto';
   signal?: AbortSignal;
   onProgress?: (p: WalkProgress) => void;
   onFallback?: WalkOptions['onFallback'];
@@ -25,6 +29,13 @@ export interface WalkProgress {
   scanned: number;
   total: number;
   elapsedMs: number;
+}
+
+/** "scanned 120,000 of 1,000,000 keys (95,000/s) ETA 9s", for progress lines. */
+export function walkProgressText(p: WalkProgress, format: (n: number) => string): string {
+  const rate = p.elapsedMs > 0 ? (p.scanned / p.elapsedMs) * 1000 : 0;
+  const eta = rate > 0 && p.total > p.scanned ? ` ETA ${Math.ceil((p.total - p.scanned) / rate)}s` : '';
+  return `scanned ${format(p.scanned)} of ${format(p.total)} keys (${format(rate)}/s)${eta}`;
 }
 
 export interface GroupStats {
@@ -85,6 +96,9 @@ interface GroupAcc {
 
 export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Promise<KeyStats> {
   const started = Date.now();
+  const noTouch = versionAtLeast(target.serverVersion, '7.2.0');
+  if (noTouch) await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
+  const lengths = opts.lengths === 'auto' ? noTouch : opts.lengths;
   const sizes = await countKeys(target);
   const dbsize = sizes.reduce((a, s) => a + s.keys, 0);
   const perNode = new Map(sizes.map((s) => [s.node, { node: s.node, scanned: 0, dbsize: s.keys }]));
@@ -100,7 +114,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
 
   const walk = walkKeys(target, {
     match: opts.match, type: opts.type, count: opts.count, signal: opts.signal, onFallback: opts.onFallback,
-    probe: { type: true, ttl: true, memory: true, length: opts.lengths },
+    probe: { type: true, ttl: true, memory: true, length: lengths },
   });
   for await (const batch of walk) {
     vanished += batch.vanished;
@@ -143,7 +157,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
     }
     const make = () => ({ ...keyJson(k.key), raw: k.key, node, type, bytes: k.bytes ?? null, length: k.length ?? null, ttlMs: k.ttlMs ?? null, exact: false });
     topMem.offer(bytes, make);
-    if (opts.lengths && k.length !== null && k.length !== undefined) topLen.offer(k.length, make);
+    if (lengths && k.length !== null && k.length !== undefined) topLen.offer(k.length, make);
   }
 
   const topByMemory = await measureExactly(target, topMem.result());
@@ -173,8 +187,8 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
     ttl: Object.fromEntries(Object.entries(ttl).map(([k, v]) => [k, scale(v)])) as unknown as TtlBuckets,
     groups: shown,
     topByMemory: topByMemory.map(strip),
-    topByLength: opts.lengths ? topLen.result().map(strip) : null,
-    lengthsMeasured: opts.lengths,
+    topByLength: lengths ? topLen.result().map(strip) : null,
+    lengthsMeasured: lengths,
     separator: opts.separator,
     depth: opts.depth,
   };

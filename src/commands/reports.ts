@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { ExitCode } from '../errors.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { formatCount } from '../output/table.js';
+import { addConnectionOptions, runWithTarget, type RunContext } from './context.js';
+
+export function registerReports(program: Command): void {
+  addConnectionOptions(
+    program.command('memory')
+      .description('memory on every node (INFO, MEMORY STATS, MEMORY DOCTOR) and the keys and patterns that hold it')
+      .option('--no-scan', 'only the server-reported figures; do not walk the keys')
+      .option('--top <n>', 'biggest keys to list', '10')
+      .option('--groups <n>', 'key patterns to list', '15'),
+  ).action(async (_f, cmd: Command) => {
+    await runWithTarget(cmd, 'memory', (ctx) => memory(ctx, cmd.opts()));
+  });
+
+  addConnectionOptions(
+    program.command('latency')
+      .description('PING round-trip percentiles, LATENCY events and per-command percentiles, on every node')
+      .option('--samples <n>', 'PINGs per node', '100')
+      .option('--interval <dur>', 'pause between PINGs', '10ms'),
+  ).action(async (_f, cmd: Command) => {
+    await runWithTarget(cmd, 'latency', (ctx) => latency(ctx, cmd.opts()));
+  });
+}
+
+async function memory({ target, out, signal }: RunContext, f: { scan: boolean; top: string; groups: string }): Promise<number> {
+  const { memoryReport } = await import('../lib/memory/report.js');
+  const nodes = await memoryReport(target);
+  let scan = null;
+  if (f.scan) {
+    const { collectKeyStats, walkProgressText } = await import('../lib/keys/stats.js');
+    const progress = await out.progress('walking keys…');
+    try {
+      scan = await collectKeyStats(target, {
+        separator: ':', depth: 3, count: 250, lengths: 'auto', signal,
+        top: parsePositiveInt(f.top, '--top', { allowZero: true }),
+        groups: parsePositiveInt(f.groups, '--groups'),
+        onFallback: (_n, why) => out.warn(why),
+        onProgress: (p) => { if (progress.active) progress.update(walkProgressText(p, formatCount)); },
+      });
+    } finally {
+      progress.stop();
+    }
+  }
+  if (out.json) await out.jsonDocument({ nodes, scan });
+  else {
+    const { loadTables } = await import('../output/table.js');
+    const { renderMemory } = await import('../output/render/reports.js');
+    const { renderKeyStats } = await import('../output/render/keys.js');
+    await loadTables();
+    await out.write(renderMemory(out, nodes));
+    if (scan) await out.write(`\n${renderKeyStats(out, scan)}`);
+  }
+  if (nodes.some((n) => n.error)) return ExitCode.failure;
+  return scan && !scan.complete ? ExitCode.partial : ExitCode.ok;
+}
+
+async function latency({ target, out, signal }: RunContext, f: { samples: string; interval: string }): Promise<number> {
+  const { measureLatency } = await import('../lib/latency/report.js');
+  const progress = await out.progress('measuring…');
+  let nodes;
+  try {
+    nodes = await measureLatency(target, {
+      samples: parsePositiveInt(f.samples, '--samples'),
+      intervalMs: parseDuration(f.interval, '--interval'),
+      signal,
+    });
+  } finally {
+    progress.stop();
+  }
+  if (out.json) await out.jsonDocument({ nodes });
+  else {
+    const { loadTables } = await import('../output/table.js');
+    const { renderLatency } = await import('../output/render/reports.js');
+    await loadTables();
+    await out.write(renderLatency(out, nodes));
+  }
+  return nodes.some((n) => n.error) ? ExitCode.failure : ExitCode.ok;
+}
