@@ -2,7 +2,8 @@
 // redis-cli (and other tools) on the same data in one run. Not a test: it
 // prints figures and ratios, and asserts nothing.
 import { execFileSync } from 'node:child_process';
-import { startServer } from '../dist/lib/sandbox/server.js';
+import { startServer } from '../dist/server.mjs';
+import { benchHealth } from './health.js';
 import { benchKeys } from './keys.js';
 import { SERVER_CPU } from './lib.js';
 
@@ -18,6 +19,14 @@ const want = (name) => only.length === 0 || only.includes(name);
 const keys = Number(process.env.BENCH_KEYS ?? 1_000_000);
 
 console.log(`redis-ops benchmarks on ${(await import('node:os')).cpus().length} cores, node ${process.version}`);
+if (want('health')) {
+  const server = await benchServer();
+  try {
+    await benchHealth(server);
+  } finally {
+    await server.stop();
+  }
+}
 if (want('keys')) {
   const server = await benchServer();
   try {

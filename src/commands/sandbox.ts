@@ -19,7 +19,7 @@ export function registerSandbox(program: Command): void {
     const keys = parsePositiveInt(f.keys, '--keys');
     const { startServer, startCluster } = await import('../lib/sandbox/server.js');
     const { fillSandbox } = await import('../lib/sandbox/dataset.js');
-    const { Redis, Cluster } = await import('ioredis');
+    const { Redis, Cluster } = await (await import('../lib/connect/driver.js')).loadDriver();
     const port = f.port !== undefined ? parsePositiveInt(f.port, '--port') : undefined;
     const progress = await out.progress('starting redis-server…');
     const cluster = f.cluster ? await startCluster(3) : null;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { loadDriver } from './driver.js';
 import type { Target } from './target.js';
 
 /**
@@ -65,7 +66,7 @@ async function sentinelReplicas(target: Target): Promise<DeploymentNode[]> {
   for (const s of sentinels) {
     let sentinel: Redis | null = null;
     try {
-      const { Redis: IORedis } = await import('ioredis');
+      const { Redis: IORedis } = await loadDriver();
       sentinel = new IORedis({ host: s.host, port: s.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: target.spec.timeoutMs, enableReadyCheck: false, connectionName: 'redis-ops' });
       sentinel.on('error', () => {});
       await sentinel.connect();

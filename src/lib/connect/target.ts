@@ -1,5 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { PermissionError, UsageError } from '../../errors.js';
+import { loadDriver } from './driver.js';
 import type { ConnectionSpec } from './spec.js';
 import { translateRedisError } from './translate.js';
 
@@ -40,7 +41,7 @@ export interface OpenOptions {
 }
 
 export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): Promise<Target> {
-  const { Redis: IORedis, Cluster: IOCluster } = await import('ioredis');
+  const { Redis: IORedis, Cluster: IOCluster } = await loadDriver();
   const name = opts.purpose ? `${CONNECTION_NAME}:${opts.purpose}` : CONNECTION_NAME;
   const address = spec.mode === 'sentinel'
     ? `${spec.masterName}@${spec.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`

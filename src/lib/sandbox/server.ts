@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError } from '../../errors.js';
+import { loadDriver } from '../connect/driver.js';
 
 /**
  * Throwaway redis-server processes on free local ports, without persistence:
@@ -114,7 +115,7 @@ export async function startCluster(masters = 3): Promise<LocalCluster> {
     for (let i = 0; i < masters; i++) {
       nodes.push(await startServer({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }));
     }
-    const { Redis } = await import('ioredis');
+    const { Redis } = await loadDriver();
     const clients = nodes.map((n) => new Redis({ port: n.port, host: n.host, lazyConnect: true }));
     await Promise.all(clients.map((c) => c.connect()));
     const per = Math.floor(16384 / masters);
