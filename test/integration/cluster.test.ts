@@ -72,6 +72,28 @@ describe('cluster', () => {
     expect((await perNodeCounts()).reduce((a, b) => a + b, 0)).toBe(2);
   });
 
+  it('memory, slowlog and latency report every node', async () => {
+    const addresses = cluster.nodes.map((n) => `127.0.0.1:${n.port}`).sort();
+    const mem = JSON.parse((await runCli(['memory', '--url', cluster.url, '--json', '--no-scan'])).stdout);
+    expect(mem.nodes.map((n: { node: string }) => n.node).sort()).toEqual(addresses);
+    expect(mem.nodes.every((n: { usedBytes: number }) => n.usedBytes > 0)).toBe(true);
+    const lat = await runCli(['latency', '--url', cluster.url, '--json', '--samples', '5', '--interval', '0']);
+    expect(lat.code).toBe(0);
+    expect(JSON.parse(lat.stdout).nodes.map((n: { node: string; ping: { samples: number } }) => [n.node, n.ping.samples]).sort())
+      .toEqual(addresses.map((a) => [a, 5]));
+    for (const n of cluster.nodes) {
+      const c = new Redis(n.port, '127.0.0.1');
+      await c.config('SET', 'slowlog-log-slower-than', '0');
+      await c.call('ECHO', `from-${n.port}`);
+      await c.config('SET', 'slowlog-log-slower-than', '10000');
+      c.disconnect();
+    }
+    const slow = JSON.parse((await runCli(['slowlog', '--url', cluster.url, '--json'])).stdout);
+    const echoes = slow.entries.filter((e: { command: string }) => e.command === 'ECHO');
+    expect(echoes.map((e: { node: string; args: string[] }) => `${e.node} ${e.args[1]}`).sort())
+      .toEqual(cluster.nodes.map((n) => `127.0.0.1:${n.port} from-${n.port}`).sort());
+  });
+
   it('--db other than 0 is a clear usage error on a cluster', async () => {
     const r = await runCli(['keys', 'scan', '--url', cluster.url, '--db', '2']);
     expect(r.code).toBe(2);

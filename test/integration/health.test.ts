@@ -78,6 +78,20 @@ describe('health on a standalone server', () => {
     expect(skipped.checks.some((c: { name: string }) => c.name === 'ping')).toBe(false);
   });
 
+  it('--watch checks again every interval until Ctrl-C (NDJSON off a terminal)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, 'health', '--url', server.url, '--json', '--watch', '200ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    await new Promise<void>((resolve) => { const t = setInterval(() => { if (out.split('\n').filter(Boolean).length >= 3) { clearInterval(t); resolve(); } }, 20); });
+    const code = await new Promise<number | null>((resolve) => { child.on('exit', (c) => resolve(c)); child.kill('SIGINT'); });
+    expect(code).toBe(0);
+    const reports = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(reports.length).toBeGreaterThanOrEqual(3);
+    expect(reports.every((r) => r.status === 'ok')).toBe(true);
+  });
+
   it('the Nagios line has the documented shape', async () => {
     const r = await runCli(['health', '--url', server.url, '--format', 'nagios']);
     expect(r.code).toBe(0);
