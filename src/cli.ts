@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, RedisOpsError, exitCodeFor } from './errors.js';
+import { registerBackup } from './commands/backup.js';
 import { registerHealth, USAGE_EXIT_OVERRIDES } from './commands/health.js';
 import { registerKeys } from './commands/keys.js';
 import { registerReports } from './commands/reports.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerHealth(program);
   registerSlowlog(program);
   registerReports(program);
+  registerBackup(program);
   registerSandbox(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -26,6 +26,8 @@ export interface Target {
   readonly serverVersion: string | null;
   readonly spec: ConnectionSpec;
   masters(): NodeHandle[];
+  /** The same deployment, another logical database (a new connection; close it when done). Not for clusters. */
+  forDb(db: number): Promise<Target>;
   /** A separate connection to one node, with this target's auth and TLS (for per-node reports). */
   connectNode(host: string, port: number): Promise<Redis>;
   /** Turns a driver error into a typed one naming this target. */
@@ -41,6 +43,10 @@ export interface OpenOptions {
 }
 
 export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): Promise<Target> {
+  const forDb = (db: number) => {
+    if (db === spec.db) return openTarget(spec, opts);
+    return openTarget({ ...spec, db }, opts);
+  };
   const { Redis: IORedis, Cluster: IOCluster } = await loadDriver();
   const name = opts.purpose ? `${CONNECTION_NAME}:${opts.purpose}` : CONNECTION_NAME;
   const address = spec.mode === 'sentinel'
@@ -99,7 +105,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
       sentinelCommandTimeout: spec.timeoutMs,
     } as RedisOptions);
     const info = await serverInfo(client, errorCtx);
-    return makeStandaloneTarget('sentinel', client, spec, address, info.version, errorCtx, connectNode);
+    return makeStandaloneTarget('sentinel', client, spec, address, info.version, errorCtx, connectNode, forDb);
   }
 
   const first = await connectStandalone({ ...base, host: spec.host, port: spec.port, db: spec.mode === 'cluster' ? 0 : spec.db });
@@ -109,7 +115,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     throw new UsageError(`${address} is a Sentinel, not a data node: use --sentinel ${address} --master-name NAME`);
   }
   const isCluster = spec.mode === 'cluster' || info.mode === 'cluster';
-  if (!isCluster) return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx, connectNode);
+  if (!isCluster) return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx, connectNode, forDb);
   first.disconnect();
   if (spec.db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0 (got --db ${spec.db})`);
 
@@ -139,6 +145,10 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     serverVersion: info.version,
     spec,
     masters: () => cluster.nodes('master').map((n) => ({ address: `${n.options.host}:${n.options.port}`, client: n })),
+    forDb: async (db) => {
+      if (db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0`);
+      return openTarget(spec, opts);
+    },
     connectNode,
     fail: (err) => translateRedisError(err, errorCtx),
     close: async () => { await quietly(() => cluster.quit()); cluster.disconnect(); },
@@ -147,7 +157,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
 
 function makeStandaloneTarget(
   mode: TopologyMode, client: Redis, spec: ConnectionSpec, address: string, version: string | null,
-  errorCtx: Parameters<typeof translateRedisError>[1], connectNode: Target['connectNode'],
+  errorCtx: Parameters<typeof translateRedisError>[1], connectNode: Target['connectNode'], forDb: Target['forDb'],
 ): Target {
   // Behind Sentinel, the master's address is known only from the socket.
   const stream = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
@@ -160,6 +170,7 @@ function makeStandaloneTarget(
     serverVersion: version,
     spec,
     masters: () => [{ address: nodeAddress, client }],
+    forDb,
     connectNode,
     fail: (err) => translateRedisError(err, errorCtx),
     close: async () => { await quietly(() => client.quit()); client.disconnect(); },

@@ -1,0 +1,176 @@
+import type { Command } from 'commander';
+import { ExitCode, InputError, UsageError } from '../errors.js';
+import { parsePositiveInt } from '../lib/duration.js';
+import { keyJson } from '../lib/keyname.js';
+import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { KEY_TYPES, validateKeyType } from '../lib/scan/walk.js';
+import { formatBytes, formatCount } from '../output/table.js';
+import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext } from './context.js';
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+export function registerBackup(program: Command): void {
+  const backup = addConnectionOptions(
+    program.command('backup')
+      .description('write keys to a JSON Lines backup: exact, streaming, binary-safe (see README for the format)')
+      .option('-o, --output <file>', 'file to write, or - for stdout (default: redis-ops-<time>.jsonl[.gz])')
+      .option('--match <pattern>', 'only keys matching PATTERN (repeatable)', collect, [])
+      .option('--type <type>', 'only keys of this type (repeatable)', collect, [])
+      .option('--gzip', 'compress (also when the file name ends in .gz)')
+      .option('--count <n>', 'SCAN COUNT per step', '500'),
+  ).enablePositionalOptions().action(async (_f, cmd: Command) => {
+    await runWithTarget(cmd, 'backup', (ctx) => runBackup(ctx, cmd.opts()));
+  });
+
+  addOutputOptions(
+    backup.command('verify <file>').description('check a backup: header, every record, count and checksum; writes nothing'),
+  ).action(async (file: string, _f, cmd: Command) => {
+    const out = outputFor(cmd.opts());
+    const { verifyBackup } = await import('../lib/backup/reader.js');
+    const r = await verifyBackup(file);
+    if (out.json) await out.jsonDocument({ ok: true, file, ...r });
+    else await out.write(`${file}: OK, ${formatCount(r.keys)} keys in ${formatCount(r.records)} records (${Object.entries(r.types).map(([t, n]) => `${t} ${formatCount(n)}`).join(', ')}) from ${r.header.source.address}, ${r.header.createdAt}\n`);
+    process.exitCode = ExitCode.ok;
+  });
+
+  addConnectionOptions(
+    backup.command('diff <file>').description('compare a backup with the live server: missing, extra and different keys'),
+  ).action(async (file: string, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'backup-diff', (ctx) => runDiff(ctx, file));
+  });
+
+  addRailsOptions(
+    addConnectionOptions(
+      program.command('restore <file>')
+        .description('restore a backup file (or - for stdin) through the safety rails')
+        .option('--skip-existing', 'leave keys that exist alone (default)')
+        .option('--replace', 'replace existing keys (each swapped atomically)')
+        .option('--fail-on-existing', 'stop, before writing anything, if any key exists')
+        .option('--ttl <mode>', 'absolute (the original expiry instant; expired keys are skipped), relative (the TTL left at backup time), none', 'absolute')
+        .option('--match <pattern>', 'only keys matching PATTERN (repeatable)', collect, [])
+        .option('--type <type>', 'only keys of this type (repeatable)', collect, [])
+        .option('--db-map <map>', 'move databases, e.g. 0:3,1:4')
+        .option('--no-verify', 'skip the verification pass of a file (stdin is never verified first)'),
+    ),
+    railsOptions(),
+  ).action(async (file: string, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'restore', (ctx) => runRestore(ctx, file, cmd.opts(), cmd.getOptionValueSource('db') === 'cli'));
+  });
+}
+
+async function runBackup({ target, out, signal }: RunContext, f: { output?: string; match: string[]; type: string[]; gzip?: boolean; count: string }): Promise<number> {
+  for (const t of f.type) validateKeyType(t);
+  const defaultName = `redis-ops-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl${f.gzip ? '.gz' : ''}`;
+  const path = f.output ?? defaultName;
+  const gzip = Boolean(f.gzip) || path.endsWith('.gz');
+  if (path === '-' && out.stdoutIsTTY && !gzip) out.warn('warning: writing a backup to the terminal');
+  const { BackupSink, writeBackup } = await import('../lib/backup/writer.js');
+  const sink = new BackupSink(path, gzip);
+  await sink.open();
+  const progress = await out.progress('backing up…');
+  let summary;
+  try {
+    summary = await writeBackup(target, [target.db], {
+      match: f.match, types: f.type, count: parsePositiveInt(f.count, '--count'), signal,
+      onProgress: (p) => { if (progress.active) progress.update(`${formatCount(p.keys)} keys, ${formatBytes(p.bytes)}`); },
+    }, sink);
+    if (!summary.complete) {
+      sink.abort();
+      out.warn(`interrupted: no backup was written${path === '-' ? ' (stdout holds an incomplete one: no trailer)' : ''}`);
+      return ExitCode.partial;
+    }
+    await sink.finish();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  } finally {
+    progress.stop();
+  }
+  for (const u of summary.unsupported) out.warn(`NOT BACKED UP: ${JSON.stringify({ ...u })} has type ${u.type}, which the backup format cannot hold (a module type)`);
+  for (const c of summary.changedWhilePaged) out.warn(`warning: ${JSON.stringify(c)} changed while it was being read in pages: its copy may mix old and new elements`);
+  const report = { file: path, ...summary };
+  if (out.json) {
+    if (path === '-') out.info(JSON.stringify(report));
+    else await out.jsonDocument(report);
+  } else {
+    out.info(`${path === '-' ? 'stdout' : path}: ${formatCount(summary.keys)} keys in ${formatCount(summary.records)} records, ${formatBytes(summary.bytes)}${gzip ? ' before compression' : ''}, ${(summary.durationMs / 1000).toFixed(1)} s; ${summary.vanished} vanished during the walk, ${summary.changedWhilePaged.length} changed while paged`);
+  }
+  return summary.unsupported.length ? ExitCode.failure : ExitCode.ok;
+}
+
+function parseDbMap(text: string | undefined): Map<number, number> {
+  const map = new Map<number, number>();
+  if (!text) return map;
+  for (const part of text.split(',')) {
+    const m = /^(\d+):(\d+)$/.exec(part.trim());
+    if (!m) throw new UsageError(`--db-map: "${part}" is not FROM:TO (e.g. 0:3,1:4)`);
+    map.set(Number(m[1]), Number(m[2]));
+  }
+  return map;
+}
+
+async function runRestore(
+  { target, out, signal }: RunContext, file: string,
+  f: RailsFlags & { skipExisting?: boolean; replace?: boolean; failOnExisting?: boolean; ttl: string; match: string[]; type: string[]; dbMap?: string; verify: boolean; db?: string },
+  dbGiven: boolean,
+): Promise<number> {
+  const modes = [f.skipExisting && 'skip', f.replace && 'replace', f.failOnExisting && 'fail'].filter(Boolean) as ('skip' | 'replace' | 'fail')[];
+  if (modes.length > 1) throw new UsageError('choose one of --skip-existing, --replace, --fail-on-existing');
+  if (!['absolute', 'relative', 'none'].includes(f.ttl)) throw new UsageError(`--ttl: "${f.ttl}" is not absolute, relative or none`);
+  for (const t of f.type) validateKeyType(t);
+  const { globToRegExp } = await import('../lib/glob.js');
+  const { Rails } = await import('../lib/rails.js');
+  const { Restorer, restoreFrom } = await import('../lib/backup/restore.js');
+  const { verifyBackup } = await import('../lib/backup/reader.js');
+  const rails = new Rails(railsFrom('restore', f), signal);
+  const restorer = new Restorer(target, {
+    mode: modes[0] ?? 'skip',
+    ttl: f.ttl as 'absolute' | 'relative' | 'none',
+    match: f.match.map(globToRegExp),
+    types: f.type,
+    onlyDb: dbGiven ? target.db : undefined,
+    dbMap: parseDbMap(f.dbMap),
+    signal,
+  }, rails, file);
+  try {
+    let planned = 'the keys in the backup';
+    if (file !== '-' && f.verify) {
+      // Nothing is written unless the whole file checks out.
+      const pending: import('../lib/backup/format.js').KeyRecord[] = [];
+      let conflict: Buffer | null = null;
+      const check = async () => {
+        if (!conflict && pending.length) conflict = await restorer.anyExists(pending.splice(0));
+      };
+      const v = await verifyBackup(file, async ({ record }) => {
+        if (modes[0] !== 'fail') return;
+        pending.push(record);
+        if (pending.length >= 500) await check();
+      });
+      await check();
+      if (conflict) throw new UsageError(`key ${JSON.stringify(keyJson(conflict))} exists (--fail-on-existing): nothing was restored`);
+      planned = `${formatCount(v.keys)} keys (${formatCount(v.records)} records) from ${file}, taken ${v.header.createdAt} from ${v.header.source.address}`;
+    }
+    await rails.confirm({ description: `restore ${planned} (${modes[0] ?? 'skip'} existing keys, TTL ${f.ttl})`, sample: [], target: `${target.address} db ${target.db}` }, out);
+    await rails.openLog();
+    const progress = await out.progress('restoring…');
+    try {
+      await restoreFrom(file, restorer, () => {});
+    } finally {
+      progress.stop();
+    }
+    const s = restorer.summary;
+    s.stoppedBy = s.stoppedBy ?? rails.stopReason;
+    if (out.json) await out.jsonDocument(s);
+    else await out.write(`${s.dryRun ? 'dry run: would restore' : 'restored'} ${formatCount(s.created + s.replaced)} keys (${formatCount(s.created)} created, ${formatCount(s.replaced)} replaced), ${formatCount(s.skipped)} existing left alone, ${formatCount(s.expired)} expired, ${formatCount(s.filtered)} filtered out, in ${(s.durationMs / 1000).toFixed(1)} s${s.stoppedBy ? out.c.yellow(`; stopped early (${s.stoppedBy})`) : ''}\n`);
+    return s.stoppedBy ? ExitCode.partial : ExitCode.ok;
+  } finally {
+    await rails.close();
+    await restorer.close();
+  }
+}
+
+async function runDiff(_ctx: RunContext, _file: string): Promise<number> {
+  throw new InputError('backup diff: not implemented yet');
+}
+
+export { KEY_TYPES };

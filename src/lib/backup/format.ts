@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { InputError } from '../../errors.js';
+import { keyFromJson, keyJson, utf8OrNull, type KeyJson } from '../keyname.js';
+
+/**
+ * The backup format: JSON Lines. A header, one record per key (a big key
+ * spans several records: `part` counts from 0, `more` says another follows),
+ * and a trailer with the record count and a SHA-256 over every line before
+ * it, so that truncation and edits are detected. Names are `key` (UTF-8) or
+ * `key64` (base64); every other byte string is a JSON string when it is valid
+ * UTF-8 and `{"b64": "…"}` otherwise.
+ */
+export const FORMAT = 'redis-ops-backup';
+export const FORMAT_VERSION = 1;
+
+export type Bytes = string | { b64: string };
+
+export interface Header {
+  format: typeof FORMAT;
+  version: number;
+  createdAt: string;
+  source: { address: string; version: string | null; mode: string };
+  dbs: number[];
+  filters: { match: string[]; type: string[] };
+}
+
+export interface StreamValue {
+  entries: [string, Bytes[]][];
+  lastId: string;
+  entriesAdded: number | null;
+  maxDeletedId: string | null;
+  groups: StreamGroup[];
+}
+
+export interface StreamGroup {
+  name: Bytes;
+  lastDeliveredId: string;
+  entriesRead: number | null;
+  consumers: Bytes[];
+  pending: { id: string; consumer: Bytes; deliveryTimeMs: number; deliveryCount: number }[];
+}
+
+export type KeyType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
+
+export interface KeyRecord {
+  key?: string;
+  key64?: string;
+  db: number;
+  type: KeyType;
+  /** Absolute expiry (unix ms) or null; the TTL left at backup time is expireAtMs - capturedAtMs. */
+  expireAtMs: number | null;
+  capturedAtMs: number;
+  /** string: Bytes; list/set: Bytes[]; hash: [field, value][]; zset: [member, score][]; stream: StreamValue (last part). */
+  value: unknown;
+  part?: number;
+  more?: boolean;
+}
+
+export interface Trailer {
+  trailer: true;
+  records: number;
+  sha256: string;
+}
+
+export function bytesJson(b: Buffer): Bytes {
+  const s = utf8OrNull(b);
+  return s === null ? { b64: b.toString('base64') } : s;
+}
+
+export function keyOf(r: { key?: string; key64?: string }): Buffer {
+  return keyFromJson(r)!;
+}
+
+export function recordKeyJson(key: Buffer): KeyJson {
+  return keyJson(key);
+}
+
+/** Running SHA-256 over the exact lines written (each with its newline). */
+export class LineHash {
+  private readonly h = createHash('sha256');
+  lines = 0;
+
+  add(line: string): void {
+    this.h.update(line);
+    this.h.update('\n');
+    this.lines++;
+  }
+
+  digest(): string {
+    return this.h.digest('hex');
+  }
+}
+
+// ---- validation (restore, verify, diff) ----
+
+const TYPES: KeyType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream'];
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const STREAM_ID = /^\d+-\d+$/;
+const SCORE = /^(-?inf|[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan)$/i;
+
+export function decodeBytes(v: unknown, where: string): Buffer {
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (v && typeof v === 'object' && typeof (v as { b64?: unknown }).b64 === 'string') {
+    const s = (v as { b64: string }).b64;
+    if (!B64.test(s) || s.length % 4 !== 0) throw new InputError(`${where}: invalid base64`);
+    return Buffer.from(s, 'base64');
+  }
+  throw new InputError(`${where}: expected a string or {"b64": …}`);
+}
+
+export function parseHeader(line: string, where: string): Header {
+  const h = parseJson(line, where) as Partial<Header>;
+  if (h.format !== FORMAT) throw new InputError(`${where}: not a redis-ops backup (no "format": "${FORMAT}" header)`);
+  if (h.version !== FORMAT_VERSION) throw new InputError(`${where}: format version ${h.version} is not supported (this redis-ops reads version ${FORMAT_VERSION})`);
+  if (!Array.isArray(h.dbs) || !h.dbs.every((d) => Number.isInteger(d) && d >= 0)) throw new InputError(`${where}: header "dbs" must list database numbers`);
+  return h as Header;
+}
+
+export function parseJson(line: string, where: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new InputError(`${where}: not valid JSON`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InputError(`${where}: not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/** Checks a record's shape completely, so that a verified file restores without surprises. */
+export function validateRecord(r: Record<string, unknown>, where: string): KeyRecord {
+  if (typeof r.key !== 'string' && typeof r.key64 !== 'string') throw new InputError(`${where}: record has neither "key" nor "key64"`);
+  if (typeof r.key64 === 'string' && (!B64.test(r.key64) || r.key64.length % 4 !== 0)) throw new InputError(`${where}: "key64" is not valid base64`);
+  if (!Number.isInteger(r.db) || (r.db as number) < 0) throw new InputError(`${where}: "db" must be a database number`);
+  if (!TYPES.includes(r.type as KeyType)) throw new InputError(`${where}: unknown record type ${JSON.stringify(r.type)}`);
+  if (r.expireAtMs !== null && !Number.isInteger(r.expireAtMs)) throw new InputError(`${where}: "expireAtMs" must be an integer or null`);
+  if (!Number.isInteger(r.capturedAtMs)) throw new InputError(`${where}: "capturedAtMs" must be an integer`);
+  if (r.part !== undefined && (!Number.isInteger(r.part) || (r.part as number) < 0)) throw new InputError(`${where}: "part" must be a whole number`);
+  if (r.more !== undefined && typeof r.more !== 'boolean') throw new InputError(`${where}: "more" must be true or false`);
+  const v = r.value;
+  const list = (what: string) => {
+    if (!Array.isArray(v)) throw new InputError(`${where}: a ${r.type} value must be a list of ${what}`);
+    return v as unknown[];
+  };
+  switch (r.type as KeyType) {
+    case 'string':
+      decodeBytes(v, `${where}: value`);
+      break;
+    case 'list':
+    case 'set':
+      list('strings').forEach((x, i) => decodeBytes(x, `${where}: value[${i}]`));
+      break;
+    case 'hash':
+      list('[field, value] pairs').forEach((p, i) => {
+        if (!Array.isArray(p) || p.length !== 2) throw new InputError(`${where}: value[${i}] must be a [field, value] pair`);
+        decodeBytes(p[0], `${where}: value[${i}][0]`);
+        decodeBytes(p[1], `${where}: value[${i}][1]`);
+      });
+      break;
+    case 'zset':
+      list('[member, score] pairs').forEach((p, i) => {
+        if (!Array.isArray(p) || p.length !== 2) throw new InputError(`${where}: value[${i}] must be a [member, score] pair`);
+        decodeBytes(p[0], `${where}: value[${i}][0]`);
+        if (typeof p[1] !== 'string' || !SCORE.test(p[1]) || /nan/i.test(p[1])) throw new InputError(`${where}: value[${i}] score ${JSON.stringify(p[1])} is not a number`);
+      });
+      break;
+    case 'stream':
+      validateStream(v, where, r.more === true);
+      break;
+  }
+  return r as unknown as KeyRecord;
+}
+
+function validateStream(v: unknown, where: string, partial: boolean): void {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InputError(`${where}: a stream value must be an object`);
+  const s = v as Partial<StreamValue>;
+  if (!Array.isArray(s.entries)) throw new InputError(`${where}: stream "entries" must be a list`);
+  s.entries.forEach((e, i) => {
+    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !STREAM_ID.test(e[0]) || !Array.isArray(e[1]) || e[1].length % 2 !== 0) {
+      throw new InputError(`${where}: stream entry ${i} must be ["<ms>-<seq>", [field, value, …]]`);
+    }
+    (e[1] as unknown[]).forEach((x, j) => decodeBytes(x, `${where}: stream entry ${i} field ${j}`));
+  });
+  if (partial) return; // metadata comes with the last part
+  if (typeof s.lastId !== 'string' || !STREAM_ID.test(s.lastId)) throw new InputError(`${where}: stream "lastId" must be an id`);
+  if (!Array.isArray(s.groups)) throw new InputError(`${where}: stream "groups" must be a list`);
+  s.groups.forEach((g, i) => {
+    const w = `${where}: stream group ${i}`;
+    if (!g || typeof g !== 'object') throw new InputError(`${w} must be an object`);
+    decodeBytes(g.name, `${w} name`);
+    if (typeof g.lastDeliveredId !== 'string' || !STREAM_ID.test(g.lastDeliveredId)) throw new InputError(`${w}: "lastDeliveredId" must be an id`);
+    if (!Array.isArray(g.consumers) || !Array.isArray(g.pending)) throw new InputError(`${w}: "consumers" and "pending" must be lists`);
+    g.consumers.forEach((c, j) => decodeBytes(c, `${w} consumer ${j}`));
+    g.pending.forEach((p, j) => {
+      if (!p || typeof p.id !== 'string' || !STREAM_ID.test(p.id) || !Number.isInteger(p.deliveryTimeMs) || !Number.isInteger(p.deliveryCount)) {
+        throw new InputError(`${w} pending ${j} must be {"id", "consumer", "deliveryTimeMs", "deliveryCount"}`);
+      }
+      decodeBytes(p.consumer, `${w} pending ${j} consumer`);
+    });
+  });
+}
+
+export function isTrailer(r: Record<string, unknown>): boolean {
+  return r.trailer === true;
+}

@@ -1,0 +1,324 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster, Redis } from 'ioredis';
+import { InputError, UsageError } from '../../errors.js';
+import { versionAtLeast, type Target } from '../connect/target.js';
+import { keyMatches } from '../glob.js';
+import { keyJson } from '../keyname.js';
+import type { Rails, StopReason } from '../rails.js';
+import { loadScript, runScript } from '../scripts/loader.js';
+import { sameSlotKey } from '../slotTag.js';
+import { decodeBytes, keyOf, type Header, type KeyRecord, type StreamValue } from './format.js';
+import { readBackup, type ReadItem } from './reader.js';
+
+export type ExistingMode = 'skip' | 'replace' | 'fail';
+export type TtlMode = 'absolute' | 'relative' | 'none';
+
+export interface RestoreOptions {
+  mode: ExistingMode;
+  ttl: TtlMode;
+  match: RegExp[];
+  types: string[];
+  /** Only records of this database. */
+  onlyDb?: number;
+  /** Source database → target database. */
+  dbMap: Map<number, number>;
+  signal?: AbortSignal;
+  onProgress?: (keys: number) => void;
+}
+
+export interface RestoreSummary {
+  dryRun: boolean;
+  source: string;
+  records: number;
+  keys: number;
+  created: number;
+  replaced: number;
+  /** Existing keys left alone (--skip-existing). */
+  skipped: number;
+  /** Past their expiry (--ttl absolute) or out of TTL (--ttl relative): not restored. */
+  expired: number;
+  /** Left out by --match, --type or --db. */
+  filtered: number;
+  durationMs: number;
+  stoppedBy: StopReason | null;
+}
+
+const TYPE_CODE: Record<string, string> = { string: 's', list: 'l', set: 'S', zset: 'z', hash: 'h' };
+/** Keys per restore script call, and values (arguments) per call. */
+const BATCH_KEYS = 100;
+const BATCH_VALUES = 5000;
+/** A half-built key left by a crash disappears on its own. */
+const TEMP_TTL_MS = 3_600_000;
+
+interface Pending {
+  record: KeyRecord;
+  key: Buffer;
+  expireAt: number;
+}
+
+/**
+ * Restores records through the rails. Small keys go in batches, each key
+ * written atomically by one script; big keys and streams are built under a
+ * temporary name in the same slot and renamed into place, so a key is never
+ * visible half-written, and a crash leaves at most a temporary key that
+ * expires by itself.
+ */
+export class Restorer {
+  readonly summary: RestoreSummary;
+  private readonly targets = new Map<number, Promise<Target>>();
+  private batch = new Map<string, { target: Target; items: Pending[]; values: number }>();
+  private big: { target: Target; record: KeyRecord; key: Buffer; temp: string; expireAt: number; skip: boolean } | null = null;
+  private readonly started = Date.now();
+
+  constructor(private readonly base: Target, private readonly opts: RestoreOptions, private readonly rails: Rails, source: string) {
+    this.summary = { dryRun: rails.dryRun, source, records: 0, keys: 0, created: 0, replaced: 0, skipped: 0, expired: 0, filtered: 0, durationMs: 0, stoppedBy: null };
+  }
+
+  /** Applies one record; returns false once a budget stops the run. */
+  async apply(item: ReadItem): Promise<boolean> {
+    const r = item.record;
+    this.summary.records++;
+    const continuing = this.big && r.part !== undefined && r.part > 0;
+    if (continuing) {
+      await this.continueBig(r);
+      return true;
+    }
+    if (r.part !== undefined && r.part > 0) throw new InputError(`line ${item.lineNo}: part ${r.part} of a key whose first part is missing`);
+    const key = keyOf(r);
+    if ((this.opts.onlyDb !== undefined && r.db !== this.opts.onlyDb) || !keyMatches(key, this.opts.match) || (this.opts.types.length && !this.opts.types.includes(r.type))) {
+      this.summary.filtered++;
+      if (r.more) this.big = { target: this.base, record: r, key, temp: '', expireAt: -1, skip: true };
+      return true;
+    }
+    this.summary.keys++;
+    const expireAt = this.expiry(r);
+    if (expireAt === null) {
+      this.summary.expired++;
+      if (r.more) this.big = { target: this.base, record: r, key, temp: '', expireAt: -1, skip: true };
+      return true;
+    }
+    if ((await this.rails.admit(1)) === 0) {
+      this.summary.keys--;
+      this.summary.stoppedBy = this.rails.stopReason;
+      return false;
+    }
+    const target = await this.targetFor(r.db);
+    if (this.rails.dryRun) {
+      const exists = Number(await target.client.exists(key)) === 1;
+      if (exists && this.opts.mode !== 'replace') this.summary.skipped++;
+      else if (exists) this.summary.replaced++;
+      else this.summary.created++;
+      await this.rails.record([{ key, action: 'restore', db: target.db }]);
+      if (r.more) this.big = { target, record: r, key, temp: '', expireAt, skip: true };
+      return true;
+    }
+    if (r.more || r.type === 'stream') {
+      await this.startBig(target, r, key, expireAt);
+      return true;
+    }
+    const slotGroup = `${target.db}:${target.mode === 'cluster' ? calculateSlot(key) : 0}`;
+    let group = this.batch.get(slotGroup);
+    if (!group) this.batch.set(slotGroup, (group = { target, items: [], values: 0 }));
+    group.items.push({ record: r, key, expireAt });
+    group.values += valueCount(r);
+    if (group.items.length >= BATCH_KEYS || group.values >= BATCH_VALUES) await this.flushGroup(slotGroup);
+    return true;
+  }
+
+  async finish(): Promise<RestoreSummary> {
+    for (const k of [...this.batch.keys()]) await this.flushGroup(k);
+    if (this.big && !this.big.skip) throw new InputError(`the backup ends in the middle of key ${JSON.stringify(keyJson(this.big.key))}`);
+    this.summary.durationMs = Date.now() - this.started;
+    return this.summary;
+  }
+
+  async close(): Promise<void> {
+    for (const [db, t] of this.targets) if (db !== this.base.db) await (await t).close();
+  }
+
+  /** --fail-on-existing: true when any of these records' keys exists already (read-only). */
+  async anyExists(records: KeyRecord[]): Promise<Buffer | null> {
+    const wanted = records.filter((r) => !r.part && (this.opts.onlyDb === undefined || r.db === this.opts.onlyDb) && keyMatches(keyOf(r), this.opts.match) && (!this.opts.types.length || this.opts.types.includes(r.type)));
+    const byDb = new Map<number, KeyRecord[]>();
+    for (const r of wanted) byDb.set(r.db, [...(byDb.get(r.db) ?? []), r]);
+    for (const [db, rs] of byDb) {
+      const t = await this.targetFor(db);
+      const p = t.client.pipeline();
+      for (const r of rs) p.exists(keyOf(r));
+      const res = (await p.exec()) ?? [];
+      const i = res.findIndex(([, v]) => Number(v) === 1);
+      if (i >= 0) return keyOf(rs[i]);
+    }
+    return null;
+  }
+
+  private expiry(r: KeyRecord): number | null {
+    if (this.opts.ttl === 'none' || r.expireAtMs === null) return -1;
+    const now = Date.now();
+    if (this.opts.ttl === 'absolute') return r.expireAtMs > now ? r.expireAtMs : null;
+    const left = r.expireAtMs - r.capturedAtMs;
+    return left > 0 ? now + left : null;
+  }
+
+  private targetFor(sourceDb: number): Promise<Target> {
+    const db = this.opts.dbMap.get(sourceDb) ?? sourceDb;
+    let t = this.targets.get(db);
+    if (!t) {
+      if (this.base.mode === 'cluster' && db !== 0) throw new UsageError(`${this.base.address} is a cluster, which has only database 0: the backup holds database ${sourceDb} (use --db-map ${sourceDb}:0 or --db 0)`);
+      t = db === this.base.db ? Promise.resolve(this.base) : this.base.forDb(db);
+      this.targets.set(db, t);
+    }
+    return t;
+  }
+
+  private async flushGroup(id: string): Promise<void> {
+    const group = this.batch.get(id);
+    if (!group || group.items.length === 0) return;
+    this.batch.delete(id);
+    const args: (string | Buffer | number)[] = [this.opts.mode === 'replace' ? 1 : 0];
+    for (const p of group.items) {
+      const values = flatValues(p.record);
+      args.push(TYPE_CODE[p.record.type], p.expireAt, values.length, ...values);
+    }
+    const script = loadScript('restore-keys', group.target.serverVersion);
+    const keys = group.items.map((p) => p.key);
+    const results = (await runScript(group.target.client, script, keys, args)) as number[];
+    results.forEach((res, i) => this.count(Number(res), group.items[i].key, group.target.db));
+    await this.rails.record(group.items.filter((_, i) => Number(results[i]) !== 0).map((p) => ({ key: p.key, action: 'restore', db: group.target.db })));
+    this.opts.onProgress?.(this.summary.created + this.summary.replaced + this.summary.skipped);
+  }
+
+  private count(res: number, key: Buffer, db: number): void {
+    if (res === 1) this.summary.created++;
+    else if (res === 2) this.summary.replaced++;
+    else if (res === 0) {
+      if (this.opts.mode === 'fail') throw new UsageError(`key ${JSON.stringify(keyJson(key))} exists in db ${db} (--fail-on-existing); keys restored before it stay restored`);
+      this.summary.skipped++;
+    }
+  }
+
+  private async startBig(target: Target, r: KeyRecord, key: Buffer, expireAt: number): Promise<void> {
+    const temp = sameSlotKey(key, 'redis-ops:restore');
+    this.big = { target, record: r, key, temp, expireAt, skip: false };
+    await this.writePart(r);
+  }
+
+  private async continueBig(r: KeyRecord): Promise<void> {
+    const big = this.big!;
+    if (r.type !== big.record.type || !keyOf(r).equals(big.key) || r.db !== big.record.db) {
+      throw new InputError(`a continuation record does not belong to key ${JSON.stringify(keyJson(big.key))}`);
+    }
+    if (!big.skip) await this.writePart(r);
+    else if (!r.more) this.big = null;
+  }
+
+  /** Writes one part of a big key (or a stream) into its temporary key; the last part puts it in place. */
+  private async writePart(r: KeyRecord): Promise<void> {
+    const big = this.big!;
+    const c = big.target.client;
+    const temp = big.temp;
+    const p = c.pipeline();
+    const values = r.type === 'stream' ? [] : flatValues(r);
+    switch (r.type) {
+      case 'string':
+        p.append(temp, values[0] as Buffer);
+        break;
+      case 'list':
+        for (let i = 0; i < values.length; i += 1000) p.rpush(temp, ...values.slice(i, i + 1000));
+        break;
+      case 'set':
+        for (let i = 0; i < values.length; i += 1000) p.sadd(temp, ...values.slice(i, i + 1000));
+        break;
+      case 'hash':
+        for (let i = 0; i < values.length; i += 1000) p.hset(temp, ...(values.slice(i, i + 1000) as [Buffer, Buffer]));
+        break;
+      case 'zset':
+        for (let i = 0; i < values.length; i += 1000) p.zadd(temp, ...(values.slice(i, i + 1000) as unknown as [number, Buffer]));
+        break;
+      case 'stream':
+        for (const [id, fields] of (r.value as StreamValue).entries) {
+          p.xadd(temp, id, ...fields.map((f, i) => decodeBytes(f, `stream field ${i}`)));
+        }
+        break;
+    }
+    if (r.part === undefined || r.part === 0) p.pexpire(temp, TEMP_TTL_MS);
+    const replies = (await p.exec()) ?? [];
+    const err = replies.find(([e]) => e)?.[0];
+    if (err) throw big.target.fail(err);
+    if (r.more) return;
+    if (r.type === 'stream') await this.streamMetadata(big.target, temp, r.value as StreamValue);
+    const finish = loadScript('restore-finish-2', big.target.serverVersion);
+    const res = Number(await runScript(c, finish, [temp, big.key], [this.opts.mode === 'replace' ? 1 : 0, big.expireAt]));
+    if (res === -1) throw new UsageError(`the temporary key ${temp} vanished while key ${JSON.stringify(keyJson(big.key))} was being restored (did it expire? the restore took over an hour)`);
+    this.count(res, big.key, big.target.db);
+    if (res !== 0) await this.rails.record([{ key: big.key, action: 'restore', db: big.target.db }]);
+    this.big = null;
+  }
+
+  /** Recreates what XADD alone does not: last id, counters, groups, consumers, pending entries (aof.c's recipe). */
+  private async streamMetadata(target: Target, temp: string, s: StreamValue): Promise<void> {
+    const c: Redis | Cluster = target.client;
+    const modern = versionAtLeast(target.serverVersion, '7.0.0');
+    const p = c.pipeline();
+    // XSETID needs an existing key: an empty stream is created by one entry trimmed away.
+    if (!(await c.exists(temp))) p.xadd(temp, 'MAXLEN', '0', '0-1', 'x', 'y');
+    if (modern) {
+      const args: (string | number)[] = [temp, s.lastId];
+      if (s.entriesAdded !== null) args.push('ENTRIESADDED', s.entriesAdded);
+      if (s.maxDeletedId !== null) args.push('MAXDELETEDID', s.maxDeletedId);
+      p.call('XSETID', ...args);
+    } else p.call('XSETID', temp, s.lastId);
+    for (const g of s.groups) {
+      const name = decodeBytes(g.name, 'group name');
+      if (modern && g.entriesRead !== null) p.call('XGROUP', 'CREATE', temp, name, g.lastDeliveredId, 'ENTRIESREAD', g.entriesRead);
+      else p.call('XGROUP', 'CREATE', temp, name, g.lastDeliveredId);
+      for (const consumer of g.consumers) p.call('XGROUP', 'CREATECONSUMER', temp, name, decodeBytes(consumer, 'consumer'));
+      for (const pe of g.pending) {
+        p.call('XCLAIM', temp, name, decodeBytes(pe.consumer, 'consumer'), 0, pe.id, 'TIME', pe.deliveryTimeMs, 'RETRYCOUNT', pe.deliveryCount, 'FORCE', 'JUSTID');
+      }
+    }
+    const replies = (await p.exec()) ?? [];
+    const err = replies.find(([e]) => e)?.[0];
+    if (err) throw target.fail(err);
+  }
+}
+
+function valueCount(r: KeyRecord): number {
+  return Array.isArray(r.value) ? (r.type === 'hash' || r.type === 'zset' ? 2 * r.value.length : r.value.length) : 1;
+}
+
+/** A record's value as the arguments its write command takes (zset: score before member). */
+function flatValues(r: KeyRecord): Buffer[] {
+  const where = 'value';
+  switch (r.type) {
+    case 'string':
+      return [decodeBytes(r.value, where)];
+    case 'list':
+    case 'set':
+      return (r.value as unknown[]).map((v) => decodeBytes(v, where));
+    case 'hash':
+      return (r.value as [unknown, unknown][]).flatMap(([f, v]) => [decodeBytes(f, where), decodeBytes(v, where)]);
+    case 'zset':
+      return (r.value as [unknown, string][]).flatMap(([m, score]) => [Buffer.from(score), decodeBytes(m, where)]);
+    default:
+      return [];
+  }
+}
+
+/** Restores a file (verified completely first, unless verify is false) or stdin (applied as it streams). */
+export async function restoreFrom(source: string, restorer: Restorer, onHeader: (h: Header) => void): Promise<void> {
+  let applied = 0;
+  try {
+    for await (const item of readBackup(source, onHeader)) {
+      if (!(await restorer.apply(item))) break;
+      applied++;
+    }
+    await restorer.finish();
+  } catch (e) {
+    if (e instanceof InputError && source === '-') {
+      await restorer.finish().catch(() => undefined);
+      throw new InputError(`${e.message}; stopped after applying ${applied} record(s)`);
+    }
+    throw e;
+  }
+}

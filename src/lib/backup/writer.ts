@@ -1,0 +1,324 @@
+import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Redis } from 'ioredis';
+import { createGzip, type Gzip } from 'node:zlib';
+import { UsageError } from '../../errors.js';
+import type { NodeHandle, Target } from '../connect/target.js';
+import { versionAtLeast } from '../connect/target.js';
+import { globToRegExp, keyMatches } from '../glob.js';
+import { keyJson } from '../keyname.js';
+import { walkKeys } from '../scan/walk.js';
+import { loadScript, runScript } from '../scripts/loader.js';
+import { bytesJson, FORMAT, FORMAT_VERSION, LineHash, type Bytes, type Header, type KeyRecord, type KeyType, type StreamGroup } from './format.js';
+
+/** Elements per record of a big key, and per page read from the server. */
+export const CHUNK = 1000;
+/** Elements one read script may return in total before it stops (keeps each call short). */
+const READ_BUDGET = 5000;
+/** Bytes of a big string per record. */
+const STRING_CHUNK = 1 << 20;
+
+export interface BackupOptions {
+  match: string[];
+  types: string[];
+  count: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { keys: number; bytes: number }) => void;
+}
+
+export interface BackupSummary {
+  keys: number;
+  records: number;
+  bytes: number;
+  durationMs: number;
+  /** Keys SCAN returned that were gone when read. */
+  vanished: number;
+  /** Big keys whose length changed while they were paged: their record may mix before and after. */
+  changedWhilePaged: { key?: string; key64?: string; db: number }[];
+  /** Keys of types this format cannot hold (modules): reported, never silently dropped. */
+  unsupported: { key?: string; key64?: string; db: number; type: string }[];
+  complete: boolean;
+}
+
+/** Where a backup goes: a file written under a temporary name (renamed when complete), or stdout. */
+export class BackupSink {
+  private readonly hash = new LineHash();
+  private bytes = 0;
+  private readonly stream: WriteStream | NodeJS.WriteStream;
+  private readonly gzip: Gzip | null;
+  private readonly tmp: string | null;
+
+  constructor(private readonly path: string, gzip: boolean, stdout: NodeJS.WriteStream = process.stdout) {
+    if (path === '-') {
+      this.tmp = null;
+      this.stream = stdout;
+    } else {
+      this.tmp = `${path}.partial-${process.pid}`;
+      // Backups hold secrets: owner-only from the first byte.
+      this.stream = createWriteStream(this.tmp, { mode: 0o600, flags: 'wx' });
+    }
+    this.gzip = gzip ? createGzip({ level: 6 }) : null;
+    if (this.gzip) this.gzip.pipe(this.stream as NodeJS.WritableStream);
+  }
+
+  async open(): Promise<void> {
+    if (!this.tmp) return;
+    const s = this.stream as WriteStream;
+    await new Promise<void>((resolve, reject) => {
+      s.once('open', () => resolve());
+      s.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`-o: cannot write ${this.path} (${e.code ?? e.message})`)));
+    });
+  }
+
+  get records(): number {
+    return this.hash.lines - 1; // minus the header
+  }
+
+  get byteCount(): number {
+    return this.bytes;
+  }
+
+  async line(obj: unknown): Promise<void> {
+    const text = JSON.stringify(obj);
+    this.hash.add(text);
+    this.bytes += Buffer.byteLength(text) + 1;
+    const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
+    if (!w.write(`${text}\n`)) await once(w as unknown as NodeJS.EventEmitter, 'drain');
+  }
+
+  /** Writes the trailer, flushes, and moves the file to its final name. */
+  async finish(): Promise<void> {
+    const records = this.records;
+    const text = JSON.stringify({ trailer: true, records, sha256: this.hash.digest() });
+    const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
+    this.bytes += Buffer.byteLength(text) + 1;
+    w.write(`${text}\n`);
+    if (this.tmp) {
+      await new Promise<void>((resolve, reject) => {
+        this.stream.once('error', reject);
+        this.stream.once('finish', () => resolve());
+        w.end();
+      });
+      renameSync(this.tmp, this.path);
+    } else if (this.gzip) {
+      await new Promise<void>((resolve) => this.gzip!.end(resolve));
+    }
+  }
+
+  /** An interrupted or failed backup leaves nothing at the final name (nor a partial file). */
+  abort(): void {
+    if (!this.tmp) return;
+    (this.stream as WriteStream).destroy();
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+export async function writeBackup(target: Target, dbs: number[], opts: BackupOptions, sink: BackupSink): Promise<BackupSummary> {
+  const started = Date.now();
+  const summary: BackupSummary = { keys: 0, records: 0, bytes: 0, durationMs: 0, vanished: 0, changedWhilePaged: [], unsupported: [], complete: true };
+  const header: Header = {
+    format: FORMAT, version: FORMAT_VERSION, createdAt: new Date().toISOString(),
+    source: { address: target.address, version: target.serverVersion, mode: target.mode },
+    dbs, filters: { match: opts.match, type: opts.types },
+  };
+  await sink.line(header);
+  const legacy = !versionAtLeast(target.serverVersion, '7.0.0');
+  const script = loadScript('read-keys-0', target.serverVersion);
+  const patterns = opts.match.length > 1 ? opts.match.map(globToRegExp) : [];
+  if (versionAtLeast(target.serverVersion, '7.2.0')) {
+    // Reading values would refresh idle times; NO-TOUCH keeps them (7.2+).
+    await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
+  }
+  const nodes = new Map(target.masters().map((n) => [n.address, n]));
+  for (const db of dbs) {
+    const walkTarget = db === target.db ? target : await target.forDb(db);
+    try {
+      for await (const batch of walkKeys(walkTarget, {
+        match: opts.match.length === 1 ? opts.match[0] : undefined,
+        type: opts.types.length === 1 ? opts.types[0] : undefined,
+        count: opts.count,
+        signal: opts.signal,
+      })) {
+        const node = walkTarget === target ? nodes.get(batch.node)! : walkTarget.masters()[0];
+        let names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns));
+        while (names.length) {
+          const reply = (await runScript(node.client, script, [], [CHUNK, READ_BUDGET, legacy ? 1 : 0, ...names])) as unknown[];
+          const handled = Number(reply[0]);
+          const nowMs = Number(reply[1]);
+          for (let i = 0; i < handled; i++) {
+            const [kind, typeRaw, expRaw, payload] = reply.slice(2 + i * 4, 6 + i * 4) as [number, Buffer | string, number, unknown];
+            const type = String(typeRaw);
+            const key = names[i];
+            if (kind === 2) {
+              summary.vanished++;
+              continue;
+            }
+            if (opts.types.length > 1 && !opts.types.includes(type)) continue;
+            const expireAtMs = Number(expRaw) >= 0 ? Number(expRaw) : null;
+            const base = { ...keyJson(key), db, type: type as KeyType, expireAtMs, capturedAtMs: nowMs };
+            if (!['string', 'list', 'set', 'zset', 'hash', 'stream'].includes(type)) {
+              summary.unsupported.push({ ...keyJson(key), db, type });
+              continue;
+            }
+            if (kind === 0) await sink.line({ ...base, value: inlineValue(type as KeyType, payload) });
+            else {
+              const changed = await pageBigKey(node, key, base, Number(payload), sink);
+              if (changed) summary.changedWhilePaged.push({ ...keyJson(key), db });
+            }
+            summary.keys++;
+          }
+          names = names.slice(handled);
+          opts.onProgress?.({ keys: summary.keys, bytes: sink.byteCount });
+        }
+        if (opts.signal?.aborted) break;
+      }
+    } finally {
+      if (walkTarget !== target) await walkTarget.close();
+    }
+    if (opts.signal?.aborted) break;
+  }
+  summary.complete = !opts.signal?.aborted;
+  summary.records = sink.records;
+  summary.bytes = sink.byteCount;
+  summary.durationMs = Date.now() - started;
+  return summary;
+}
+
+function inlineValue(type: KeyType, payload: unknown): unknown {
+  const arr = payload as Buffer[];
+  switch (type) {
+    case 'string':
+      return bytesJson(payload as Buffer);
+    case 'list':
+    case 'set':
+      return arr.map(bytesJson);
+    case 'hash':
+    case 'zset': {
+      const pairs: [Bytes, Bytes][] = [];
+      for (let i = 0; i + 1 < arr.length; i += 2) pairs.push([bytesJson(arr[i]), type === 'zset' ? arr[i + 1].toString() : bytesJson(arr[i + 1])]);
+      return pairs;
+    }
+    default:
+      throw new Error(`inline value of type ${type}`);
+  }
+}
+
+type Base = Omit<KeyRecord, 'value'>;
+
+/**
+ * Reads a big key in pages (no command holds the server for long) and writes
+ * it as several records. Returns true when its length changed meanwhile.
+ */
+async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: number, sink: BackupSink): Promise<boolean> {
+  const c = node.client;
+  let part = 0;
+  const emit = async (value: unknown, more: boolean) => {
+    await sink.line({ ...base, value, part: part++, more });
+  };
+  switch (base.type) {
+    case 'string': {
+      for (let at = 0; at < length || at === 0; at += STRING_CHUNK) {
+        const chunk = (await c.callBuffer('GETRANGE', key, at, Math.min(length, at + STRING_CHUNK) - 1)) as Buffer;
+        await emit(bytesJson(chunk), at + STRING_CHUNK < length);
+      }
+      break;
+    }
+    case 'list': {
+      for (let at = 0; at < length; at += CHUNK) {
+        const items = (await c.callBuffer('LRANGE', key, at, at + CHUNK - 1)) as Buffer[];
+        await emit(items.map(bytesJson), at + CHUNK < length);
+      }
+      break;
+    }
+    case 'hash':
+    case 'set':
+    case 'zset': {
+      const cmd = base.type === 'hash' ? 'HSCAN' : base.type === 'set' ? 'SSCAN' : 'ZSCAN';
+      let cursor = '0';
+      let pending: unknown[] = [];
+      do {
+        const [next, items] = (await c.callBuffer(cmd, key, cursor, 'COUNT', CHUNK)) as [Buffer, Buffer[]];
+        cursor = next.toString();
+        if (base.type === 'set') pending.push(...items.map(bytesJson));
+        else for (let i = 0; i + 1 < items.length; i += 2) pending.push([bytesJson(items[i]), base.type === 'zset' ? items[i + 1].toString() : bytesJson(items[i + 1])]);
+        while (pending.length >= CHUNK || (cursor === '0' && pending.length)) {
+          await emit(pending.slice(0, CHUNK), cursor !== '0' || pending.length > CHUNK);
+          pending = pending.slice(CHUNK);
+        }
+      } while (cursor !== '0');
+      if (part === 0) await emit([], false);
+      break;
+    }
+    case 'stream': {
+      await pageStream(c, key, emit);
+      break;
+    }
+  }
+  const lengthCmd = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' }[base.type];
+  const after = Number(await c.call(lengthCmd, key));
+  return after !== length;
+}
+
+/**
+ * Streams are rebuilt as the server's own AOF rewrite does (aof.c,
+ * rewriteStreamObject): entries with their ids, then the last id, entries
+ * added and max deleted id, then groups with last-delivered id and entries
+ * read, pending entries with consumer, delivery time and count, and consumers.
+ * Read in pages (XRANGE, XPENDING) rather than XINFO STREAM FULL, which would
+ * return a big stream whole in one reply.
+ */
+async function pageStream(c: Redis, key: Buffer, emit: (value: unknown, more: boolean) => Promise<void>): Promise<void> {
+  let start = '-';
+  let entries: [string, Bytes[]][] = [];
+  for (;;) {
+    const page = (await c.callBuffer('XRANGE', key, start, '+', 'COUNT', CHUNK)) as [Buffer, Buffer[]][];
+    for (const [id, fields] of page) entries.push([id.toString(), fields.map(bytesJson)]);
+    if (page.length < CHUNK) break;
+    start = `(${page[page.length - 1][0].toString()}`;
+    if (entries.length >= CHUNK) {
+      await emit({ entries }, true);
+      entries = [];
+    }
+  }
+  const info = pairs((await c.callBuffer('XINFO', 'STREAM', key)) as unknown[]);
+  const groups: StreamGroup[] = [];
+  for (const g of (await c.callBuffer('XINFO', 'GROUPS', key)) as unknown[][]) {
+    const gi = pairs(g);
+    const name = gi.name as Buffer;
+    const consumers = ((await c.callBuffer('XINFO', 'CONSUMERS', key, name)) as unknown[][]).map((x) => bytesJson(pairs(x).name as Buffer));
+    const pending: StreamGroup['pending'] = [];
+    let from = '-';
+    for (;;) {
+      // TIME and XPENDING in one transaction: the idle times are measured at the instant TIME gives.
+      const tx = (await c.multi().call('TIME').callBuffer('XPENDING', key, name, 'IDLE', 0, from, '+', CHUNK).exec()) ?? [];
+      const [sec, usec] = (tx[0]?.[1] ?? ['0', '0']) as [string, string];
+      const serverNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+      const page = (tx[1]?.[1] ?? []) as [Buffer, Buffer, number, number][];
+      for (const [id, consumer, idle, count] of page) {
+        pending.push({ id: id.toString(), consumer: bytesJson(consumer), deliveryTimeMs: serverNow - Number(idle), deliveryCount: Number(count) });
+      }
+      if (page.length < CHUNK) break;
+      from = `(${page[page.length - 1][0].toString()}`;
+    }
+    groups.push({
+      name: bytesJson(name),
+      lastDeliveredId: String(gi['last-delivered-id']),
+      entriesRead: gi['entries-read'] === null || gi['entries-read'] === undefined ? null : Number(gi['entries-read']),
+      consumers,
+      pending,
+    });
+  }
+  await emit({
+    entries,
+    lastId: String(info['last-generated-id']),
+    entriesAdded: info['entries-added'] !== undefined ? Number(info['entries-added']) : null,
+    maxDeletedId: info['max-deleted-entry-id'] !== undefined ? String(info['max-deleted-entry-id']) : null,
+    groups,
+  }, false);
+}
+
+function pairs(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
