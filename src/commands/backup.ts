@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { ExitCode, InputError, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { keyJson } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
-import { KEY_TYPES, validateKeyType } from '../lib/scan/walk.js';
+import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../output/table.js';
 import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext } from './context.js';
 
@@ -169,8 +169,27 @@ async function runRestore(
   }
 }
 
-async function runDiff(_ctx: RunContext, _file: string): Promise<number> {
-  throw new InputError('backup diff: not implemented yet');
+async function runDiff({ target, out }: RunContext, file: string): Promise<number> {
+  const { diffBackup } = await import('../lib/backup/diff.js');
+  const progress = await out.progress('comparing…');
+  let d;
+  try {
+    d = await diffBackup(target, file);
+  } finally {
+    progress.stop();
+  }
+  if (out.json) await out.jsonDocument(d);
+  else {
+    const show = (k: { db: number; key?: string; key64?: string }) => `db${k.db} ${k.key ?? `(base64) ${k.key64}`}`;
+    const lines = [
+      `${file} vs ${target.address}: ${formatCount(d.same)} same, ${formatCount(d.missing.length)} missing on the server, ${formatCount(d.extra.length)} extra on the server, ${formatCount(d.different.length)} different`,
+      ...d.missing.slice(0, 20).map((k) => `  missing   ${show(k)}`),
+      ...d.extra.slice(0, 20).map((k) => `  extra     ${show(k)}`),
+      ...d.different.slice(0, 20).map((k) => `  different ${show(k)} (${k.reason})`),
+    ];
+    await out.write(`${lines.join('\n')}\n`);
+  }
+  // Like diff(1): 0 when the same, 1 when they differ.
+  return d.missing.length || d.extra.length || d.different.length ? ExitCode.failure : ExitCode.ok;
 }
 
-export { KEY_TYPES };

@@ -40,8 +40,15 @@ export interface BackupSummary {
   complete: boolean;
 }
 
+/** Where records go: a backup file, or (for diff) a digest per key. */
+export interface RecordSink {
+  line(obj: unknown): Promise<void>;
+  readonly records: number;
+  readonly byteCount: number;
+}
+
 /** Where a backup goes: a file written under a temporary name (renamed when complete), or stdout. */
-export class BackupSink {
+export class BackupSink implements RecordSink {
   private readonly hash = new LineHash();
   private bytes = 0;
   private readonly stream: WriteStream | NodeJS.WriteStream;
@@ -113,7 +120,7 @@ export class BackupSink {
   }
 }
 
-export async function writeBackup(target: Target, dbs: number[], opts: BackupOptions, sink: BackupSink): Promise<BackupSummary> {
+export async function writeBackup(target: Target, dbs: number[], opts: BackupOptions, sink: RecordSink): Promise<BackupSummary> {
   const started = Date.now();
   const summary: BackupSummary = { keys: 0, records: 0, bytes: 0, durationMs: 0, vanished: 0, changedWhilePaged: [], unsupported: [], complete: true };
   const header: Header = {
@@ -209,7 +216,7 @@ type Base = Omit<KeyRecord, 'value'>;
  * Reads a big key in pages (no command holds the server for long) and writes
  * it as several records. Returns true when its length changed meanwhile.
  */
-async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: number, sink: BackupSink): Promise<boolean> {
+async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: number, sink: RecordSink): Promise<boolean> {
   const c = node.client;
   let part = 0;
   const emit = async (value: unknown, more: boolean) => {
