@@ -94,6 +94,17 @@ export class Rails {
     return this.options.dryRun;
   }
 
+  /** No --limit, --rate or --max-duration: callers may skip admit() per item and check `interrupted`. */
+  get unbudgeted(): boolean {
+    return this.options.limit === undefined && this.options.rate === undefined && this.options.maxDurationMs === undefined;
+  }
+
+  /** Ctrl-C was pressed (and records it as the reason to stop). */
+  get interrupted(): boolean {
+    if (this.signal?.aborted) this.stopReason = 'interrupted';
+    return Boolean(this.signal?.aborted);
+  }
+
   /**
    * Asks before acting. With --yes: go. On a terminal: show the plan and ask.
    * Otherwise refuse, so that cron never changes data it was not told to.

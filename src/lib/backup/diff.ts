@@ -17,9 +17,9 @@ export class DigestSink implements RecordSink {
   records = 0;
   byteCount = 0;
 
-  async line(obj: unknown): Promise<void> {
-    const r = obj as KeyRecord & { format?: string };
-    if (r.format) return; // the header
+  async header(): Promise<void> {}
+
+  async record(r: KeyRecord): Promise<void> {
     this.add(r);
   }
 

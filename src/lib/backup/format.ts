@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
-import { keyFromJson, keyJson, utf8OrNull, type KeyJson } from '../keyname.js';
+import { isPlainAscii, keyFromJson, keyJson, utf8OrNull, type KeyJson } from '../keyname.js';
 
 /**
  * The backup format: JSON Lines. A header, one record per key (a big key
@@ -62,7 +62,31 @@ export interface Trailer {
   sha256: string;
 }
 
+/**
+ * One record as a JSON line. Written by hand because it runs once per key:
+ * the same text JSON.stringify would give for the fields in this order.
+ */
+export function recordLine(r: KeyRecord): string {
+  const name = r.key !== undefined ? `"key":${JSON.stringify(r.key)}` : `"key64":"${r.key64}"`;
+  const part = r.part !== undefined ? `,"part":${r.part},"more":${r.more === true}` : '';
+  return `{${name},"db":${r.db},"type":"${r.type}","expireAtMs":${r.expireAtMs},"capturedAtMs":${r.capturedAtMs},"value":${JSON.stringify(r.value)}${part}}`;
+}
+
+/** A record with a fixed shape (fast to build); `key64` only for names that are not valid UTF-8. */
+export function makeRecord(key: Buffer, db: number, type: KeyType, expireAtMs: number | null, capturedAtMs: number, value: unknown, part?: number, more?: boolean): KeyRecord {
+  let name: string | undefined;
+  let name64: string | undefined;
+  if (isPlainAscii(key)) name = key.toString('latin1');
+  else {
+    const s = utf8OrNull(key);
+    if (s === null) name64 = key.toString('base64');
+    else name = s;
+  }
+  return { key: name, key64: name64, db, type, expireAtMs, capturedAtMs, value, part, more };
+}
+
 export function bytesJson(b: Buffer): Bytes {
+  if (isPlainAscii(b)) return b.toString('latin1');
   const s = utf8OrNull(b);
   return s === null ? { b64: b.toString('base64') } : s;
 }
@@ -84,6 +108,12 @@ export class LineHash {
     this.h.update(line);
     this.h.update('\n');
     this.lines++;
+  }
+
+  /** Several lines at once, already joined with (and ending in) newlines. */
+  addChunk(chunk: string, lines: number): void {
+    this.h.update(chunk);
+    this.lines += lines;
   }
 
   digest(): string {

@@ -5,6 +5,7 @@ import { versionAtLeast, type Target } from '../connect/target.js';
 import { keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
 import type { Rails, StopReason } from '../rails.js';
+import { packStrings } from '../msgpack.js';
 import { loadScript, runScript } from '../scripts/loader.js';
 import { sameSlotKey } from '../slotTag.js';
 import { decodeBytes, keyOf, type Header, type KeyRecord, type StreamValue } from './format.js';
@@ -97,7 +98,8 @@ export class Restorer {
       if (r.more) this.big = { target: this.base, record: r, key, temp: '', expireAt: -1, skip: true };
       return true;
     }
-    if ((await this.rails.admit(1)) === 0) {
+    const admitted = this.rails.unbudgeted ? !this.rails.interrupted : (await this.rails.admit(1)) > 0;
+    if (!admitted) {
       this.summary.keys--;
       this.summary.stoppedBy = this.rails.stopReason;
       return false;
@@ -125,8 +127,12 @@ export class Restorer {
     return true;
   }
 
+  /** Batches sent and not yet answered: two keep the server busy while the next one is built. */
+  private inFlight: Promise<void>[] = [];
+
   async finish(): Promise<RestoreSummary> {
     for (const k of [...this.batch.keys()]) await this.flushGroup(k);
+    await Promise.all(this.inFlight.splice(0));
     if (this.big && !this.big.skip) throw new InputError(`the backup ends in the middle of key ${JSON.stringify(keyJson(this.big.key))}`);
     this.summary.durationMs = Date.now() - this.started;
     return this.summary;
@@ -175,17 +181,23 @@ export class Restorer {
     const group = this.batch.get(id);
     if (!group || group.items.length === 0) return;
     this.batch.delete(id);
-    const args: (string | Buffer | number)[] = [this.opts.mode === 'replace' ? 1 : 0];
+    const packed: (Buffer | string)[] = [];
     for (const p of group.items) {
       const values = flatValues(p.record);
-      args.push(TYPE_CODE[p.record.type], p.expireAt, values.length, ...values);
+      packed.push(TYPE_CODE[p.record.type], String(p.expireAt), String(values.length));
+      for (const v of values) packed.push(v);
     }
+    const args = [this.opts.mode === 'replace' ? 1 : 0, packStrings(packed)];
     const script = loadScript('restore-keys', group.target.serverVersion);
     const keys = group.items.map((p) => p.key);
-    const results = (await runScript(group.target.client, script, keys, args)) as number[];
-    results.forEach((res, i) => this.count(Number(res), group.items[i].key, group.target.db));
-    await this.rails.record(group.items.filter((_, i) => Number(results[i]) !== 0).map((p) => ({ key: p.key, action: 'restore', db: group.target.db })));
-    this.opts.onProgress?.(this.summary.created + this.summary.replaced + this.summary.skipped);
+    const sent = runScript(group.target.client, script, keys, args).then(async (reply) => {
+      const results = reply as number[];
+      results.forEach((res, i) => this.count(Number(res), group.items[i].key, group.target.db));
+      await this.rails.record(group.items.filter((_, i) => Number(results[i]) !== 0).map((p) => ({ key: p.key, action: 'restore', db: group.target.db })));
+      this.opts.onProgress?.(this.summary.created + this.summary.replaced + this.summary.skipped);
+    });
+    this.inFlight.push(sent);
+    if (this.inFlight.length >= 2) await this.inFlight.shift();
   }
 
   private count(res: number, key: Buffer, db: number): void {
@@ -198,6 +210,7 @@ export class Restorer {
   }
 
   private async startBig(target: Target, r: KeyRecord, key: Buffer, expireAt: number): Promise<void> {
+    await Promise.all(this.inFlight.splice(0));
     const temp = sameSlotKey(key, 'redis-ops:restore');
     this.big = { target, record: r, key, temp, expireAt, skip: false };
     await this.writePart(r);
@@ -287,19 +300,29 @@ function valueCount(r: KeyRecord): number {
   return Array.isArray(r.value) ? (r.type === 'hash' || r.type === 'zset' ? 2 * r.value.length : r.value.length) : 1;
 }
 
-/** A record's value as the arguments its write command takes (zset: score before member). */
-function flatValues(r: KeyRecord): Buffer[] {
-  const where = 'value';
+/**
+ * A record's value as the arguments its write command takes (zset: score
+ * before member). JSON strings stay strings (their UTF-8 bytes are the
+ * value); {"b64"} values become Buffers.
+ */
+function flatValues(r: KeyRecord): (Buffer | string)[] {
+  const b = (v: unknown) => (typeof v === 'string' ? v : decodeBytes(v, 'value'));
   switch (r.type) {
     case 'string':
-      return [decodeBytes(r.value, where)];
+      return [b(r.value)];
     case 'list':
     case 'set':
-      return (r.value as unknown[]).map((v) => decodeBytes(v, where));
-    case 'hash':
-      return (r.value as [unknown, unknown][]).flatMap(([f, v]) => [decodeBytes(f, where), decodeBytes(v, where)]);
-    case 'zset':
-      return (r.value as [unknown, string][]).flatMap(([m, score]) => [Buffer.from(score), decodeBytes(m, where)]);
+      return (r.value as unknown[]).map(b);
+    case 'hash': {
+      const out: (Buffer | string)[] = [];
+      for (const [f, v] of r.value as [unknown, unknown][]) out.push(b(f), b(v));
+      return out;
+    }
+    case 'zset': {
+      const out: (Buffer | string)[] = [];
+      for (const [m, score] of r.value as [unknown, string][]) out.push(score, b(m));
+      return out;
+    }
     default:
       return [];
   }

@@ -7,9 +7,10 @@ import type { NodeHandle, Target } from '../connect/target.js';
 import { versionAtLeast } from '../connect/target.js';
 import { globToRegExp, keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
+import { mapLimited } from '../concurrency.js';
 import { walkKeys } from '../scan/walk.js';
 import { loadScript, runScript } from '../scripts/loader.js';
-import { bytesJson, FORMAT, FORMAT_VERSION, LineHash, type Bytes, type Header, type KeyRecord, type KeyType, type StreamGroup } from './format.js';
+import { bytesJson, FORMAT, FORMAT_VERSION, LineHash, makeRecord, recordLine, type Bytes, type Header, type KeyRecord, type KeyType, type StreamGroup } from './format.js';
 
 /** Elements per record of a big key, and per page read from the server. */
 export const CHUNK = 1000;
@@ -42,7 +43,8 @@ export interface BackupSummary {
 
 /** Where records go: a backup file, or (for diff) a digest per key. */
 export interface RecordSink {
-  line(obj: unknown): Promise<void>;
+  header(h: Header): Promise<void>;
+  record(r: KeyRecord): Promise<void>;
   readonly records: number;
   readonly byteCount: number;
 }
@@ -77,24 +79,46 @@ export class BackupSink implements RecordSink {
     });
   }
 
+  private pending: string[] = [];
+  private pendingBytes = 0;
+
   get records(): number {
-    return this.hash.lines - 1; // minus the header
+    return this.hash.lines + this.pending.length - 1; // minus the header
   }
 
   get byteCount(): number {
     return this.bytes;
   }
 
-  async line(obj: unknown): Promise<void> {
-    const text = JSON.stringify(obj);
-    this.hash.add(text);
+  async header(h: Header): Promise<void> {
+    await this.line(JSON.stringify(h));
+  }
+
+  async record(r: KeyRecord): Promise<void> {
+    await this.line(recordLine(r));
+  }
+
+  /** Lines are gathered and written (and hashed) in chunks of ~256 KB: a write per record would cost more than the record. */
+  private async line(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingBytes += text.length + 1;
     this.bytes += Buffer.byteLength(text) + 1;
+    if (this.pendingBytes >= 1 << 18) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const chunk = `${this.pending.join('\n')}\n`;
+    this.hash.addChunk(chunk, this.pending.length);
+    this.pending = [];
+    this.pendingBytes = 0;
     const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
-    if (!w.write(`${text}\n`)) await once(w as unknown as NodeJS.EventEmitter, 'drain');
+    if (!w.write(chunk)) await once(w as unknown as NodeJS.EventEmitter, 'drain');
   }
 
   /** Writes the trailer, flushes, and moves the file to its final name. */
   async finish(): Promise<void> {
+    await this.flush();
     const records = this.records;
     const text = JSON.stringify({ trailer: true, records, sha256: this.hash.digest() });
     const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
@@ -128,7 +152,7 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
     source: { address: target.address, version: target.serverVersion, mode: target.mode },
     dbs, filters: { match: opts.match, type: opts.types },
   };
-  await sink.line(header);
+  await sink.header(header);
   const legacy = !versionAtLeast(target.serverVersion, '7.0.0');
   const script = loadScript('read-keys-0', target.serverVersion);
   const patterns = opts.match.length > 1 ? opts.match.map(globToRegExp) : [];
@@ -140,6 +164,30 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
   for (const db of dbs) {
     const walkTarget = db === target.db ? target : await target.forDb(db);
     try {
+      // One page ahead: the next page is read on the server while this one is written here.
+      let ahead: { node: NodeHandle; reads: Promise<ReadResult[][]> } | null = null;
+      const writeResults = async (node: NodeHandle, results: ReadResult[][]) => {
+        for (const read of results.flat()) {
+          const { key, kind, type, expireAtMs, payload, nowMs } = read;
+          if (kind === 2) {
+            summary.vanished++;
+            continue;
+          }
+          if (opts.types.length > 1 && !opts.types.includes(type)) continue;
+          if (!KNOWN_TYPES.has(type)) {
+            summary.unsupported.push({ ...keyJson(key), db, type });
+            continue;
+          }
+          if (kind === 0) await sink.record(makeRecord(key, db, type as KeyType, expireAtMs, nowMs, inlineValue(type as KeyType, payload)));
+          else {
+            const base = { key, db, type: type as KeyType, expireAtMs, capturedAtMs: nowMs };
+            const changed = await pageBigKey(node, key, base, Number(payload), sink);
+            if (changed) summary.changedWhilePaged.push({ ...keyJson(key), db });
+          }
+          summary.keys++;
+        }
+        opts.onProgress?.({ keys: summary.keys, bytes: sink.byteCount });
+      };
       for await (const batch of walkKeys(walkTarget, {
         match: opts.match.length === 1 ? opts.match[0] : undefined,
         type: opts.types.length === 1 ? opts.types[0] : undefined,
@@ -147,38 +195,17 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
         signal: opts.signal,
       })) {
         const node = walkTarget === target ? nodes.get(batch.node)! : walkTarget.masters()[0];
-        let names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns));
-        while (names.length) {
-          const reply = (await runScript(node.client, script, [], [CHUNK, READ_BUDGET, legacy ? 1 : 0, ...names])) as unknown[];
-          const handled = Number(reply[0]);
-          const nowMs = Number(reply[1]);
-          for (let i = 0; i < handled; i++) {
-            const [kind, typeRaw, expRaw, payload] = reply.slice(2 + i * 4, 6 + i * 4) as [number, Buffer | string, number, unknown];
-            const type = String(typeRaw);
-            const key = names[i];
-            if (kind === 2) {
-              summary.vanished++;
-              continue;
-            }
-            if (opts.types.length > 1 && !opts.types.includes(type)) continue;
-            const expireAtMs = Number(expRaw) >= 0 ? Number(expRaw) : null;
-            const base = { ...keyJson(key), db, type: type as KeyType, expireAtMs, capturedAtMs: nowMs };
-            if (!['string', 'list', 'set', 'zset', 'hash', 'stream'].includes(type)) {
-              summary.unsupported.push({ ...keyJson(key), db, type });
-              continue;
-            }
-            if (kind === 0) await sink.line({ ...base, value: inlineValue(type as KeyType, payload) });
-            else {
-              const changed = await pageBigKey(node, key, base, Number(payload), sink);
-              if (changed) summary.changedWhilePaged.push({ ...keyJson(key), db });
-            }
-            summary.keys++;
-          }
-          names = names.slice(handled);
-          opts.onProgress?.({ keys: summary.keys, bytes: sink.byteCount });
-        }
+        const names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns));
+        const slices: Buffer[][] = [];
+        for (let i = 0; i < names.length; i += READ_BATCH) slices.push(names.slice(i, i + READ_BATCH));
+        // Two short read scripts in flight: the server is never idle, nor held long.
+        const reads = mapLimited(slices, 2, (slice) => readKeys(node, script, legacy, slice));
+        reads.catch(() => undefined); // awaited below; a failure surfaces there
+        if (ahead) await writeResults(ahead.node, await ahead.reads);
+        ahead = { node, reads };
         if (opts.signal?.aborted) break;
       }
+      if (ahead && !opts.signal?.aborted) await writeResults(ahead.node, await ahead.reads);
     } finally {
       if (walkTarget !== target) await walkTarget.close();
     }
@@ -189,6 +216,40 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
   summary.bytes = sink.byteCount;
   summary.durationMs = Date.now() - started;
   return summary;
+}
+
+const TYPE_NAMES = ['none', 'string', 'list', 'set', 'zset', 'hash', 'stream'];
+
+/** Keys per read script call (each call also stops at READ_BUDGET elements). */
+const READ_BATCH = 100;
+
+interface ReadResult {
+  key: Buffer;
+  /** 0 value read, 1 big (payload = length), 2 gone. */
+  kind: number;
+  type: string;
+  expireAtMs: number | null;
+  payload: unknown;
+  nowMs: number;
+}
+
+/** Reads a slice of keys with the read script, calling it again for what a budget-limited call left. */
+async function readKeys(node: NodeHandle, script: ReturnType<typeof loadScript>, legacy: boolean, names: Buffer[]): Promise<ReadResult[]> {
+  const out: ReadResult[] = [];
+  let rest = names;
+  while (rest.length) {
+    const reply = (await runScript(node.client, script, [], [CHUNK, READ_BUDGET, legacy ? 1 : 0, ...rest])) as unknown[];
+    const handled = Number(reply[0]);
+    const nowMs = Number(reply[1]);
+    for (let i = 0; i < handled; i++) {
+      const j = 2 + i * 4;
+      const exp = Number(reply[j + 2]);
+      const t = reply[j + 1];
+      out.push({ key: rest[i], kind: Number(reply[j]), type: typeof t === 'number' ? TYPE_NAMES[t] : String(t), expireAtMs: exp >= 0 ? exp : null, payload: reply[j + 3], nowMs });
+    }
+    rest = rest.slice(handled);
+  }
+  return out;
 }
 
 function inlineValue(type: KeyType, payload: unknown): unknown {
@@ -210,7 +271,15 @@ function inlineValue(type: KeyType, payload: unknown): unknown {
   }
 }
 
-type Base = Omit<KeyRecord, 'value'>;
+const KNOWN_TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream']);
+
+interface Base {
+  key: Buffer;
+  db: number;
+  type: KeyType;
+  expireAtMs: number | null;
+  capturedAtMs: number;
+}
 
 /**
  * Reads a big key in pages (no command holds the server for long) and writes
@@ -220,7 +289,7 @@ async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: num
   const c = node.client;
   let part = 0;
   const emit = async (value: unknown, more: boolean) => {
-    await sink.line({ ...base, value, part: part++, more });
+    await sink.record(makeRecord(key, base.db, base.type, base.expireAtMs, base.capturedAtMs, value, part++, more));
   };
   switch (base.type) {
     case 'string': {

@@ -6,13 +6,17 @@
 -- elements (or string bytes) are not read here: the reply marks them "big"
 -- with their length, and the client pages them.
 -- ARGV: big, budget, legacy (1: no PEXPIRETIME, use TIME + PTTL), keys…
--- Reply: {handled, now_ms, then per key: kind (0 value, 1 big, 2 gone), type, expire_at_ms (-1 none), payload}
+-- Reply: {handled, now_ms, then per key: kind (0 value, 1 big, 2 gone), type
+-- (1 string, 2 list, 3 set, 4 zset, 5 hash, 6 stream, or a module type's name),
+-- expire_at_ms (-1 none), payload}
 local big = tonumber(ARGV[1])
 local budget = tonumber(ARGV[2])
 local legacy = ARGV[3] == '1'
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local length_cmd = {string = 'STRLEN', list = 'LLEN', set = 'SCARD', zset = 'ZCARD', hash = 'HLEN', stream = 'XLEN'}
+local length_cmd = {list = 'LLEN', set = 'SCARD', zset = 'ZCARD', hash = 'HLEN', stream = 'XLEN'}
+local type_code = {string = 1, list = 2, set = 3, zset = 4, hash = 5, stream = 6}
+local big_bytes = big * 64
 local out = {0, now_ms}
 local spent = 0
 local handled = 0
@@ -31,23 +35,32 @@ for i = 4, #ARGV do
     else
       exp = redis.call('PEXPIRETIME', key)
     end
-    local cmd = length_cmd[ty]
-    local len = 0
-    if cmd then len = redis.call(cmd, key) end
-    local size = len
-    if ty == 'string' then size = math.floor(len / 64) end
-    if cmd == nil or ty == 'stream' or size > big then
-      table.insert(out, 1); table.insert(out, ty); table.insert(out, exp); table.insert(out, len)
-      spent = spent + 1
+    local code = type_code[ty] or ty
+    if ty == 'string' then
+      -- One bounded read instead of STRLEN + GET: a string that fills it is big.
+      local v = redis.call('GETRANGE', key, 0, big_bytes)
+      if #v > big_bytes then
+        table.insert(out, 1); table.insert(out, code); table.insert(out, exp); table.insert(out, redis.call('STRLEN', key))
+      else
+        table.insert(out, 0); table.insert(out, code); table.insert(out, exp); table.insert(out, v)
+      end
+      spent = spent + 1 + math.floor(#v / 64)
     else
-      local v
-      if ty == 'string' then v = redis.call('GET', key)
-      elseif ty == 'list' then v = redis.call('LRANGE', key, 0, -1)
-      elseif ty == 'set' then v = redis.call('SMEMBERS', key)
-      elseif ty == 'zset' then v = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-      else v = redis.call('HGETALL', key) end
-      table.insert(out, 0); table.insert(out, ty); table.insert(out, exp); table.insert(out, v)
-      spent = spent + 1 + size
+      local cmd = length_cmd[ty]
+      local len = 0
+      if cmd then len = redis.call(cmd, key) end
+      if cmd == nil or ty == 'stream' or len > big then
+        table.insert(out, 1); table.insert(out, code); table.insert(out, exp); table.insert(out, len)
+        spent = spent + 1
+      else
+        local v
+        if ty == 'list' then v = redis.call('LRANGE', key, 0, -1)
+        elseif ty == 'set' then v = redis.call('SMEMBERS', key)
+        elseif ty == 'zset' then v = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+        else v = redis.call('HGETALL', key) end
+        table.insert(out, 0); table.insert(out, code); table.insert(out, exp); table.insert(out, v)
+        spent = spent + 1 + len
+      end
     end
   end
 end
