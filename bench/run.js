@@ -3,6 +3,7 @@
 // prints figures and ratios, and asserts nothing.
 import { execFileSync } from 'node:child_process';
 import { startServer } from '../dist/server.mjs';
+import { benchBackup } from './backup.js';
 import { benchHealth } from './health.js';
 import { benchKeys } from './keys.js';
 import { SERVER_CPU } from './lib.js';
@@ -26,6 +27,10 @@ if (want('health')) {
   } finally {
     await server.stop();
   }
+}
+if (want('backup')) {
+  const sizes = (process.env.BENCH_BACKUP_SIZES ?? '200000,1000000').split(',').map(Number);
+  await benchBackup(benchServer, sizes);
 }
 if (want('keys')) {
   const server = await benchServer();
