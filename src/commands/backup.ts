@@ -17,6 +17,7 @@ export function registerBackup(program: Command): void {
       .option('--match <pattern>', 'only keys matching PATTERN (repeatable)', collect, [])
       .option('--type <type>', 'only keys of this type (repeatable)', collect, [])
       .option('--gzip', 'compress (also when the file name ends in .gz)')
+      .option('--all-dbs', 'every non-empty logical database, in one file')
       .option('--count <n>', 'SCAN COUNT per step', '500'),
   ).enablePositionalOptions().action(async (_f, cmd: Command) => {
     await runWithTarget(cmd, 'backup', (ctx) => runBackup(ctx, cmd.opts()));
@@ -58,19 +59,21 @@ export function registerBackup(program: Command): void {
   });
 }
 
-async function runBackup({ target, out, signal }: RunContext, f: { output?: string; match: string[]; type: string[]; gzip?: boolean; count: string }): Promise<number> {
+async function runBackup({ target, out, signal }: RunContext, f: { output?: string; match: string[]; type: string[]; gzip?: boolean; count: string; allDbs?: boolean }): Promise<number> {
   for (const t of f.type) validateKeyType(t);
   const defaultName = `redis-ops-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl${f.gzip ? '.gz' : ''}`;
   const path = f.output ?? defaultName;
   const gzip = Boolean(f.gzip) || path.endsWith('.gz');
   if (path === '-' && out.stdoutIsTTY && !gzip) out.warn('warning: writing a backup to the terminal');
   const { BackupSink, writeBackup } = await import('../lib/backup/writer.js');
+  const { databasesToWalk } = await import('../lib/connect/dbs.js');
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
   const sink = new BackupSink(path, gzip);
   await sink.open();
   const progress = await out.progress('backing up…');
   let summary;
   try {
-    summary = await writeBackup(target, [target.db], {
+    summary = await writeBackup(target, dbs, {
       match: f.match, types: f.type, count: parsePositiveInt(f.count, '--count'), signal,
       onProgress: (p) => { if (progress.active) progress.update(`${formatCount(p.keys)} keys, ${formatBytes(p.bytes)}`); },
     }, sink);

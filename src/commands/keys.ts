@@ -8,6 +8,7 @@ import { formatCount } from '../output/table.js';
 import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
 
 interface ScanFlags {
+  allDbs?: boolean;
   type?: string;
   count?: string;
   limit?: string;
@@ -30,7 +31,8 @@ export function registerKeys(program: Command): void {
       .option('--no-ttl', 'only keys without an expiry')
       .option('--ttl-below <dur>', 'only keys expiring within DUR (e.g. 1h)')
       .option('--idle-over <dur>', 'only keys not accessed for longer than DUR (OBJECT IDLETIME)')
-      .option('-0, --null', 'raw key bytes, each followed by NUL (for xargs -0)'),
+      .option('-0, --null', 'raw key bytes, each followed by NUL (for xargs -0)')
+      .option('--all-dbs', 'every non-empty logical database (records carry their db)'),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-scan', (ctx) => keysScan(ctx, pattern, cmd.opts<ScanFlags>()));
   });
@@ -45,6 +47,7 @@ export function registerKeys(program: Command): void {
       .option('--groups <n>', 'patterns to list before folding the rest into [other]', '30')
       .option('--sample <n>', 'walk only N keys and extrapolate')
       .option('--lengths', 'measure element counts even where that refreshes idle time (Redis < 7.2)')
+      .option('--all-dbs', 'every non-empty logical database: a per-DB summary, then the details')
       .option('--count <n>', 'SCAN COUNT per server-side step', '250'),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-stats', (ctx) => keysStats(ctx, pattern, cmd.opts()));
@@ -91,22 +94,29 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
   const opts = { ...scanOptionsFrom(pattern, f, signal), details: Boolean(f.json) };
   const { scanKeys } = await import('../lib/keys/scan.js');
   const { countKeys } = await import('../lib/scan/walk.js');
+  const { databasesToWalk, forEachDb } = await import('../lib/connect/dbs.js');
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
   const progress = await out.progress('scanning…');
-  const total = out.stderrIsTTY ? (await countKeys(target)).reduce((a, n) => a + n.keys, 0) : 0;
+  let total = 0;
   let seen = 0;
   let found = 0;
   try {
-    for await (const page of scanKeys(target, { ...opts, onFallback: (_n, why) => out.warn(why) })) {
-      seen += page.seen;
-      found += page.keys.length;
-      if (progress.active) progress.update(`scanned ${formatCount(seen)} of ~${formatCount(total)} keys, ${formatCount(found)} matching`);
-      if (page.keys.length === 0) continue;
-      if (f.json) {
-        await out.ndjson(page.keys.map((k) => ({ ...keyJson(k.key), type: k.type, ttlMs: k.ttlMs ?? null, node: page.node, db: page.db })));
-      } else {
-        await out.write(keyLines(page.keys.map((k) => k.key), Boolean(f.null)));
+    await forEachDb(target, dbs, async (t) => {
+      if (signal.aborted || (opts.limit !== undefined && found >= opts.limit)) return;
+      if (progress.active) total += (await countKeys(t)).reduce((a, n) => a + n.keys, 0);
+      const limit = opts.limit !== undefined ? opts.limit - found : undefined;
+      for await (const page of scanKeys(t, { ...opts, limit, onFallback: (_n, why) => out.warn(why) })) {
+        seen += page.seen;
+        found += page.keys.length;
+        if (progress.active) progress.update(`scanned ${formatCount(seen)} of ~${formatCount(total)} keys, ${formatCount(found)} matching`);
+        if (page.keys.length === 0) continue;
+        if (f.json) {
+          await out.ndjson(page.keys.map((k) => ({ ...keyJson(k.key), type: k.type, ttlMs: k.ttlMs ?? null, node: page.node, db: page.db })));
+        } else {
+          await out.write(keyLines(page.keys.map((k) => k.key), Boolean(f.null)));
+        }
       }
-    }
+    });
   } finally {
     progress.stop();
   }
@@ -119,14 +129,17 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
 
 async function keysStats(
   { target, out, signal }: RunContext, pattern: string | undefined,
-  f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string },
+  f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean },
 ): Promise<number> {
   const { collectKeyStats, walkProgressText } = await import('../lib/keys/stats.js');
+  const { databasesToWalk } = await import('../lib/connect/dbs.js');
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
   const depth = parsePositiveInt(f.depth, '--depth');
   const progress = await out.progress('walking keys…');
   let stats;
   try {
     stats = await collectKeyStats(target, {
+      dbs,
       match: pattern,
       type: validateKeyType(f.type),
       separator: f.separator,

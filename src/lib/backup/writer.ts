@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { createGzip, type Gzip } from 'node:zlib';
 import { UsageError } from '../../errors.js';
+import { forEachDb } from '../connect/dbs.js';
 import type { NodeHandle, Target } from '../connect/target.js';
 import { versionAtLeast } from '../connect/target.js';
 import { globToRegExp, keyMatches } from '../glob.js';
@@ -161,56 +162,51 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
     await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
   }
   const nodes = new Map(target.masters().map((n) => [n.address, n]));
-  for (const db of dbs) {
-    const walkTarget = db === target.db ? target : await target.forDb(db);
-    try {
-      // One page ahead: the next page is read on the server while this one is written here.
-      let ahead: { node: NodeHandle; reads: Promise<ReadResult[][]> } | null = null;
-      const writeResults = async (node: NodeHandle, results: ReadResult[][]) => {
-        for (const read of results.flat()) {
-          const { key, kind, type, expireAtMs, payload, nowMs } = read;
-          if (kind === 2) {
-            summary.vanished++;
-            continue;
-          }
-          if (opts.types.length > 1 && !opts.types.includes(type)) continue;
-          if (!KNOWN_TYPES.has(type)) {
-            summary.unsupported.push({ ...keyJson(key), db, type });
-            continue;
-          }
-          if (kind === 0) await sink.record(makeRecord(key, db, type as KeyType, expireAtMs, nowMs, inlineValue(type as KeyType, payload)));
-          else {
-            const base = { key, db, type: type as KeyType, expireAtMs, capturedAtMs: nowMs };
-            const changed = await pageBigKey(node, key, base, Number(payload), sink);
-            if (changed) summary.changedWhilePaged.push({ ...keyJson(key), db });
-          }
-          summary.keys++;
+  await forEachDb(target, dbs, async (walkTarget, db) => {
+    if (opts.signal?.aborted) return;
+    // One page ahead: the next page is read on the server while this one is written here.
+    let ahead: { node: NodeHandle; reads: Promise<ReadResult[][]> } | null = null;
+    const writeResults = async (node: NodeHandle, results: ReadResult[][]) => {
+      for (const read of results.flat()) {
+        const { key, kind, type, expireAtMs, payload, nowMs } = read;
+        if (kind === 2) {
+          summary.vanished++;
+          continue;
         }
-        opts.onProgress?.({ keys: summary.keys, bytes: sink.byteCount });
-      };
-      for await (const batch of walkKeys(walkTarget, {
-        match: opts.match.length === 1 ? opts.match[0] : undefined,
-        type: opts.types.length === 1 ? opts.types[0] : undefined,
-        count: opts.count,
-        signal: opts.signal,
-      })) {
-        const node = walkTarget === target ? nodes.get(batch.node)! : walkTarget.masters()[0];
-        const names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns));
-        const slices: Buffer[][] = [];
-        for (let i = 0; i < names.length; i += READ_BATCH) slices.push(names.slice(i, i + READ_BATCH));
-        // Two short read scripts in flight: the server is never idle, nor held long.
-        const reads = mapLimited(slices, 2, (slice) => readKeys(node, script, legacy, slice));
-        reads.catch(() => undefined); // awaited below; a failure surfaces there
-        if (ahead) await writeResults(ahead.node, await ahead.reads);
-        ahead = { node, reads };
-        if (opts.signal?.aborted) break;
+        if (opts.types.length > 1 && !opts.types.includes(type)) continue;
+        if (!KNOWN_TYPES.has(type)) {
+          summary.unsupported.push({ ...keyJson(key), db, type });
+          continue;
+        }
+        if (kind === 0) await sink.record(makeRecord(key, db, type as KeyType, expireAtMs, nowMs, inlineValue(type as KeyType, payload)));
+        else {
+          const base = { key, db, type: type as KeyType, expireAtMs, capturedAtMs: nowMs };
+          const changed = await pageBigKey(node, key, base, Number(payload), sink);
+          if (changed) summary.changedWhilePaged.push({ ...keyJson(key), db });
+        }
+        summary.keys++;
       }
-      if (ahead && !opts.signal?.aborted) await writeResults(ahead.node, await ahead.reads);
-    } finally {
-      if (walkTarget !== target) await walkTarget.close();
+      opts.onProgress?.({ keys: summary.keys, bytes: sink.byteCount });
+    };
+    for await (const batch of walkKeys(walkTarget, {
+      match: opts.match.length === 1 ? opts.match[0] : undefined,
+      type: opts.types.length === 1 ? opts.types[0] : undefined,
+      count: opts.count,
+      signal: opts.signal,
+    })) {
+      const node = walkTarget === target ? nodes.get(batch.node)! : walkTarget.masters()[0];
+      const names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns));
+      const slices: Buffer[][] = [];
+      for (let i = 0; i < names.length; i += READ_BATCH) slices.push(names.slice(i, i + READ_BATCH));
+      // Two short read scripts in flight: the server is never idle, nor held long.
+      const reads = mapLimited(slices, 2, (slice) => readKeys(node, script, legacy, slice));
+      reads.catch(() => undefined); // awaited below; a failure surfaces there
+      if (ahead) await writeResults(ahead.node, await ahead.reads);
+      ahead = { node, reads };
+      if (opts.signal?.aborted) break;
     }
-    if (opts.signal?.aborted) break;
-  }
+    if (ahead && !opts.signal?.aborted) await writeResults(ahead.node, await ahead.reads);
+  });
   summary.complete = !opts.signal?.aborted;
   summary.records = sink.records;
   summary.bytes = sink.byteCount;

@@ -87,6 +87,9 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     client.on('error', (e: Error) => { errorCtx.lastEvent = e; });
     try {
       await client.connect();
+      // ioredis's own SELECT on connect fails quietly and leaves the connection
+      // in database 0: working on the wrong database must not happen.
+      if (options.db) await client.select(options.db);
     } catch (e) {
       client.disconnect();
       throw translateRedisError(e, errorCtx);

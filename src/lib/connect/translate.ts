@@ -1,5 +1,5 @@
 import {
-  AuthError, CommandError, ConnectionError, PermissionError, RedisOpsError,
+  AuthError, CommandError, ConnectionError, PermissionError, RedisOpsError, UsageError,
 } from '../../errors.js';
 
 export interface ErrorContext {
@@ -35,6 +35,9 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
   }
   if (/^NOPERM/.test(msg)) {
     return new PermissionError(`${who} at ${where} lacks an ACL permission: ${msg.replace(/^NOPERM\s*/, '')}`);
+  }
+  if (/DB index is out of range/i.test(msg)) {
+    return new UsageError(`${where} has no such database (its \`databases\` setting is lower): check --db / the URL's /db`);
   }
   if (/^ERR unknown (sub)?command/i.test(msg)) {
     const name = /'([^']*)'/.exec(msg)?.[1] ?? '';

@@ -1,11 +1,14 @@
 import { versionAtLeast, type Target } from '../connect/target.js';
 import { keyJson, keyText, type KeyJson } from '../keyname.js';
+import { forEachDb } from '../connect/dbs.js';
 import { countKeys, walkKeys, type KeyInfo, type WalkOptions } from '../scan/walk.js';
 import { inferKeyPattern, type PatternOptions } from './pattern.js';
 import { TopN } from './topN.js';
 import { emptyTtlBuckets, ttlBucket, type TtlBuckets } from './ttlBuckets.js';
 
 export interface KeyStatsOptions extends PatternOptions {
+  /** Logical databases to walk (default: the connection's). */
+  dbs?: number[];
   match?: string;
   type?: string;
   count: number;
@@ -39,6 +42,7 @@ export function walkProgressText(p: WalkProgress, format: (n: number) => string)
 }
 
 export interface GroupStats {
+  db: number;
   pattern: string;
   count: number;
   bytes: number;
@@ -70,6 +74,8 @@ export interface KeyStats {
   vanished: number;
   durationMs: number;
   nodes: { node: string; scanned: number; dbsize: number }[];
+  /** Per logical database: what is where, before the details. */
+  dbs: DbSummary[];
   types: { type: string; count: number; bytes: number }[];
   ttl: TtlBuckets;
   groups: GroupStats[];
@@ -78,6 +84,17 @@ export interface KeyStats {
   lengthsMeasured: boolean;
   separator: string;
   depth: number;
+}
+
+export interface DbSummary {
+  db: number;
+  scanned: number;
+  dbsize: number;
+  bytes: number;
+  /** Share of the scanned keys that have an expiry. */
+  expiringShare: number;
+  /** The patterns holding the most memory in this database. */
+  topPatterns: string[];
 }
 
 /** Beyond this many distinct patterns, new ones count into "[other]": memory stays bounded. */
@@ -99,11 +116,13 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
   const noTouch = versionAtLeast(target.serverVersion, '7.2.0');
   if (noTouch) await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
   const lengths = opts.lengths === 'auto' ? noTouch : opts.lengths;
-  const sizes = await countKeys(target);
-  const dbsize = sizes.reduce((a, s) => a + s.keys, 0);
-  const perNode = new Map(sizes.map((s) => [s.node, { node: s.node, scanned: 0, dbsize: s.keys }]));
+  const dbList = opts.dbs ?? [target.db];
+  const perNode = new Map<string, { node: string; scanned: number; dbsize: number }>();
+  const perDb = new Map<number, { db: number; scanned: number; dbsize: number; bytes: number; expiring: number }>();
+  let dbsize = 0;
   const types = new Map<string, { count: number; bytes: number }>();
-  const groups = new Map<string, GroupAcc>();
+  // Keyed by database and pattern: the same pattern in two databases is two groups.
+  const groups = new Map<string, GroupAcc & { db: number; pattern: string }>();
   const other: GroupAcc = newGroup();
   const ttl = emptyTtlBuckets();
   const topMem = new TopN<TopKey & { raw: Buffer }>(opts.top);
@@ -112,27 +131,38 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
   let vanished = 0;
   let complete = true;
 
-  const walk = walkKeys(target, {
-    match: opts.match, type: opts.type, count: opts.count, signal: opts.signal, onFallback: opts.onFallback,
-    probe: { type: true, ttl: true, memory: true, length: lengths },
+  const sampleDone = () => opts.sample !== undefined && scanned >= opts.sample;
+  await forEachDb(target, dbList, async (t, db) => {
+    const sizes = await countKeys(t);
+    const dbTotal = sizes.reduce((a, x) => a + x.keys, 0);
+    dbsize += dbTotal;
+    perDb.set(db, { db, scanned: 0, dbsize: dbTotal, bytes: 0, expiring: 0 });
+    for (const x of sizes) {
+      const n = perNode.get(x.node) ?? { node: x.node, scanned: 0, dbsize: 0 };
+      n.dbsize += x.keys;
+      perNode.set(x.node, n);
+    }
+    if (sampleDone() || opts.signal?.aborted) return;
+    const walk = walkKeys(t, {
+      match: opts.match, type: opts.type, count: opts.count, signal: opts.signal, onFallback: opts.onFallback,
+      probe: { type: true, ttl: true, memory: true, length: lengths },
+    });
+    for await (const batch of walk) {
+      vanished += batch.vanished;
+      for (const k of batch.keys) {
+        if (sampleDone()) break;
+        scanned++;
+        perNode.get(batch.node)!.scanned++;
+        add(k, batch.node, db);
+      }
+      opts.onProgress?.({ scanned, total: opts.sample ?? dbsize, elapsedMs: Date.now() - started });
+      if (sampleDone()) break;
+    }
   });
-  for await (const batch of walk) {
-    vanished += batch.vanished;
-    for (const k of batch.keys) {
-      if (opts.sample !== undefined && scanned >= opts.sample) break;
-      scanned++;
-      perNode.get(batch.node)!.scanned++;
-      add(k, batch.node);
-    }
-    opts.onProgress?.({ scanned, total: opts.sample ?? dbsize, elapsedMs: Date.now() - started });
-    if (opts.sample !== undefined && scanned >= opts.sample) {
-      complete = scanned >= dbsize;
-      break;
-    }
-  }
+  if (opts.sample !== undefined && sampleDone()) complete = scanned >= dbsize;
   if (opts.signal?.aborted) complete = false;
 
-  function add(k: KeyInfo, node: string): void {
+  function add(k: KeyInfo, node: string, db: number): void {
     const bytes = k.bytes ?? 0;
     const type = k.type ?? 'unknown';
     const t = types.get(type) ?? { count: 0, bytes: 0 };
@@ -141,11 +171,19 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
     types.set(type, t);
     const bucket = ttlBucket(k.ttlMs);
     ttl[bucket]++;
+    const d = perDb.get(db)!;
+    d.scanned++;
+    d.bytes += bytes;
+    if (k.ttlMs !== null && k.ttlMs !== undefined) d.expiring++;
     const pattern = inferKeyPattern(keyText(k.key), opts);
-    let g = groups.get(pattern);
+    const id = `${db}\n${pattern}`;
+    let g: GroupAcc | undefined = groups.get(id);
     if (!g) {
-      if (groups.size < MAX_TRACKED_GROUPS) groups.set(pattern, (g = newGroup()));
-      else g = other;
+      if (groups.size < MAX_TRACKED_GROUPS) {
+        const fresh = { ...newGroup(), db, pattern };
+        groups.set(id, fresh);
+        g = fresh;
+      } else g = other;
     }
     g.count++;
     g.bytes += bytes;
@@ -165,14 +203,23 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
   const extrapolated = factor !== 1;
   const scale = (n: number) => (extrapolated ? Math.round(n * factor) : n);
 
-  const groupList = [...groups.entries()].map(([pattern, g]) => toGroupStats(pattern, g, scale));
+  const groupList = [...groups.values()].map((g) => toGroupStats(g.db, g.pattern, g, scale));
   groupList.sort((a, b) => b.bytes - a.bytes || b.count - a.count);
   const shown = groupList.slice(0, opts.groups);
   const folded = groupList.slice(opts.groups);
   if (folded.length || other.count) {
-    const rest = folded.reduce((acc, g) => mergeInto(acc, g), toGroupStats('[other]', other, scale));
+    // [other] spans databases when several were walked.
+    const rest = folded.reduce((acc, g) => mergeInto(acc, g), toGroupStats(dbList.length === 1 ? dbList[0] : -1, '[other]', other, scale));
     shown.push(rest);
   }
+  const dbs: DbSummary[] = [...perDb.values()].map((d) => ({
+    db: d.db,
+    scanned: d.scanned,
+    dbsize: d.dbsize,
+    bytes: scale(d.bytes),
+    expiringShare: d.scanned ? d.expiring / d.scanned : 0,
+    topPatterns: groupList.filter((g) => g.db === d.db).slice(0, 3).map((g) => g.pattern),
+  }));
 
   return {
     complete,
@@ -183,6 +230,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
     vanished,
     durationMs: Date.now() - started,
     nodes: [...perNode.values()],
+    dbs,
     types: [...types.entries()].map(([type, t]) => ({ type, count: scale(t.count), bytes: scale(t.bytes) })).sort((a, b) => b.bytes - a.bytes),
     ttl: Object.fromEntries(Object.entries(ttl).map(([k, v]) => [k, scale(v)])) as unknown as TtlBuckets,
     groups: shown,
@@ -198,8 +246,9 @@ function newGroup(): GroupAcc {
   return { count: 0, bytes: 0, ttl: emptyTtlBuckets(), types: {}, biggestKey: null, biggestBytes: -1 };
 }
 
-function toGroupStats(pattern: string, g: GroupAcc, scale: (n: number) => number): GroupStats {
+function toGroupStats(db: number, pattern: string, g: GroupAcc, scale: (n: number) => number): GroupStats {
   return {
+    db,
     pattern,
     count: scale(g.count),
     bytes: scale(g.bytes),

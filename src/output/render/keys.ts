@@ -13,6 +13,12 @@ export function renderKeyStats(out: Output, s: KeyStats): string {
   const est = s.extrapolated ? c.yellow(` (extrapolated ×${s.factor.toFixed(1)} from a sample of ${formatCount(s.scanned)})`) : '';
   const status = s.complete ? '' : c.yellow(' — incomplete walk: figures cover what was scanned');
   parts.push(`${c.bold('Keys')}: ${formatCount(s.scanned)} scanned of ${formatCount(s.dbsize)} (DBSIZE) in ${formatDuration(s.durationMs)}${est}${status}`);
+  if (s.dbs.length > 1) {
+    parts.push(renderTable(out, {
+      title: 'Databases', head: ['db', 'keys', 'memory', 'expiring', 'top patterns'], right: [1, 2, 3],
+      rows: s.dbs.map((d) => [`db${d.db}`, formatCount(d.dbsize), formatBytes(d.bytes), formatPercent(d.expiringShare), d.topPatterns.join('  ')]),
+    }));
+  }
   if (s.nodes.length > 1) {
     parts.push(renderTable(out, {
       title: 'Nodes', head: ['node', 'scanned', 'dbsize'], right: [1, 2],
@@ -30,8 +36,9 @@ export function renderKeyStats(out: Output, s: KeyStats): string {
   }));
   parts.push(renderTable(out, {
     title: `Key patterns (separator "${s.separator}", depth ${s.depth})`,
-    head: ['pattern', 'keys', 'memory', 'no TTL', 'types', 'biggest key'], right: [1, 2, 3],
+    head: [...(s.dbs.length > 1 ? ['db'] : []), 'pattern', 'keys', 'memory', 'no TTL', 'types', 'biggest key'], right: s.dbs.length > 1 ? [2, 3, 4] : [1, 2, 3],
     rows: s.groups.map((g) => [
+      ...(s.dbs.length > 1 ? [g.db < 0 ? '*' : `db${g.db}`] : []),
       g.pattern, formatCount(g.count), formatBytes(g.bytes), formatPercent(g.noTtlShare),
       Object.entries(g.types).sort((a, b) => b[1] - a[1]).map(([t, n]) => (Object.keys(g.types).length > 1 ? `${t}:${formatCount(n)}` : t)).join(' '),
       g.biggest ? `${shortKey(g.biggest)} (${formatBytes(g.biggest.bytes)})` : '-',
