@@ -111,14 +111,27 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     return makeStandaloneTarget('sentinel', client, spec, address, info.version, errorCtx, connectNode, forDb);
   }
 
-  const first = await connectStandalone({ ...base, host: spec.host, port: spec.port, db: spec.mode === 'cluster' ? 0 : spec.db });
+  // Database 0 until the topology is known: a cluster node refuses SELECT.
+  const first = await connectStandalone({ ...base, host: spec.host, port: spec.port, db: 0 });
   const info = await serverInfo(first, errorCtx);
   if (info.mode === 'sentinel') {
     first.disconnect();
     throw new UsageError(`${address} is a Sentinel, not a data node: use --sentinel ${address} --master-name NAME`);
   }
   const isCluster = spec.mode === 'cluster' || info.mode === 'cluster';
-  if (!isCluster) return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx, connectNode, forDb);
+  if (!isCluster) {
+    if (spec.db) {
+      try {
+        await first.select(spec.db);
+        // Reconnections (there are none: retryStrategy) would select it too.
+        first.options.db = spec.db;
+      } catch (e) {
+        first.disconnect();
+        throw translateRedisError(e, errorCtx);
+      }
+    }
+    return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx, connectNode, forDb);
+  }
   first.disconnect();
   if (spec.db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0 (got --db ${spec.db})`);
 
