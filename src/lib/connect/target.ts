@@ -69,22 +69,10 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     enableReadyCheck: false,
   };
 
-  const connectNode = async (host: string, port: number): Promise<Redis> => {
-    const ctx = { ...errorCtx, address: `${host}:${port}`, lastEvent: undefined as Error | undefined };
-    const client = new IORedis({ ...base, host, port, db: 0, tls: spec.tls ? { ...spec.tls, servername: spec.tls.servername ?? undefined } : undefined });
-    client.on('error', (e: Error) => { ctx.lastEvent = e; });
-    try {
-      await client.connect();
-    } catch (e) {
-      client.disconnect();
-      throw translateRedisError(e, ctx);
-    }
-    return client;
-  };
-
-  const connectStandalone = async (options: RedisOptions): Promise<Redis> => {
+  /** Connects one client; failures become typed errors naming `ctx.address`. */
+  const connectClient = async (options: RedisOptions, ctx: typeof errorCtx): Promise<Redis> => {
     const client = new IORedis(options);
-    client.on('error', (e: Error) => { errorCtx.lastEvent = e; });
+    client.on('error', (e: Error) => { ctx.lastEvent = e; });
     try {
       await client.connect();
       // ioredis's own SELECT on connect fails quietly and leaves the connection
@@ -92,10 +80,13 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
       if (options.db) await client.select(options.db);
     } catch (e) {
       client.disconnect();
-      throw translateRedisError(e, errorCtx);
+      throw translateRedisError(e, ctx);
     }
     return client;
   };
+  const connectStandalone = (options: RedisOptions) => connectClient(options, errorCtx);
+  const connectNode = (host: string, port: number) =>
+    connectClient({ ...base, host, port, db: 0 }, { ...errorCtx, address: `${host}:${port}`, lastEvent: undefined });
 
   if (spec.mode === 'sentinel') {
     const client = await connectStandalone({
