@@ -145,17 +145,74 @@ export class BackupSink implements RecordSink {
   }
 }
 
-export async function writeBackup(target: Target, dbs: number[], opts: BackupOptions, sink: RecordSink): Promise<BackupSummary> {
-  const started = Date.now();
-  const summary: BackupSummary = { keys: 0, records: 0, bytes: 0, durationMs: 0, vanished: 0, changedWhilePaged: [], unsupported: [], complete: true };
-  const header: Header = {
+/**
+ * Reads batches of keys (type, value and expiry together) and writes their
+ * records to a sink: the walk of `backup`, and the keys `ttl cleanup
+ * --backup` is about to change.
+ */
+export class KeyBackup {
+  readonly summary: BackupSummary = { keys: 0, records: 0, bytes: 0, durationMs: 0, vanished: 0, changedWhilePaged: [], unsupported: [], complete: true };
+  private readonly script;
+  private readonly legacy: boolean;
+
+  constructor(target: Target, private readonly sink: RecordSink, private readonly types: string[] = []) {
+    this.legacy = !versionAtLeast(target.serverVersion, '7.0.0');
+    this.script = loadScript('read-keys-0', target.serverVersion);
+  }
+
+  /** Starts reading (short scripts, two in flight); the records are written by write(). */
+  read(node: NodeHandle, names: Buffer[]): Promise<ReadResult[][]> {
+    const slices: Buffer[][] = [];
+    for (let i = 0; i < names.length; i += READ_BATCH) slices.push(names.slice(i, i + READ_BATCH));
+    return mapLimited(slices, 2, (slice) => readKeys(node, this.script, this.legacy, slice));
+  }
+
+  async write(node: NodeHandle, db: number, results: ReadResult[][]): Promise<void> {
+    const summary = this.summary;
+    for (const read of results.flat()) {
+      const { key, kind, type, expireAtMs, payload, nowMs } = read;
+      if (kind === 2) {
+        summary.vanished++;
+        continue;
+      }
+      if (this.types.length > 1 && !this.types.includes(type)) continue;
+      if (!KNOWN_TYPES.has(type)) {
+        summary.unsupported.push({ ...keyJson(key), db, type });
+        continue;
+      }
+      if (kind === 0) await this.sink.record(makeRecord(key, db, type as KeyType, expireAtMs, nowMs, inlineValue(type as KeyType, payload)));
+      else {
+        const base = { key, db, type: type as KeyType, expireAtMs, capturedAtMs: nowMs };
+        const changed = await pageBigKey(node, key, base, Number(payload), this.sink);
+        if (changed) summary.changedWhilePaged.push({ ...keyJson(key), db });
+      }
+      summary.keys++;
+    }
+  }
+
+  async backupKeys(node: NodeHandle, db: number, names: Buffer[]): Promise<void> {
+    await this.write(node, db, await this.read(node, names));
+  }
+
+  finish(): BackupSummary {
+    this.summary.records = this.sink.records;
+    this.summary.bytes = this.sink.byteCount;
+    return this.summary;
+  }
+}
+
+export function backupHeader(target: Target, dbs: number[], match: string[], types: string[]): Header {
+  return {
     format: FORMAT, version: FORMAT_VERSION, createdAt: new Date().toISOString(),
     source: { address: target.address, version: target.serverVersion, mode: target.mode },
-    dbs, filters: { match: opts.match, type: opts.types },
+    dbs, filters: { match, type: types },
   };
-  await sink.header(header);
-  const legacy = !versionAtLeast(target.serverVersion, '7.0.0');
-  const script = loadScript('read-keys-0', target.serverVersion);
+}
+
+export async function writeBackup(target: Target, dbs: number[], opts: BackupOptions, sink: RecordSink): Promise<BackupSummary> {
+  const started = Date.now();
+  await sink.header(backupHeader(target, dbs, opts.match, opts.types));
+  const kb = new KeyBackup(target, sink, opts.types);
   const patterns = opts.match.length > 1 ? opts.match.map(globToRegExp) : [];
   if (versionAtLeast(target.serverVersion, '7.2.0')) {
     // Reading values would refresh idle times; NO-TOUCH keeps them (7.2+).
@@ -166,28 +223,6 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
     if (opts.signal?.aborted) return;
     // One page ahead: the next page is read on the server while this one is written here.
     let ahead: { node: NodeHandle; reads: Promise<ReadResult[][]> } | null = null;
-    const writeResults = async (node: NodeHandle, results: ReadResult[][]) => {
-      for (const read of results.flat()) {
-        const { key, kind, type, expireAtMs, payload, nowMs } = read;
-        if (kind === 2) {
-          summary.vanished++;
-          continue;
-        }
-        if (opts.types.length > 1 && !opts.types.includes(type)) continue;
-        if (!KNOWN_TYPES.has(type)) {
-          summary.unsupported.push({ ...keyJson(key), db, type });
-          continue;
-        }
-        if (kind === 0) await sink.record(makeRecord(key, db, type as KeyType, expireAtMs, nowMs, inlineValue(type as KeyType, payload)));
-        else {
-          const base = { key, db, type: type as KeyType, expireAtMs, capturedAtMs: nowMs };
-          const changed = await pageBigKey(node, key, base, Number(payload), sink);
-          if (changed) summary.changedWhilePaged.push({ ...keyJson(key), db });
-        }
-        summary.keys++;
-      }
-      opts.onProgress?.({ keys: summary.keys, bytes: sink.byteCount });
-    };
     for await (const batch of walkKeys(walkTarget, {
       match: opts.match.length === 1 ? opts.match[0] : undefined,
       type: opts.types.length === 1 ? opts.types[0] : undefined,
@@ -195,21 +230,17 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
       signal: opts.signal,
     })) {
       const node = walkTarget === target ? nodes.get(batch.node)! : walkTarget.masters()[0];
-      const names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns));
-      const slices: Buffer[][] = [];
-      for (let i = 0; i < names.length; i += READ_BATCH) slices.push(names.slice(i, i + READ_BATCH));
-      // Two short read scripts in flight: the server is never idle, nor held long.
-      const reads = mapLimited(slices, 2, (slice) => readKeys(node, script, legacy, slice));
+      const reads = kb.read(node, batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns)));
       reads.catch(() => undefined); // awaited below; a failure surfaces there
-      if (ahead) await writeResults(ahead.node, await ahead.reads);
+      if (ahead) await kb.write(ahead.node, db, await ahead.reads);
+      opts.onProgress?.({ keys: kb.summary.keys, bytes: sink.byteCount });
       ahead = { node, reads };
       if (opts.signal?.aborted) break;
     }
-    if (ahead && !opts.signal?.aborted) await writeResults(ahead.node, await ahead.reads);
+    if (ahead && !opts.signal?.aborted) await kb.write(ahead.node, db, await ahead.reads);
   });
+  const summary = kb.finish();
   summary.complete = !opts.signal?.aborted;
-  summary.records = sink.records;
-  summary.bytes = sink.byteCount;
   summary.durationMs = Date.now() - started;
   return summary;
 }
