@@ -4,8 +4,10 @@ import { ExitCode, RedisOpsError, exitCodeFor } from './errors.js';
 import { registerBackup } from './commands/backup.js';
 import { registerHealth, USAGE_EXIT_OVERRIDES } from './commands/health.js';
 import { registerKeys } from './commands/keys.js';
+import { registerLocks } from './commands/locks.js';
 import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
+import { registerTtl } from './commands/ttl.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { Output } from './output/output.js';
 
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerSlowlog(program);
   registerReports(program);
   registerBackup(program);
+  registerTtl(program);
+  registerLocks(program);
   registerSandbox(program);
   for (const c of program.commands) c.exitOverride();
   return program;

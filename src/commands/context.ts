@@ -1,6 +1,10 @@
 import { Command, Option } from 'commander';
 import { ExitCode } from '../errors.js';
 import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
+// The config file's sections are validated by their own modules: load them
+// before any config is read (they are small and import nothing heavy).
+import '../lib/health/thresholds.js';
+import '../lib/ttl/rules.js';
 import { resolveConnection, type ConnectionFlags } from '../lib/connect/spec.js';
 import type { Target } from '../lib/connect/target.js';
 import { Output, type OutputFlags } from '../output/output.js';
@@ -13,8 +17,16 @@ export interface RunContext {
   signal: AbortSignal;
 }
 
-/** The options every command that talks to Redis has; `-n` can be left to the command. */
-export function addConnectionOptions(cmd: Command, { dbShort = true } = {}): Command {
+/** Which flag holds the TLS client key, for the few commands that use --key for something else. */
+const tlsKeyFlag = new WeakMap<Command, string>();
+
+/**
+ * The options every command that talks to Redis has. `-n` can be left to the
+ * command (slowlog's count); `--key` too (locks reap names a lock with it,
+ * and takes the TLS key as --tls-key).
+ */
+export function addConnectionOptions(cmd: Command, { dbShort = true, tlsKey = '--key' } = {}): Command {
+  tlsKeyFlag.set(cmd, tlsKey);
   cmd.optionsGroup('Connection:');
   cmd
     .option('-u, --url <url>', 'redis://[user:password@]host[:port][/db] or rediss:// (env REDIS_URL)')
@@ -28,7 +40,7 @@ export function addConnectionOptions(cmd: Command, { dbShort = true } = {}): Com
     .option('--tls', 'connect with TLS')
     .option('--cacert <file>', 'CA certificate to verify the server with')
     .option('--cert <file>', 'client certificate')
-    .option('--key <file>', 'client private key')
+    .option(`${tlsKey} <file>`, 'TLS client private key')
     .option('--insecure', 'do not verify the server certificate')
     .option('--cluster', 'treat the server as a cluster node (detected automatically)')
     .option('--sentinel <host:port,...>', 'find the master through these Sentinels')
@@ -69,7 +81,8 @@ export function outputFor(flags: OutputFlags): Output {
 export async function runWithTarget(
   cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<number | void>,
 ): Promise<void> {
-  const flags = cmd.opts() as ConnectionFlags & OutputFlags & { config?: string };
+  const raw = cmd.opts() as ConnectionFlags & OutputFlags & { config?: string; tlsKey?: string };
+  const flags = { ...raw, key: tlsKeyFlag.get(cmd) === '--tls-key' ? raw.tlsKey : raw.key };
   const out = outputFor(flags);
   const config = loadConfig(flags.config);
   const spec = await resolveConnection(flags, {

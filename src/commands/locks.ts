@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration } from '../lib/duration.js';
+import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import type { LocksConfig } from '../lib/ttl/rules.js';
+import { formatCount } from '../output/table.js';
+import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
+
+interface LockFlags {
+  staleAfter?: string;
+  maxTtl?: string;
+  values?: boolean;
+  allDbs?: boolean;
+}
+
+export function registerLocks(program: Command): void {
+  const locks = program.command('locks').description('find and reap stale distributed locks');
+  const common = (c: Command) => c
+    .option('--stale-after <dur>', 'a lock without expiry idle this long is stale (default 10m, or the config file\'s)')
+    .option('--max-ttl <dur>', 'a lock whose TTL is longer than this is stale too')
+    .option('--values', 'read holder tokens even where that refreshes idle times (Redis < 7.2)')
+    .option('--all-dbs', 'every non-empty logical database');
+
+  addConnectionOptions(common(locks.command('list [patterns...]').description('locks with holder, TTL, idle time and whether they are stale')))
+    .action(async (patterns: string[], _f, cmd: Command) => {
+      await runWithTarget(cmd, 'locks-list', (ctx) => list(ctx, patterns, cmd.opts()));
+    });
+
+  addRailsOptions(
+    addConnectionOptions(common(locks.command('reap [patterns...]').description('delete stale locks by compare-and-delete, through the safety rails'))
+      .option('--key <key>', 'one named lock (the TLS client key is --tls-key here)')
+      .option('--force', 'with --key: reap it whether stale or not (after confirmation)'), { tlsKey: '--tls-key' }),
+    railsOptions(),
+  ).action(async (patterns: string[], _f, cmd: Command) => {
+    await runWithTarget(cmd, 'locks-reap', (ctx) => reap(ctx, patterns, cmd.opts()));
+  });
+}
+
+async function lockOptions(ctx: RunContext, patterns: string[], f: LockFlags, reading: boolean) {
+  const cfg = (ctx.config.sections.locks as LocksConfig | undefined) ?? {};
+  const { COMMON_LOCK_PATTERNS } = await import('../lib/locks/locks.js');
+  const { databasesToWalk } = await import('../lib/connect/dbs.js');
+  const { versionAtLeast } = await import('../lib/connect/target.js');
+  const noTouch = versionAtLeast(ctx.target.serverVersion, '7.2.0');
+  if (noTouch) await Promise.all(ctx.target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
+  return {
+    patterns: patterns.length ? patterns : cfg.patterns ?? COMMON_LOCK_PATTERNS,
+    dbs: await databasesToWalk(ctx.target, Boolean(f.allDbs), (m) => ctx.out.warn(m)),
+    staleAfterMs: f.staleAfter !== undefined ? parseDuration(f.staleAfter, '--stale-after') : cfg.staleAfterMs ?? 600_000,
+    maxTtlMs: f.maxTtl !== undefined ? parseDuration(f.maxTtl, '--max-ttl') : cfg.maxTtlMs,
+    // Before 7.2, a GET refreshes the idle time that staleness is judged by:
+    // reading tokens would make every later look see fresh locks.
+    readValues: reading && (noTouch || Boolean(f.values)),
+    signal: ctx.signal,
+  };
+}
+
+async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<number> {
+  const { listLocks } = await import('../lib/locks/locks.js');
+  const opts = await lockOptions(ctx, patterns, f, true);
+  const found = (await listLocks(ctx.target, opts)).map(({ raw: _raw, ...l }) => l);
+  const { out } = ctx;
+  if (out.json) await out.jsonDocument({ patterns: opts.patterns, locks: found });
+  else if (found.length === 0) out.info(`no locks match ${opts.patterns.join(' ')}`);
+  else {
+    const { loadTables, renderTable } = await import('../output/table.js');
+    const { formatDuration } = await import('../lib/duration.js');
+    const { keyText } = await import('../lib/keyname.js');
+    await loadTables();
+    await out.write(`${renderTable(out, {
+      head: ['key', 'holder', 'ttl', 'idle', 'stale', 'why'], right: [2, 3],
+      rows: found.map((l) => [
+        keyText(Buffer.from(l.key ?? l.key64 ?? '', l.key !== undefined ? 'utf8' : 'base64')),
+        l.value ? ('value' in l.value ? l.value.value : `(base64) ${l.value.value64}`) : out.c.dim('not read'),
+        l.ttlMs === null ? 'none' : formatDuration(l.ttlMs), l.idleSec === null ? '-' : formatDuration(l.idleSec * 1000),
+        l.stale ? out.c.red('STALE') : l.system ? l.system : 'no', l.reason,
+      ]),
+    })}\n`);
+    if (!opts.readValues) out.info('Holder tokens not read: reading them refreshes idle times before Redis 7.2 (--values to read anyway).');
+  }
+  return ExitCode.ok;
+}
+
+async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFlags & { key?: string; force?: boolean }): Promise<number> {
+  const { target, out, signal } = ctx;
+  if (f.force && !f.key) throw new UsageError('--force needs --key KEY: it reaps one named lock');
+  const { Rails } = await import('../lib/rails.js');
+  const { listLocks, reapLocks } = await import('../lib/locks/locks.js');
+  const rails = new Rails(railsFrom('locks reap', f), signal);
+  const { globToRegExp } = await import('../lib/glob.js');
+  // The plan reads tokens only where that does not refresh idle times (7.2+)
+  // or for one named lock; otherwise the reap script checks the idle time itself.
+  const opts = await lockOptions(ctx, f.key ? [f.key.replace(/[*?[\]\\]/g, '\\$&')] : patterns, f, Boolean(f.key));
+  let plan = await listLocks(target, opts);
+  if (f.key) {
+    plan = plan.filter((l) => globToRegExp(f.key!.replace(/[*?[\]\\]/g, '\\$&')).test(l.raw.toString('latin1')));
+    if (!plan.length) throw new UsageError(`no such key: ${f.key}`);
+    if (plan[0].system && f.force) throw new UsageError(`${f.key} is ${plan[0].system}'s lock: ${plan[0].system} manages it; it is not reaped by redis-ops`);
+    if (!f.force && !plan[0].stale) {
+      out.info(`${f.key} is not stale (${plan[0].reason}); --force to reap it anyway`);
+      return ExitCode.ok;
+    }
+  } else plan = plan.filter((l) => l.stale);
+  if (plan.length === 0) {
+    if (out.json) await out.jsonDocument({ dryRun: rails.dryRun, considered: 0, reaped: 0, skipped: {}, locks: [] });
+    else out.info('no stale locks');
+    return ExitCode.ok;
+  }
+  await rails.confirm({
+    description: `delete ${formatCount(plan.length)} stale lock(s) (compare-and-delete)`,
+    sample: plan.slice(0, 5).map((l) => `${l.key ?? l.key64} (${l.reason})`), target: `${target.address}`,
+  }, out);
+  let result;
+  try {
+    result = await reapLocks(target, plan, rails, { staleAfterMs: opts.staleAfterMs, force: Boolean(f.force) });
+  } finally {
+    await rails.close();
+  }
+  if (out.json) await out.jsonDocument(result);
+  else {
+    for (const l of result.locks) await out.write(`${l.key ?? l.key64}: ${l.result}\n`);
+    out.info(`${result.dryRun ? 'would reap' : 'reaped'} ${result.dryRun ? result.locks.length : result.reaped} of ${result.considered} stale lock(s)`);
+  }
+  return rails.stopReason ? ExitCode.partial : ExitCode.ok;
+}

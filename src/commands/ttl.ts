@@ -1,0 +1,212 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import type { TtlRule } from '../lib/ttl/rules.js';
+import { formatBytes, formatCount, formatPercent } from '../output/table.js';
+import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
+
+export function registerTtl(program: Command): void {
+  const ttl = program.command('ttl').description('keys without expiry: audit them, and give them a TTL or delete them');
+
+  addConnectionOptions(
+    ttl.command('audit [pattern]')
+      .description('keys without expiry by key pattern, the TTL spread, and violations of the config file\'s TTL rules')
+      .option('--fail-on-violation', 'exit 1 when any key breaks a TTL rule (a CI check)')
+      .option('--all-dbs', 'every non-empty logical database')
+      .option('--groups <n>', 'patterns to list', '30')
+      .option('--separator <sep>', 'key segment separator for patterns', ':')
+      .option('--depth <n>', 'segments kept in a pattern', '3')
+      .option('--count <n>', 'SCAN COUNT per step', '500'),
+  ).action(async (pattern: string | undefined, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'ttl-audit', (ctx) => audit(ctx, pattern, cmd.opts()));
+  });
+
+  addRailsOptions(
+    addConnectionOptions(
+      ttl.command('cleanup <pattern>')
+        .description('give matching keys a TTL, or delete them; every write re-checks its condition atomically')
+        .option('--set-ttl <dur>', 'give keys this expiry (by default only keys without one)')
+        .option('--delete', 'delete the keys (UNLINK)')
+        .option('--no-ttl', 'only keys without an expiry')
+        .option('--idle-over <dur>', 'only keys idle for longer than DUR (OBJECT IDLETIME)')
+        .option('--ttl-above <dur>', 'only keys whose TTL is longer than DUR')
+        .option('--age-field <field>', 'a timestamp inside the value: a JSON string\'s field or a hash field')
+        .option('--older-than <dur>', 'with --age-field: only keys whose timestamp is older than DUR')
+        .option('--rules', 'only keys that break the config file\'s TTL rules; each gets its rule\'s maximum TTL (or --delete)')
+        .option('--backup <file>', 'first write every key about to change to this backup file (restore undoes the run)')
+        .option('--single-flight [name]', 'refuse to run while another run of this job holds its lock in Redis')
+        .option('--prom-file <path>', 'write the summary as Prometheus text (atomically) for node_exporter')
+        .option('--all-dbs', 'every non-empty logical database')
+        .option('--count <n>', 'SCAN COUNT per step', '500'),
+    ),
+    railsOptions(),
+  ).action(async (pattern: string, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'ttl-cleanup', (ctx) => cleanup(ctx, pattern, cmd.opts()));
+  });
+}
+
+function rulesFrom(ctx: RunContext): TtlRule[] {
+  return (ctx.config.sections.ttlRules as TtlRule[] | undefined) ?? [];
+}
+
+async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnViolation?: boolean; allDbs?: boolean; groups: string; separator: string; depth: string; count: string }): Promise<number> {
+  const { target, out, signal } = ctx;
+  const { auditTtl, usesLfu } = await import('../lib/ttl/audit.js');
+  const { databasesToWalk } = await import('../lib/connect/dbs.js');
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
+  const rules = rulesFrom(ctx);
+  if (f.failOnViolation && rules.length === 0) out.warn('warning: --fail-on-violation without ttlRules in the config file: nothing can violate');
+  const progress = await out.progress('auditing…');
+  let a;
+  try {
+    a = await auditTtl(target, {
+      match: pattern, dbs, rules, signal,
+      count: parsePositiveInt(f.count, '--count'), groups: parsePositiveInt(f.groups, '--groups'),
+      separator: f.separator, depth: parsePositiveInt(f.depth, '--depth'),
+      readIdle: !(await usesLfu(target)),
+      onProgress: (n) => { if (progress.active) progress.update(`scanned ${formatCount(n)} keys`); },
+    });
+  } finally {
+    progress.stop();
+  }
+  if (out.json) await out.jsonDocument(a);
+  else {
+    const { loadTables, renderTable } = await import('../output/table.js');
+    const { formatDuration } = await import('../lib/duration.js');
+    await loadTables();
+    const multi = dbs.length > 1;
+    const parts = [
+      `${out.c.bold('Without expiry')}: ${formatCount(a.noTtl.count)} of ${formatCount(a.scanned)} keys (${formatPercent(a.scanned ? a.noTtl.count / a.scanned : 0)}), ${formatBytes(a.noTtl.bytes)}`,
+      renderTable(out, {
+        head: [...(multi ? ['db'] : []), 'pattern', 'keys', 'no TTL', 'no-TTL memory', 'longest idle', '< 1h', '1h–24h', '1d–7d', '> 7d'], right: multi ? [2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 3, 4, 5, 6, 7, 8],
+        rows: a.patterns.map((p) => [
+          ...(multi ? [p.db < 0 ? '*' : `db${p.db}`] : []), p.pattern, formatCount(p.count), formatCount(p.noTtl.count), formatBytes(p.noTtl.bytes),
+          p.noTtl.maxIdleSec === null ? '-' : p.noTtl.count ? formatDuration(p.noTtl.maxIdleSec * 1000) : '-',
+          formatCount(p.ttl.under1h), formatCount(p.ttl.h1to24), formatCount(p.ttl.d1to7), formatCount(p.ttl.over7d),
+        ]),
+      }),
+    ];
+    if (a.rules.length) {
+      parts.push(renderTable(out, {
+        title: 'TTL rules', head: ['rule', 'max TTL', 'keys', 'violations', 'for example'], right: [2, 3],
+        rows: a.rules.map((r) => [r.pattern, formatDuration(r.maxTtlMs), formatCount(r.checked), r.violations ? out.c.red(formatCount(r.violations)) : '0',
+          r.sample.map((s) => ('key' in s ? s.key : s.key64)).join(' ')]),
+      }));
+    }
+    await out.write(`${parts.join('\n\n')}\n`);
+  }
+  if (f.failOnViolation && a.violations > 0) {
+    out.info(`${a.violations} key(s) break the TTL rules`);
+    return ExitCode.failure;
+  }
+  return a.complete ? ExitCode.ok : ExitCode.partial;
+}
+
+interface CleanupFlags extends RailsFlags {
+  setTtl?: string;
+  delete?: boolean;
+  ttl?: boolean;
+  idleOver?: string;
+  ttlAbove?: string;
+  ageField?: string;
+  olderThan?: string;
+  rules?: boolean;
+  backup?: string;
+  singleFlight?: string | boolean;
+  promFile?: string;
+  allDbs?: boolean;
+  count: string;
+}
+
+async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promise<number> {
+  const { target, out, signal } = ctx;
+  if (f.setTtl !== undefined && f.delete) throw new UsageError('choose one action: --set-ttl DUR or --delete');
+  if (f.setTtl === undefined && !f.delete && !f.rules) throw new UsageError('an action is needed: --set-ttl DUR, --delete, or --rules');
+  if ((f.ageField === undefined) !== (f.olderThan === undefined)) throw new UsageError('--age-field and --older-than go together');
+  const rules = f.rules ? rulesFrom(ctx) : undefined;
+  if (f.rules && !rules!.length) throw new UsageError('--rules: the config file has no ttlRules');
+  const ttlAboveMs = f.ttlAbove !== undefined ? parseDuration(f.ttlAbove, '--ttl-above') : undefined;
+  // --set-ttl gives keys an expiry: by default only to keys that have none.
+  const noTtl = f.ttl === false || (f.setTtl !== undefined && ttlAboveMs === undefined);
+  const action = f.delete ? { kind: 'unlink' as const } : f.setTtl !== undefined ? { kind: 'expire' as const, ttlMs: parseDuration(f.setTtl, '--set-ttl') } : { kind: 'rules' as const };
+  if (action.kind === 'expire' && action.ttlMs <= 0) throw new UsageError('--set-ttl must be longer than 0');
+  const options = {
+    match: pattern, count: parsePositiveInt(f.count, '--count'), action, noTtl, ttlAboveMs, rules, signal,
+    idleOverSec: f.idleOver !== undefined ? parseDuration(f.idleOver, '--idle-over') / 1000 : undefined,
+    age: f.ageField !== undefined ? { field: f.ageField, olderThanMs: parseDuration(f.olderThan!, '--older-than') } : undefined,
+  };
+  const { Rails } = await import('../lib/rails.js');
+  const { databasesToWalk } = await import('../lib/connect/dbs.js');
+  const { cleanupTtl } = await import('../lib/ttl/cleanup.js');
+  const rails = new Rails(railsFrom('ttl cleanup', f), signal);
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
+  if (options.idleOverSec !== undefined) {
+    const { usesLfu } = await import('../lib/ttl/audit.js');
+    if (await usesLfu(target)) throw new UsageError(`${target.address} uses an LFU maxmemory-policy, which does not track idle time: --idle-over is not possible there`);
+  }
+  const what = action.kind === 'unlink' ? 'UNLINK' : action.kind === 'expire' ? `set a ${f.setTtl} TTL on` : 'set each rule\'s maximum TTL on';
+  await rails.confirm({ description: `${what} the keys matching ${pattern} that pass the selectors`, sample: [], target: `${target.address} db ${dbs.join(',')}` }, out);
+
+  let flight: { release(): Promise<void> } | null = null;
+  if (f.singleFlight !== undefined && !rails.dryRun) {
+    const { acquireSingleFlight } = await import('../lib/singleFlight.js');
+    flight = await acquireSingleFlight(target, typeof f.singleFlight === 'string' ? f.singleFlight : `ttl-cleanup:${pattern}`);
+  }
+  let sink: import('../lib/backup/writer.js').BackupSink | null = null;
+  let summary;
+  const progress = await out.progress('cleaning up…');
+  try {
+    let kb = null;
+    if (f.backup && !rails.dryRun) {
+      const { BackupSink, KeyBackup, backupHeader } = await import('../lib/backup/writer.js');
+      sink = new BackupSink(f.backup, f.backup.endsWith('.gz'));
+      await sink.open();
+      await sink.header(backupHeader(target, dbs, [pattern], []));
+      kb = new KeyBackup(target, sink);
+    }
+    await rails.openLog();
+    summary = await cleanupTtl(target, {
+      ...options, dbs,
+      onChange: rails.dryRun ? async (db, node, key, act) => {
+        const { keyJson } = await import('../lib/keyname.js');
+        if (out.json) await out.ndjson([{ ...keyJson(key), db, node, action: act }]);
+      } : undefined,
+      onProgress: (n, c) => { if (progress.active) progress.update(`scanned ${formatCount(n)} keys, changed ${formatCount(c)}`); },
+    }, rails, kb);
+    if (sink) await sink.finish();
+  } catch (e) {
+    sink?.abort();
+    throw e;
+  } finally {
+    progress.stop();
+    await rails.close();
+    await flight?.release();
+  }
+  if (f.promFile) {
+    const { writeFileAtomic } = await import('../lib/atomicFile.js');
+    const lines = [
+      '# HELP redis_ops_ttl_cleanup_keys Keys seen by the last ttl cleanup run, by outcome.',
+      '# TYPE redis_ops_ttl_cleanup_keys gauge',
+      `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="scanned"} ${summary.scanned}`,
+      `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="matched"} ${summary.matched}`,
+      `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="changed"} ${summary.changed}`,
+      ...Object.entries(summary.skipped).map(([why, n]) => `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="skipped_${why}"} ${n}`),
+      '# HELP redis_ops_ttl_cleanup_duration_seconds How long the last run took.',
+      '# TYPE redis_ops_ttl_cleanup_duration_seconds gauge',
+      `redis_ops_ttl_cleanup_duration_seconds{pattern="${pattern.replace(/["\\]/g, '\\$&')}"} ${(summary.durationMs / 1000).toFixed(3)}`,
+      '# HELP redis_ops_ttl_cleanup_last_run_timestamp_seconds When the last run ended.',
+      '# TYPE redis_ops_ttl_cleanup_last_run_timestamp_seconds gauge',
+      `redis_ops_ttl_cleanup_last_run_timestamp_seconds{pattern="${pattern.replace(/["\\]/g, '\\$&')}"} ${Math.floor(Date.now() / 1000)}`,
+    ];
+    writeFileAtomic(f.promFile, `${lines.join('\n')}\n`);
+  }
+  if (out.json && !rails.dryRun) await out.jsonDocument(summary);
+  else if (out.json) out.info(JSON.stringify(summary));
+  else {
+    const skipped = Object.entries(summary.skipped).filter(([, n]) => n).map(([why, n]) => `${n} ${why}`).join(', ');
+    const line = `${summary.dryRun ? 'dry run: would change' : 'changed'} ${formatCount(summary.dryRun ? summary.matched : summary.changed)} of ${formatCount(summary.matched)} matching keys (${formatCount(summary.scanned)} scanned) in ${(summary.durationMs / 1000).toFixed(1)} s${skipped ? `; skipped: ${skipped}` : ''}${summary.stoppedBy ? `; stopped early (${summary.stoppedBy})` : ''}`;
+    await out.write(`${line}\n`);
+  }
+  return summary.stoppedBy ? ExitCode.partial : ExitCode.ok;
+}

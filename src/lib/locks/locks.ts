@@ -1,0 +1,152 @@
+import { forEachDb } from '../connect/dbs.js';
+import type { Target } from '../connect/target.js';
+import { globToRegExp, keyMatches } from '../glob.js';
+import { keyJson } from '../keyname.js';
+import type { Rails } from '../rails.js';
+import { walkKeys } from '../scan/walk.js';
+import { loadScript, runScript } from '../scripts/loader.js';
+import { valueJson, type ValueJson } from '../keys/inspect.js';
+
+/** Where locks usually live, when the config file names no patterns. */
+export const COMMON_LOCK_PATTERNS = ['lock:*', '*:lock', 'locks:*', '*:lock:*'];
+
+/**
+ * Locks that belong to a queue system, which manages (and expires) them
+ * itself: shown as that system's, never reaped by the generic rule.
+ */
+const SYSTEM_LOCKS: [RegExp, string][] = [
+  [/^bull:[^:]+:[^:]+:lock$/, 'bullmq'],
+  [/^rq:(scheduler-lock|scheduler_lock|worker|wip):/, 'rq'],
+  [/^unacked_mutex$/, 'celery'],
+  [/^sidekiq:|:sidekiq:/, 'sidekiq'],
+];
+
+export interface LockInfo {
+  key?: string;
+  key64?: string;
+  db: number;
+  node: string;
+  type: string;
+  /** The holder's token; null when not read (see README: reading refreshes idle time before Redis 7.2). */
+  value: ValueJson | null;
+  ttlMs: number | null;
+  idleSec: number | null;
+  stale: boolean;
+  reason: string;
+  /** The queue system that owns this lock, or null for application locks. */
+  system: string | null;
+}
+
+export interface LockOptions {
+  patterns: string[];
+  dbs: number[];
+  staleAfterMs: number;
+  maxTtlMs?: number;
+  /** Read holder values (refreshes idle times on servers without CLIENT NO-TOUCH). */
+  readValues: boolean;
+  signal?: AbortSignal;
+}
+
+/** Lock keys matching the patterns (one walk for all of them), with holder, TTL, idle time and staleness. */
+export async function listLocks(target: Target, opts: LockOptions): Promise<(LockInfo & { raw: Buffer })[]> {
+  const globs = opts.patterns.map(globToRegExp);
+  const found: (LockInfo & { raw: Buffer })[] = [];
+  await forEachDb(target, opts.dbs, async (t, db) => {
+    for await (const batch of walkKeys(t, {
+      match: opts.patterns.length === 1 ? opts.patterns[0] : undefined,
+      count: 1000, signal: opts.signal,
+    })) {
+      const names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, globs));
+      if (!names.length) continue;
+      const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
+      // Idle time first: reading a value refreshes it.
+      const p = node.client.pipeline();
+      for (const k of names) p.type(k).pttl(k).call('OBJECT', 'IDLETIME', k);
+      const meta = (await p.exec()) ?? [];
+      const values = new Map<number, Buffer | null>();
+      if (opts.readValues) {
+        const v = node.client.pipeline();
+        names.forEach((k, i) => { if (String(meta[i * 3]?.[1]) === 'string') v.getBuffer(k); });
+        const got = (await v.exec()) ?? [];
+        let j = 0;
+        names.forEach((_, i) => { if (String(meta[i * 3]?.[1]) === 'string') values.set(i, (got[j++]?.[1] ?? null) as Buffer | null); });
+      }
+      names.forEach((k, i) => {
+        const type = String(meta[i * 3]?.[1]);
+        if (type === 'none') return;
+        const pttl = Number(meta[i * 3 + 1]?.[1]);
+        const idleErr = meta[i * 3 + 2]?.[0];
+        const idleSec = idleErr ? null : Number(meta[i * 3 + 2]?.[1]);
+        const ttlMs = pttl >= 0 ? pttl : null;
+        const name = k.toString('latin1');
+        const system = SYSTEM_LOCKS.find(([re]) => re.test(name))?.[1] ?? null;
+        const raw = values.get(i) ?? null;
+        const verdict = judge(type, ttlMs, idleSec, system, opts);
+        found.push({ ...keyJson(k), raw: k, db, node: node.address, type, value: raw ? valueJson(raw) : null, ttlMs, idleSec, ...verdict, system });
+      });
+    }
+  });
+  return found;
+}
+
+function judge(type: string, ttlMs: number | null, idleSec: number | null, system: string | null, opts: LockOptions): { stale: boolean; reason: string } {
+  if (system) return { stale: false, reason: `owned by ${system}, which expires its own locks: never reaped by the generic rule` };
+  if (type !== 'string') return { stale: false, reason: `a ${type}, not a SET-style lock: left alone` };
+  if (ttlMs === null) {
+    if (idleSec === null) return { stale: false, reason: 'no expiry; idle time unknown (LFU policy): cannot judge' };
+    const after = Math.round(opts.staleAfterMs / 1000);
+    return idleSec >= after
+      ? { stale: true, reason: `no expiry and idle ${idleSec}s (over ${after}s): its holder is probably gone` }
+      : { stale: false, reason: `no expiry, idle ${idleSec}s (under ${after}s)` };
+  }
+  if (opts.maxTtlMs !== undefined && ttlMs > opts.maxTtlMs) return { stale: true, reason: `TTL ${Math.round(ttlMs / 1000)}s is longer than the allowed ${Math.round(opts.maxTtlMs / 1000)}s` };
+  return { stale: false, reason: 'has an expiry: will free itself' };
+}
+
+export interface ReapResult {
+  dryRun: boolean;
+  considered: number;
+  reaped: number;
+  skipped: Record<string, number>;
+  locks: (Omit<LockInfo, 'stale' | 'reason'> & { result: string })[];
+}
+
+/**
+ * Deletes stale locks by compare-and-delete (lock-reap-1.lua): only a string
+ * that still has no expiry, is still idle long enough, and (when the plan read
+ * it) still holds the token the plan saw.
+ */
+export async function reapLocks(
+  target: Target, locks: (LockInfo & { raw: Buffer })[], rails: Rails, opts: { staleAfterMs: number; force: boolean },
+): Promise<ReapResult> {
+  const script = loadScript('lock-reap-1', target.serverVersion);
+  const result: ReapResult = { dryRun: rails.dryRun, considered: locks.length, reaped: 0, skipped: {}, locks: [] };
+  await rails.openLog();
+  const byDb = new Map<number, (LockInfo & { raw: Buffer })[]>();
+  for (const l of locks) byDb.set(l.db, [...(byDb.get(l.db) ?? []), l]);
+  await forEachDb(target, [...byDb.keys()], async (t, db) => {
+    for (const lock of byDb.get(db)!) {
+      if ((await rails.admit(1)) === 0) return;
+      const { raw, stale: _stale, reason: _reason, ...shown } = lock;
+      if (rails.dryRun) {
+        result.locks.push({ ...shown, result: 'would reap' });
+        await rails.record([{ key: raw, action: 'reap-lock', db, node: lock.node }]);
+        continue;
+      }
+      const expected = lock.value ? Buffer.from('value' in lock.value ? lock.value.value : lock.value.value64, 'value' in lock.value ? 'utf8' : 'base64') : Buffer.alloc(0);
+      // --force reaps one named lock whatever its idle time (still compare-and-delete on its token).
+      const idle = opts.force ? -1 : Math.floor(opts.staleAfterMs / 1000);
+      const [ok, detail] = (await runScript(t.client, script, [raw], [expected, idle, lock.value ? 1 : 0])) as [number, Buffer];
+      if (Number(ok) === 1) {
+        result.reaped++;
+        result.locks.push({ ...shown, value: valueJson(detail), result: 'reaped' });
+        await rails.record([{ key: raw, action: 'reap-lock', db, node: lock.node, detail: { value: valueJson(detail) } }]);
+      } else {
+        const why = String(detail);
+        result.skipped[why] = (result.skipped[why] ?? 0) + 1;
+        result.locks.push({ ...shown, result: `left alone: ${why === 'value' ? 're-acquired (new token)' : why === 'idle' ? 'used again (no longer idle)' : why === 'ttl' ? 'now has an expiry' : why}` });
+      }
+    }
+  });
+  return result;
+}

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import type { KeyBackup } from '../backup/writer.js';
+import { mapLimited } from '../concurrency.js';
+import { forEachDb } from '../connect/dbs.js';
+import type { NodeHandle, Target } from '../connect/target.js';
+import type { Rails, StopReason } from '../rails.js';
+import { walkKeys, type KeyInfo } from '../scan/walk.js';
+import { loadScript, runScript } from '../scripts/loader.js';
+import { ageFieldOf } from './age.js';
+import { breaksRule, ruleFor, type TtlRule } from './rules.js';
+
+export type CleanupAction = { kind: 'unlink' } | { kind: 'expire'; ttlMs: number } | { kind: 'rules' };
+
+export interface CleanupOptions {
+  match: string;
+  dbs: number[];
+  count: number;
+  action: CleanupAction;
+  noTtl: boolean;
+  ttlAboveMs?: number;
+  idleOverSec?: number;
+  age?: { field: string; olderThanMs: number };
+  /** Only keys that break a TTL rule (and, with action 'rules', each gets its rule's maximum TTL). */
+  rules?: TtlRule[];
+  signal?: AbortSignal;
+  /** Runs between the plan of a batch and its writes (tests mutate keys here). */
+  beforeWrite?: (keys: Buffer[]) => Promise<void>;
+  onChange?: (db: number, node: string, key: Buffer, action: string) => Promise<void>;
+  onProgress?: (scanned: number, changed: number) => void;
+}
+
+export type SkipReason = 'gone' | 'expiryChanged' | 'noLongerIdle' | 'valueChanged' | 'ageFieldMissing' | 'ageFieldUnparsable' | 'wrongType';
+
+export interface CleanupSummary {
+  dryRun: boolean;
+  action: string;
+  scanned: number;
+  matched: number;
+  changed: number;
+  skipped: Record<SkipReason, number>;
+  durationMs: number;
+  stoppedBy: StopReason | null;
+}
+
+interface Candidate {
+  key: Buffer;
+  type: string;
+  ttlMs: number;
+  unlink: boolean;
+  ageMode: '' | 'string' | 'hash';
+  seen: string;
+}
+
+const REASON: Record<number, SkipReason> = { [-1]: 'gone', [-2]: 'expiryChanged', [-3]: 'noLongerIdle', [-4]: 'valueChanged' };
+
+/**
+ * Plan (read-only: walk, filter on TTL and idle time, read age fields), then
+ * write through the rails: each change re-checks, atomically, what the plan
+ * saw (a short script per key), so a key that got a TTL, was rewritten or had
+ * its age field changed meanwhile is left alone and counted.
+ */
+export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Rails, backup: KeyBackup | null): Promise<CleanupSummary> {
+  const started = Date.now();
+  const skipped = { gone: 0, expiryChanged: 0, noLongerIdle: 0, valueChanged: 0, ageFieldMissing: 0, ageFieldUnparsable: 0, wrongType: 0 };
+  const summary: CleanupSummary = { dryRun: rails.dryRun, action: opts.action.kind, scanned: 0, matched: 0, changed: 0, skipped, durationMs: 0, stoppedBy: null };
+  const script = loadScript('ttl-cleanup-1', target.serverVersion);
+  await forEachDb(target, opts.dbs, async (t, db) => {
+    if (rails.stopReason) return;
+    for await (const batch of walkKeys(t, {
+      match: opts.match, count: opts.count, signal: opts.signal,
+      probe: { type: true, ttl: true, idle: opts.idleOverSec !== undefined },
+    })) {
+      summary.scanned += batch.keys.length + batch.vanished;
+      const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
+      let candidates = await plan(t, node, batch.keys, opts, skipped);
+      summary.matched += candidates.length;
+      while (candidates.length) {
+        const n = await rails.admit(candidates.length);
+        if (n === 0) break;
+        const chunk = candidates.slice(0, n);
+        candidates = candidates.slice(n);
+        if (rails.dryRun) {
+          await rails.record(chunk.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node.address })));
+          for (const c of chunk) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`);
+          continue;
+        }
+        // The backup holds every key before it is changed: `restore FILE` undoes the run.
+        if (backup) await backup.backupKeys(node, db, chunk.map((c) => c.key));
+        await opts.beforeWrite?.(chunk.map((c) => c.key));
+        const results = await mapLimited(chunk, 2, (c) => runScript(t.client, script, [c.key], [
+          c.unlink ? 'unlink' : 'expire', c.ttlMs, opts.noTtl ? 1 : 0, opts.ttlAboveMs ?? -1,
+          opts.idleOverSec !== undefined && !c.ageMode ? Math.floor(opts.idleOverSec) : -1,
+          c.ageMode, opts.age?.field ?? '', c.seen,
+        ]));
+        const done: Candidate[] = [];
+        results.forEach((r, i) => {
+          if (Number(r) === 1) done.push(chunk[i]);
+          else skipped[REASON[Number(r)] ?? 'gone']++;
+        });
+        summary.changed += done.length;
+        await rails.record(done.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node.address, detail: c.unlink ? undefined : { ttlMs: c.ttlMs } })));
+        for (const c of done) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`);
+      }
+      opts.onProgress?.(summary.scanned, summary.changed);
+      if (rails.stopReason) break;
+    }
+  });
+  summary.stoppedBy = rails.stopReason;
+  summary.durationMs = Date.now() - started;
+  return summary;
+}
+
+/** Which keys of a page the run would change, and with what. */
+async function plan(t: Target, node: NodeHandle, keys: KeyInfo[], opts: CleanupOptions, skipped: CleanupSummary['skipped']): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  for (const k of keys) {
+    const ttl = k.ttlMs ?? null;
+    if (opts.noTtl && ttl !== null) continue;
+    if (opts.ttlAboveMs !== undefined && (ttl === null || ttl <= opts.ttlAboveMs)) continue;
+    if (opts.idleOverSec !== undefined && (k.idleSec ?? 0) < opts.idleOverSec) continue;
+    let ttlMs = opts.action.kind === 'expire' ? opts.action.ttlMs : 0;
+    if (opts.rules) {
+      const rule = ruleFor(k.key, opts.rules);
+      if (!rule || !breaksRule(ttl, rule)) continue;
+      if (opts.action.kind === 'rules') ttlMs = rule.maxTtlMs;
+    }
+    out.push({ key: k.key, type: k.type ?? 'unknown', ttlMs, unlink: opts.action.kind === 'unlink', ageMode: '', seen: '' });
+  }
+  if (!opts.age || out.length === 0) return out;
+
+  // Age recorded in the data: read after the idle time (reading refreshes it).
+  const field = opts.age.field;
+  const p = node.client.pipeline();
+  for (const c of out) {
+    if (c.type === 'hash') p.hgetBuffer(c.key, field);
+    else if (c.type === 'string') p.getBuffer(c.key);
+    else p.echo('');
+  }
+  const replies = (await p.exec()) ?? [];
+  const now = Date.now();
+  const aged: Candidate[] = [];
+  out.forEach((c, i) => {
+    const type = c.type;
+    if (type !== 'hash' && type !== 'string') {
+      skipped.wrongType++;
+      return;
+    }
+    const value = (replies[i]?.[1] ?? null) as Buffer | null;
+    const age = ageFieldOf(type, value, field);
+    if (age.raw === null) {
+      skipped.ageFieldMissing++;
+      return;
+    }
+    if (age.ms === null) {
+      skipped.ageFieldUnparsable++;
+      return;
+    }
+    if (now - age.ms <= opts.age!.olderThanMs) return;
+    aged.push({
+      ...c,
+      ageMode: type === 'hash' ? 'hash' : 'string',
+      seen: type === 'hash' ? age.raw : createHash('sha1').update(value!).digest('hex'),
+    });
+  });
+  return aged;
+}
