@@ -6,6 +6,7 @@ import { startServer } from '../dist/server.mjs';
 import { benchBackup } from './backup.js';
 import { benchHealth } from './health.js';
 import { benchKeys } from './keys.js';
+import { benchTtl } from './ttl.js';
 import { SERVER_CPU } from './lib.js';
 
 /** A throwaway server pinned to its own CPU (see lib.js). */
@@ -31,6 +32,9 @@ if (want('health')) {
 if (want('backup')) {
   const sizes = (process.env.BENCH_BACKUP_SIZES ?? '200000,1000000').split(',').map(Number);
   await benchBackup(benchServer, sizes);
+}
+if (want('ttl')) {
+  await benchTtl(benchServer);
 }
 if (want('keys')) {
   const server = await benchServer();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 import type { KeyBackup } from '../backup/writer.js';
 import { mapLimited } from '../concurrency.js';
 import { forEachDb } from '../connect/dbs.js';
@@ -63,7 +64,7 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
   const started = Date.now();
   const skipped = { gone: 0, expiryChanged: 0, noLongerIdle: 0, valueChanged: 0, ageFieldMissing: 0, ageFieldUnparsable: 0, wrongType: 0 };
   const summary: CleanupSummary = { dryRun: rails.dryRun, action: opts.action.kind, scanned: 0, matched: 0, changed: 0, skipped, durationMs: 0, stoppedBy: null };
-  const script = loadScript('ttl-cleanup-1', target.serverVersion);
+  const script = loadScript('ttl-cleanup', target.serverVersion);
   await forEachDb(target, opts.dbs, async (t, db) => {
     if (rails.stopReason) return;
     for await (const batch of walkKeys(t, {
@@ -87,15 +88,11 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
         // The backup holds every key before it is changed: `restore FILE` undoes the run.
         if (backup) await backup.backupKeys(node, db, chunk.map((c) => c.key));
         await opts.beforeWrite?.(chunk.map((c) => c.key));
-        const results = await mapLimited(chunk, 2, (c) => runScript(t.client, script, [c.key], [
-          c.unlink ? 'unlink' : 'expire', c.ttlMs, opts.noTtl ? 1 : 0, opts.ttlAboveMs ?? -1,
-          opts.idleOverSec !== undefined && !c.ageMode ? Math.floor(opts.idleOverSec) : -1,
-          c.ageMode, opts.age?.field ?? '', c.seen,
-        ]));
+        const results = await recheckAndWrite(t, script, chunk, opts);
         const done: Candidate[] = [];
         results.forEach((r, i) => {
-          if (Number(r) === 1) done.push(chunk[i]);
-          else skipped[REASON[Number(r)] ?? 'gone']++;
+          if (r === 1) done.push(chunk[i]);
+          else skipped[REASON[r] ?? 'gone']++;
         });
         summary.changed += done.length;
         await rails.record(done.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node.address, detail: c.unlink ? undefined : { ttlMs: c.ttlMs } })));
@@ -108,6 +105,37 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
   summary.stoppedBy = rails.stopReason;
   summary.durationMs = Date.now() - started;
   return summary;
+}
+
+/** Keys per re-check script call: each key is still checked and changed in its own atomic step. */
+const WRITE_BATCH = 100;
+
+/**
+ * Runs the re-checking write for a chunk of keys: batches of keys per script
+ * call (grouped by slot on a cluster), two calls in flight. Returns the
+ * script's answer per key, in order.
+ */
+async function recheckAndWrite(t: Target, script: ReturnType<typeof loadScript>, chunk: Candidate[], opts: CleanupOptions): Promise<number[]> {
+  // One call checks keys of one slot (cluster) and one kind of age check.
+  const groups = new Map<string, number[]>();
+  chunk.forEach((c, i) => {
+    const id = `${t.mode === 'cluster' ? calculateSlot(c.key) : 0}|${c.ageMode}`;
+    const g = groups.get(id);
+    if (g) g.push(i);
+    else groups.set(id, [i]);
+  });
+  const batches: number[][] = [];
+  for (const idx of groups.values()) for (let i = 0; i < idx.length; i += WRITE_BATCH) batches.push(idx.slice(i, i + WRITE_BATCH));
+  const results: number[] = new Array(chunk.length);
+  await mapLimited(batches, 2, async (idx) => {
+    const first = chunk[idx[0]];
+    // The idle check is skipped for keys whose age field was read: that read refreshed it.
+    const common = [first.unlink ? 'unlink' : 'expire', opts.noTtl ? 1 : 0, opts.ttlAboveMs ?? -1,
+      opts.idleOverSec !== undefined && !first.ageMode ? Math.floor(opts.idleOverSec) : -1, first.ageMode, opts.age?.field ?? ''];
+    const reply = (await runScript(t.client, script, idx.map((i) => chunk[i].key), [...common, ...idx.flatMap((i) => [chunk[i].ttlMs, chunk[i].seen])])) as number[];
+    idx.forEach((i, j) => { results[i] = Number(reply[j]); });
+  });
+  return results;
 }
 
 /** Which keys of a page the run would change, and with what. */
