@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { keyJson } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
 import { formatBytes, formatCount, formatPercent } from '../output/table.js';
@@ -168,10 +169,7 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     await rails.openLog();
     summary = await cleanupTtl(target, {
       ...options, dbs,
-      onChange: rails.dryRun ? async (db, node, key, act) => {
-        const { keyJson } = await import('../lib/keyname.js');
-        if (out.json) await out.ndjson([{ ...keyJson(key), db, node, action: act }]);
-      } : undefined,
+      onChange: rails.dryRun && out.json ? async (db, node, key, act) => { await out.ndjson([{ ...keyJson(key), db, node, action: act }]); } : undefined,
       onProgress: (n, c) => { if (progress.active) progress.update(`scanned ${formatCount(n)} keys, changed ${formatCount(c)}`); },
     }, rails, kb);
     if (sink) await sink.finish();
@@ -185,21 +183,8 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
   }
   if (f.promFile) {
     const { writeFileAtomic } = await import('../lib/atomicFile.js');
-    const lines = [
-      '# HELP redis_ops_ttl_cleanup_keys Keys seen by the last ttl cleanup run, by outcome.',
-      '# TYPE redis_ops_ttl_cleanup_keys gauge',
-      `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="scanned"} ${summary.scanned}`,
-      `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="matched"} ${summary.matched}`,
-      `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="changed"} ${summary.changed}`,
-      ...Object.entries(summary.skipped).map(([why, n]) => `redis_ops_ttl_cleanup_keys{pattern="${pattern.replace(/["\\]/g, '\\$&')}",outcome="skipped_${why}"} ${n}`),
-      '# HELP redis_ops_ttl_cleanup_duration_seconds How long the last run took.',
-      '# TYPE redis_ops_ttl_cleanup_duration_seconds gauge',
-      `redis_ops_ttl_cleanup_duration_seconds{pattern="${pattern.replace(/["\\]/g, '\\$&')}"} ${(summary.durationMs / 1000).toFixed(3)}`,
-      '# HELP redis_ops_ttl_cleanup_last_run_timestamp_seconds When the last run ended.',
-      '# TYPE redis_ops_ttl_cleanup_last_run_timestamp_seconds gauge',
-      `redis_ops_ttl_cleanup_last_run_timestamp_seconds{pattern="${pattern.replace(/["\\]/g, '\\$&')}"} ${Math.floor(Date.now() / 1000)}`,
-    ];
-    writeFileAtomic(f.promFile, `${lines.join('\n')}\n`);
+    const { renderCleanupPrometheus } = await import('../output/render/ttl.js');
+    writeFileAtomic(f.promFile, renderCleanupPrometheus(pattern, summary, Math.floor(Date.now() / 1000)));
   }
   if (out.json && !rails.dryRun) await out.jsonDocument(summary);
   else if (out.json) out.info(JSON.stringify(summary));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
-import { isPlainAscii, keyFromJson, keyJson, utf8OrNull, type KeyJson } from '../keyname.js';
+import { isPlainAscii, keyFromJson, utf8OrNull } from '../keyname.js';
 
 /**
  * The backup format: JSON Lines. A header, one record per key (a big key
@@ -93,10 +93,6 @@ export function bytesJson(b: Buffer): Bytes {
 
 export function keyOf(r: { key?: string; key64?: string }): Buffer {
   return keyFromJson(r)!;
-}
-
-export function recordKeyJson(key: Buffer): KeyJson {
-  return keyJson(key);
 }
 
 /** Running SHA-256 over the exact lines written (each with its newline). */

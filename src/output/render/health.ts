@@ -1,6 +1,7 @@
 import type { Check, Status } from '../../lib/health/checks.js';
 import type { HealthReport } from '../../lib/health/collect.js';
 import type { Output } from '../output.js';
+import { labelValue } from '../prometheus.js';
 import { renderTable } from '../table.js';
 
 export const NAGIOS_EXIT: Record<Status, number> = { ok: 0, warn: 1, crit: 2, unknown: 3 };
@@ -50,10 +51,6 @@ export function renderNagios(r: HealthReport): string {
 }
 
 const STATUS_VALUE: Record<Status, number> = { ok: 0, warn: 1, crit: 2, unknown: 3 };
-
-function labelValue(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
 
 /** Prometheus text format for node_exporter's textfile collector (no timestamps). */
 export function renderPrometheus(r: HealthReport): string {
