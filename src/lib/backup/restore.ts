@@ -106,11 +106,9 @@ export class Restorer {
     }
     const target = await this.targetFor(r.db);
     if (this.rails.dryRun) {
-      const exists = Number(await target.client.exists(key)) === 1;
-      if (exists && this.opts.mode !== 'replace') this.summary.skipped++;
-      else if (exists) this.summary.replaced++;
-      else this.summary.created++;
-      await this.rails.record([{ key, action: 'restore', db: target.db }]);
+      // Read-only: which keys exist decides created / replaced / skipped; checked a batch at a time.
+      this.dryBatch.push({ target, key });
+      if (this.dryBatch.length >= 500) await this.flushDry();
       if (r.more) this.big = { target, record: r, key, temp: '', expireAt, skip: true };
       return true;
     }
@@ -129,8 +127,29 @@ export class Restorer {
 
   /** Batches sent and not yet answered: two keep the server busy while the next one is built. */
   private inFlight: Promise<void>[] = [];
+  private dryBatch: { target: Target; key: Buffer }[] = [];
+
+  private async flushDry(): Promise<void> {
+    const batch = this.dryBatch.splice(0);
+    const byTarget = new Map<Target, Buffer[]>();
+    for (const { target, key } of batch) byTarget.set(target, [...(byTarget.get(target) ?? []), key]);
+    for (const [target, keys] of byTarget) {
+      const p = target.client.pipeline();
+      for (const k of keys) p.exists(k);
+      const replies = (await p.exec()) ?? [];
+      replies.forEach(([err, n]) => {
+        if (err) throw target.fail(err);
+        const exists = Number(n) === 1;
+        if (exists && this.opts.mode !== 'replace') this.summary.skipped++;
+        else if (exists) this.summary.replaced++;
+        else this.summary.created++;
+      });
+      await this.rails.record(keys.map((key) => ({ key, action: 'restore', db: target.db })));
+    }
+  }
 
   async finish(): Promise<RestoreSummary> {
+    await this.flushDry();
     for (const k of [...this.batch.keys()]) await this.flushGroup(k);
     await Promise.all(this.inFlight.splice(0));
     if (this.big && !this.big.skip) throw new InputError(`the backup ends in the middle of key ${JSON.stringify(keyJson(this.big.key))}`);
