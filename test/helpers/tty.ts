@@ -7,7 +7,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `keys` into
  * it once the prompt has had time to appear. Output is the terminal's, merged.
  */
-export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<string, string> } = {}): Promise<{ code: number; output: string }> {
+export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<string, string>; waitFor?: RegExp } = {}): Promise<{ code: number; output: string }> {
   // A real size, as a terminal has: spinners and prompts depend on it.
   const command = `stty cols 120 rows 40; ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
   return new Promise((resolve, reject) => {
@@ -28,7 +28,7 @@ export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<s
     };
     // Wait for the prompt before typing: a pty drops input typed too early in some modes.
     const waitForPrompt = setInterval(() => {
-      if (/Proceed\?/.test(output)) {
+      if ((opts.waitFor ?? /Proceed\?/).test(output)) {
         clearInterval(waitForPrompt);
         typeNext();
       }

@@ -127,6 +127,20 @@ describe('clear errors', () => {
   });
 });
 
+describe('restricted servers', () => {
+  it('a command the server does not offer (renamed away, as managed services do) is a clear error', async () => {
+    const s = await startServer({ args: ['--rename-command', 'SLOWLOG', ''] });
+    try {
+      const r = await runCli(['slowlog', '--url', s.url]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`127.0.0.1:${s.port} does not know the command 'SLOWLOG'`);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('usage errors (exit 2)', () => {
   it('unknown option and unknown command', async () => {
     const a = await runCli(['keys', 'scan', '--frobnicate']);

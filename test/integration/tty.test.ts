@@ -23,6 +23,21 @@ afterAll(async () => {
 });
 
 describe('on a terminal', () => {
+  it('--askpass asks for the password without echoing it', async () => {
+    const secured = await startServer({ args: ['--requirepass', 'Typed-Secret-9'] });
+    try {
+      const c = clientFor(secured, 0, 'Typed-Secret-9');
+      await c.set('asked', '1');
+      c.disconnect();
+      const r = await runInTty(['keys', 'scan', '--url', secured.url, '--askpass'], { keys: ['Typed-Secret-9', '\r'], waitFor: /Password:/ });
+      expect(r.code).toBe(0);
+      expect(r.output).toContain('asked');
+      expect(r.output).not.toContain('Typed-Secret-9');
+    } finally {
+      await secured.stop();
+    }
+  });
+
   it('keys delete shows the plan and a sample, and does nothing when told no', async () => {
     const r = await runInTty(['keys', 'delete', 'temp:*', '--url', server.url], { keys: ['n', '\r'] });
     expect(r.output).toContain(`About to UNLINK 12 key(s) matching temp:* on 127.0.0.1:${server.port} db 0.`);
