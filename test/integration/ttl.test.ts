@@ -205,3 +205,28 @@ describe('ttl cleanup', () => {
     }
   });
 });
+
+describe('ttl cleanup --backup and a crash', () => {
+  it('a run killed midway has every changed key in its partial backup: restore from stdin brings them all back', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const { readdirSync } = await import('node:fs');
+    await redis.flushall();
+    const p = redis.pipeline();
+    for (let i = 0; i < 20000; i++) p.set(`crash:${i}`, `value-${i}`);
+    await p.exec();
+    const file = join(dir, 'crash.jsonl');
+    const child = spawn(process.execPath, [BIN, 'ttl', 'cleanup', 'crash:*', '--delete', '--no-ttl', '--backup', file, '--rate', '4000', '--yes', '--url', server.url, '--config', config], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+    await new Promise<void>((resolve) => { const t = setInterval(async () => { if ((await redis.dbsize()) < 15000) { clearInterval(t); resolve(); } }, 20); });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const deleted = 20000 - (await redis.dbsize());
+    expect(deleted).toBeGreaterThan(0);
+    expect(deleted).toBeLessThan(20000);
+    const partial = readdirSync(dir).find((f) => f.startsWith('crash.jsonl.partial-'))!;
+    const r = await runCli(['restore', '-', '--url', server.url, '--yes', '--json'], { input: readFileSync(join(dir, partial)) });
+    expect(r.stderr).toMatch(/no trailer|truncated|not valid JSON/);
+    expect(await redis.dbsize()).toBe(20000);
+    expect(await redis.get('crash:7')).toBe('value-7');
+  });
+});

@@ -1,4 +1,4 @@
-import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fsync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { createGzip, type Gzip } from 'node:zlib';
@@ -46,6 +46,8 @@ export interface BackupSummary {
 export interface RecordSink {
   header(h: Header): Promise<void>;
   record(r: KeyRecord): Promise<void>;
+  /** Everything recorded so far is on disk (for callers about to change what they recorded). */
+  sync?(): Promise<void>;
   readonly records: number;
   readonly byteCount: number;
 }
@@ -115,6 +117,19 @@ export class BackupSink implements RecordSink {
     this.pendingBytes = 0;
     const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
     if (!w.write(chunk)) await once(w as unknown as NodeJS.EventEmitter, 'drain');
+  }
+
+  /**
+   * Puts every record so far on disk: through gzip (a sync flush), through
+   * the file stream, then fsync. `ttl cleanup --backup` calls it before it
+   * changes the keys it has just backed up, so a crash never loses one.
+   */
+  async sync(): Promise<void> {
+    await this.flush();
+    if (this.gzip) await new Promise<void>((resolve) => this.gzip!.flush(() => resolve()));
+    await new Promise<void>((resolve, reject) => (this.stream as NodeJS.WritableStream).write('', (e?: Error | null) => (e ? reject(e) : resolve())));
+    const fd = this.tmp ? (this.stream as unknown as { fd?: number }).fd : null;
+    if (typeof fd === 'number') await new Promise<void>((resolve) => fsync(fd, () => resolve()));
   }
 
   /** Writes the trailer, flushes, and moves the file to its final name. */
@@ -190,8 +205,10 @@ export class KeyBackup {
     }
   }
 
+  /** Backs these keys up and makes sure the records are on disk before returning. */
   async backupKeys(node: NodeHandle, db: number, names: Buffer[]): Promise<void> {
     await this.write(node, db, await this.read(node, names));
+    await this.sink.sync?.();
   }
 
   finish(): BackupSummary {
