@@ -73,7 +73,7 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
     })) {
       summary.scanned += batch.keys.length + batch.vanished;
       const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
-      let candidates = await plan(t, node, batch.keys, opts, skipped);
+      let candidates = await plan(node, batch.keys, opts, skipped);
       summary.matched += candidates.length;
       while (candidates.length) {
         const n = await rails.admit(candidates.length);
@@ -139,7 +139,7 @@ async function recheckAndWrite(t: Target, script: ReturnType<typeof loadScript>,
 }
 
 /** Which keys of a page the run would change, and with what. */
-async function plan(t: Target, node: NodeHandle, keys: KeyInfo[], opts: CleanupOptions, skipped: CleanupSummary['skipped']): Promise<Candidate[]> {
+async function plan(node: NodeHandle, keys: KeyInfo[], opts: CleanupOptions, skipped: CleanupSummary['skipped']): Promise<Candidate[]> {
   const out: Candidate[] = [];
   for (const k of keys) {
     const ttl = k.ttlMs ?? null;
