@@ -5,6 +5,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerHealth, USAGE_EXIT_OVERRIDES } from './commands/health.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLocks } from './commands/locks.js';
+import { registerQueue } from './commands/queue.js';
 import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerTtl(program);
   registerLocks(program);
+  registerQueue(program);
   registerSandbox(program);
   for (const c of program.commands) c.exitOverride();
   return program;

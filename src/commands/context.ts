@@ -5,6 +5,7 @@ import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
 // before any config is read (they are small and import nothing heavy).
 import '../lib/health/thresholds.js';
 import '../lib/ttl/rules.js';
+import '../lib/queues/config.js';
 import { resolveConnection, type ConnectionFlags } from '../lib/connect/spec.js';
 import type { Target } from '../lib/connect/target.js';
 import { Output, type OutputFlags } from '../output/output.js';

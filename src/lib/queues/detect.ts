@@ -1,0 +1,152 @@
+import type { Target } from '../connect/target.js';
+import { utf8OrNull } from '../keyname.js';
+import { walkKeys } from '../scan/walk.js';
+import { DEFAULT_FIELDS, type QueueRef } from './model.js';
+
+/**
+ * Finds queues by the shapes their libraries leave in the keyspace (one walk
+ * with the foundation's scan engine; see README "How queues are found").
+ * Only names that can belong to a queue are kept, so memory stays small on
+ * a big keyspace.
+ */
+const KOMBU_SEP = '\x06\x16';
+const BULL_SUFFIXES = new Set(['meta', 'wait', 'active', 'paused', 'prioritized', 'delayed', 'completed', 'failed', 'id', 'events', 'waiting-children', 'stalled-check', 'marker', 'stalled', 'pc', 'limiter', 'repeat']);
+const QUEUE_WORD = /(^|[_:.\-])(queue|queues|jobs|tasks)([_:.\-]|$)/i;
+const COMPANION_WORD = /(retry|dead|dlq|processing|priority|failed)/i;
+
+/** Companion keys of a home-grown main list, by role, in the order they are tried. */
+export function companionNames(main: string): Record<string, string[]> {
+  const stem = main.replace(/[_:]queue$/i, '');
+  return {
+    priority: [`${main}_priority`, `${main}:priority`, `${stem}_priority_queue`, `${stem}_priority`],
+    retry: [`${main}_retry`, `${main}:retry`, `${stem}_retry_queue`, `${main}_retry_queue`, `${stem}_retry`],
+    dead: [`${stem}_dead_letter_queue`, `${main}_dead_letter_queue`, `${main}:dead`, `${main}_dead`, `${stem}_dead_letter`, `${main}_dlq`, `${main}:dlq`, `${stem}_dlq`],
+    processing: [`${main}:processing`, `${main}_processing`, `${stem}_processing`, `${stem}:processing`],
+  };
+}
+
+/** Processing sets shared by a database's queues (seed 000's `processing_requests`). */
+const SHARED_PROCESSING = ['processing_requests', 'processing'];
+
+interface Seen { type: string }
+
+export async function detectQueues(t: Target, db: number, signal?: AbortSignal): Promise<QueueRef[]> {
+  const seen = new Map<string, Seen>();
+  for await (const batch of walkKeys(t, { count: 1000, probe: { type: true }, signal })) {
+    for (const k of batch.keys) {
+      const type = k.type ?? 'none';
+      if (type === 'string' && !k.key.subarray(-3).equals(Buffer.from(':id'))) continue;
+      const name = utf8OrNull(k.key);
+      if (name === null || !worthKeeping(name, type)) continue;
+      seen.set(name, { type });
+    }
+  }
+  return resolve(t, db, seen);
+}
+
+function worthKeeping(name: string, type: string): boolean {
+  if (type === 'list') return QUEUE_WORD.test(name) || COMPANION_WORD.test(name) || name.includes(KOMBU_SEP) || name.startsWith('rq:');
+  if (type === 'set') return name === 'queues' || name === 'rq:queues' || name.startsWith('_kombu.binding.') || COMPANION_WORD.test(name) || name === 'processes';
+  if (type === 'zset') return COMPANION_WORD.test(name) || QUEUE_WORD.test(name) || ['retry', 'schedule', 'dead'].includes(name) || isBull(name);
+  if (type === 'hash') return name.endsWith(':meta') || name === 'unacked';
+  if (type === 'string') return name.endsWith(':id');
+  if (type === 'stream') return name.endsWith(':events');
+  return false;
+}
+
+function isBull(name: string): boolean {
+  const i = name.lastIndexOf(':');
+  return i > 0 && BULL_SUFFIXES.has(name.slice(i + 1));
+}
+
+async function members(t: Target, key: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, got] = await t.client.sscan(key, cursor, 'COUNT', 1000);
+    cursor = next;
+    out.push(...got);
+  } while (cursor !== '0');
+  return out;
+}
+
+async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<QueueRef[]> {
+  const refs: QueueRef[] = [];
+  const claimed = new Set<string>();
+  const base = (system: QueueRef['system'], name: string, keys: Record<string, string>): QueueRef =>
+    ({ name, system, db, keys, fields: DEFAULT_FIELDS, declared: false });
+
+  if (seen.get('queues')?.type === 'set') {
+    for (const q of (await members(t, 'queues')).sort()) {
+      refs.push(base('sidekiq', q, { queue: `queue:${q}`, schedule: 'schedule', retry: 'retry', dead: 'dead', processes: 'processes' }));
+      claimed.add(`queue:${q}`);
+    }
+  }
+  if (seen.get('rq:queues')?.type === 'set') {
+    for (const key of (await members(t, 'rq:queues')).sort()) {
+      const q = key.replace(/^rq:queue:/, '');
+      refs.push(base('rq', q, { queue: key, wip: `rq:wip:${q}`, scheduled: `rq:scheduled:${q}`, deferred: `rq:deferred:${q}`, failed: `rq:failed:${q}`, finished: `rq:finished:${q}` }));
+    }
+  }
+  for (const [name, s] of seen) if (name.startsWith('rq:')) claimed.add(name);
+
+  const celeryQueues = new Set<string>();
+  for (const [name, s] of seen) {
+    if (s.type !== 'set' || !name.startsWith('_kombu.binding.')) continue;
+    for (const m of await members(t, name)) {
+      const q = m.split(KOMBU_SEP)[2];
+      if (q && !q.endsWith('.pidbox') && !q.startsWith('celeryev.')) celeryQueues.add(q);
+    }
+  }
+  for (const q of [...celeryQueues].sort()) {
+    const subs = [...seen.keys()].filter((k) => k.startsWith(q + KOMBU_SEP)).sort();
+    refs.push({ ...base('celery', q, { queue: q, unacked: 'unacked', unackedIndex: 'unacked_index' }), priorityLists: subs });
+    claimed.add(q);
+    for (const s of subs) claimed.add(s);
+  }
+
+  const bull = new Map<string, Set<string>>();
+  for (const name of seen.keys()) {
+    if (!isBull(name)) continue;
+    const i = name.lastIndexOf(':');
+    const b = name.slice(0, i);
+    if (!bull.has(b)) bull.set(b, new Set());
+    bull.get(b)!.add(name.slice(i + 1));
+  }
+  for (const [b, suffixes] of [...bull].sort()) {
+    if (!suffixes.has('meta') && !suffixes.has('id')) continue;
+    const i = b.lastIndexOf(':');
+    if (i <= 0) continue;
+    const prefix = b.slice(0, i);
+    const q = b.slice(i + 1);
+    const keys: Record<string, string> = {};
+    for (const role of ['wait', 'paused', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children', 'meta']) keys[role] = `${b}:${role}`;
+    refs.push({ ...base('bullmq', q, keys), prefix });
+    for (const s of suffixes) claimed.add(`${b}:${s}`);
+  }
+
+  // Home-grown: what is left that looks like a main list, with its companions.
+  const homeMains = [...seen].filter(([name, s]) => s.type === 'list' && !claimed.has(name) && QUEUE_WORD.test(name) && !COMPANION_WORD.test(name) && !name.startsWith('rq:')).map(([n]) => n).sort();
+  const homes: QueueRef[] = [];
+  for (const main of homeMains) {
+    const ref = base('homegrown', main, { main });
+    for (const [role, names] of Object.entries(companionNames(main))) {
+      const hit = names.find((n) => seen.has(n) && !claimed.has(n));
+      if (hit) {
+        ref.keys[role] = hit;
+        claimed.add(hit);
+        if (role === 'processing') ref.processingType = seen.get(hit)!.type === 'set' ? 'set' : 'list';
+      }
+    }
+    const perWorker = [...seen.keys()].filter((k) => k.startsWith(`${main}:processing:`) && seen.get(k)!.type === 'list').sort();
+    if (perWorker.length) ref.workerLists = perWorker;
+    homes.push(ref);
+  }
+  // A shared processing set belongs to the database's only home-grown queue.
+  const shared = SHARED_PROCESSING.find((n) => seen.get(n)?.type === 'set');
+  if (shared && homes.length === 1 && !homes[0].keys.processing) {
+    homes[0].keys.processing = shared;
+    homes[0].processingType = 'set';
+  }
+  return [...homes, ...refs];
+}

@@ -1,0 +1,58 @@
+import { UsageError } from '../../errors.js';
+import { forEachDb } from '../connect/dbs.js';
+import type { Target } from '../connect/target.js';
+import { declaredRef, type DeclaredQueue } from './config.js';
+import { countQueues } from './count.js';
+import { detectQueues } from './detect.js';
+import type { QueueInfo, QueueRef } from './model.js';
+
+export interface FindOptions {
+  dbs: number[];
+  declared: DeclaredQueue[];
+  /** Walk the keyspace even though the config declares queues. */
+  discover: boolean;
+  /** Only these queue names (empty: all). */
+  names: string[];
+  signal?: AbortSignal;
+}
+
+/**
+ * The queues of each database: the declared ones (no walk), or found by a
+ * walk when none are declared or --discover asks. A queue both declared and
+ * found is the declared one.
+ */
+export async function findQueues<T>(target: Target, opts: FindOptions, use: (t: Target, refs: QueueRef[], db: number) => Promise<T>): Promise<T[]> {
+  return forEachDb(target, opts.dbs, async (t, db) => {
+    const declared = opts.declared.filter((q) => (q.db ?? target.db) === db).map((q) => declaredRef(q, db));
+    let refs = declared;
+    if (!declared.length || opts.discover) {
+      const found = await detectQueues(t, db, opts.signal);
+      refs = [...declared, ...found.filter((f) => !declared.some((d) => d.system === f.system && d.name === f.name))];
+    }
+    if (opts.names.length) refs = refs.filter((r) => opts.names.includes(r.name));
+    return use(t, refs, db);
+  });
+}
+
+export async function queueStats(target: Target, opts: FindOptions): Promise<QueueInfo[]> {
+  const perDb = await findQueues(target, opts, (t, refs) => countQueues(t, refs));
+  const all = perDb.flat();
+  const missing = opts.names.filter((n) => !all.some((q) => q.name === n));
+  if (missing.length) throw new UsageError(`no such queue: ${missing.join(', ')} (queue list shows the queues found)`);
+  return all;
+}
+
+/** Exactly one queue by name (SYSTEM:NAME picks between systems that share a name). */
+export async function oneQueue(target: Target, spec: string, opts: Omit<FindOptions, 'names'>): Promise<{ t: Target; ref: QueueRef; close: () => Promise<void> }> {
+  const m = /^(homegrown|sidekiq|bullmq|rq|celery):(.+)$/.exec(spec);
+  const name = m ? m[2] : spec;
+  const hits: { ref: QueueRef; db: number }[] = [];
+  await findQueues(target, { ...opts, names: [name] }, async (_t, refs, db) => {
+    for (const ref of refs) if (!m || ref.system === m[1]) hits.push({ ref, db });
+  });
+  if (!hits.length) throw new UsageError(`no such queue: ${spec} (queue list shows the queues found; the config file can declare one)`);
+  if (hits.length > 1) throw new UsageError(`${spec} names ${hits.length} queues (${hits.map((h) => `${h.ref.system}:${h.ref.name} in db ${h.db}`).join(', ')}): say which, e.g. ${hits[0].ref.system}:${name}`);
+  const { ref, db } = hits[0];
+  const t = db === target.db ? target : await target.forDb(db);
+  return { t, ref, close: async () => { if (t !== target) await t.close(); } };
+}
