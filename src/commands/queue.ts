@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
-import { parseDuration } from '../lib/duration.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { DeclaredQueue } from '../lib/queues/config.js';
 import type { FindOptions } from '../lib/queues/find.js';
 import type { QueueInfo } from '../lib/queues/model.js';
-import { addConnectionOptions, type RunContext, runWithTarget } from './context.js';
+import { addConnectionOptions, addRailsOptions, type RunContext, runWithTarget } from './context.js';
 
 interface FindFlags {
   allDbs?: boolean;
@@ -42,6 +43,170 @@ export function registerQueue(program: Command): void {
         await runWithTarget(cmd, 'queue-stats', (ctx) => stats(ctx, names, cmd.opts()));
       });
   }
+
+  addConnectionOptions(findFlags(queue.command('peek <name>').description('the next jobs a worker would take, pretty-printed; removes nothing'))
+    .option('--count <n>', 'how many jobs (default 10)', '10'), { dbShort: false })
+    .action(async (name: string, _f, cmd: Command) => {
+      await runWithTarget(cmd, 'queue-peek', (ctx) => peek(ctx, name, cmd.opts()));
+    });
+
+  addRailsOptions(addConnectionOptions(findFlags(queue.command('enqueue <name> [json]').description('add jobs to a home-grown or Sidekiq queue: JSON from the argument, --file, or NDJSON on stdin'))
+    .option('--file <path>', 'NDJSON jobs, one per line (- for stdin)')
+    .option('--priority <n>', 'home-grown: add to the priority ZSET with this score')
+    .option('--class <name>', 'Sidekiq: the job class, when the job has none')
+    .option('--new', 'the queue does not exist yet: create a home-grown LIST named NAME')), railsOptions())
+    .action(async (name: string, json: string | undefined, _f, cmd: Command) => {
+      await runWithTarget(cmd, 'queue-enqueue', (ctx) => enqueue(ctx, name, json, cmd.opts()));
+    });
+
+  addRailsOptions(addConnectionOptions(findFlags(queue.command('retry-drain <name>').description('move due retries back to their queue, atomically, one job at a time'))
+    .option('--all', 'every job in the retry queue, due or not')
+    .option('--max-retries <n>', 'jobs retried this many times or more go to the dead-letter queue instead')), railsOptions())
+    .action(async (name: string, _f, cmd: Command) => {
+      await runWithTarget(cmd, 'queue-retry-drain', (ctx) => retryDrain(ctx, name, cmd.opts()));
+    });
+
+  addRailsOptions(addConnectionOptions(findFlags(queue.command('dead <name> <action>').description('dead letters: list, requeue (retry counter reset) or purge'))
+    .option('--count <n>', 'list: how many jobs (default 20)', '20')), railsOptions())
+    .action(async (name: string, action: string, _f, cmd: Command) => {
+      if (!['list', 'requeue', 'purge'].includes(action)) throw new UsageError(`queue dead: unknown action "${action}" (list, requeue, purge)`);
+      await runWithTarget(cmd, `queue-dead-${action}`, (ctx) => dead(ctx, name, action, cmd.opts()));
+    });
+}
+
+async function pick(ctx: RunContext, name: string, f: FindFlags) {
+  const { oneQueue } = await import('../lib/queues/find.js');
+  return oneQueue(ctx.target, name, await findOptions(ctx, f));
+}
+
+async function peek(ctx: RunContext, name: string, f: FindFlags & { count: string }): Promise<number> {
+  const n = parsePositiveInt(f.count, '--count');
+  const { peekJobs } = await import('../lib/queues/peek.js');
+  const q = await pick(ctx, name, f);
+  try {
+    const jobs = await peekJobs(q.t, q.ref, n);
+    await printJobs(ctx, q.ref, jobs, null);
+  } finally {
+    await q.close();
+  }
+  return ExitCode.ok;
+}
+
+async function printJobs(ctx: RunContext, ref: { name: string; system: string; db: number }, jobs: import('../lib/queues/peek.js').PeekedJob[], total: number | null): Promise<void> {
+  const { out } = ctx;
+  if (out.json) {
+    await out.jsonDocument({ queue: ref.name, system: ref.system, db: ref.db, ...(total !== null ? { total } : {}), jobs });
+    return;
+  }
+  if (!jobs.length) {
+    out.info(`${ref.name}: no jobs`);
+    return;
+  }
+  const lines: string[] = [];
+  jobs.forEach((j, i) => {
+    lines.push(out.c.bold(`#${i + 1}`) + ` ${j.id ? `id ${j.id} ` : ''}${out.c.dim(`(${j.from})`)}`);
+    if (j.info) for (const [k, v] of Object.entries(j.info)) if (v !== null && v !== undefined) lines.push(`  ${out.c.dim(k)}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    const body = j.job !== undefined ? JSON.stringify(j.job, null, 2) : j.text ?? (j.base64 !== undefined ? `(binary, base64) ${j.base64}` : '');
+    if (body) lines.push(body.split('\n').map((l) => `  ${l}`).join('\n'));
+  });
+  if (total !== null) lines.push(out.c.dim(`${jobs.length} of ${total} shown`));
+  await out.write(`${lines.join('\n')}\n`);
+}
+
+async function enqueue(ctx: RunContext, name: string, json: string | undefined, f: FindFlags & RailsFlags & { file?: string; priority?: string; class?: string; new?: boolean }): Promise<number> {
+  const { parseJobs, enqueueJobs } = await import('../lib/queues/enqueue.js');
+  const { Rails } = await import('../lib/rails.js');
+  const { out, target } = ctx;
+  if ((json !== undefined) === (f.file !== undefined) && !(json === undefined && f.file === undefined && !process.stdin.isTTY)) {
+    throw new UsageError('queue enqueue: give the job as an argument, or --file PATH, or NDJSON on stdin (not more than one)');
+  }
+  let jobs: string[];
+  if (json !== undefined) jobs = parseJobs(json, 'the job argument');
+  else {
+    const { readFileSync } = await import('node:fs');
+    const path = f.file === undefined || f.file === '-' ? 0 : f.file;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--file: cannot read ${f.file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    jobs = parseJobs(text, path === 0 ? 'stdin' : String(f.file));
+  }
+  const priority = f.priority !== undefined ? Number(f.priority) : undefined;
+  if (priority !== undefined && !Number.isFinite(priority)) throw new UsageError(`--priority must be a number, not "${f.priority}"`);
+  const rails = new Rails(railsFrom('queue enqueue', f), ctx.signal);
+  let q;
+  try {
+    q = await pick(ctx, name, f);
+  } catch (e) {
+    if (!f.new || !(e instanceof UsageError) || !/^no such queue/.test(e.message)) throw e;
+    const { DEFAULT_FIELDS } = await import('../lib/queues/model.js');
+    q = { t: target, close: async () => {}, ref: { name, system: 'homegrown' as const, db: target.db, keys: { main: name }, fields: DEFAULT_FIELDS, declared: false } };
+  }
+  try {
+    await rails.confirm({ description: `enqueue ${jobs.length} job(s) on ${q.ref.system} queue ${q.ref.name}`, sample: jobs.slice(0, 3), target: target.address }, out);
+    const result = await enqueueJobs(q.t, q.ref, jobs, rails, { priority, className: f.class });
+    await rails.close();
+    if (out.json) await out.jsonDocument(result);
+    else out.info(`${result.dryRun ? 'would enqueue' : 'enqueued'} ${result.enqueued} job(s) on ${result.key}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
+    return result.stopped ? ExitCode.partial : ExitCode.ok;
+  } finally {
+    await rails.close();
+    await q.close();
+  }
+}
+
+async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags, command: string, plan: (ref: import('../lib/queues/model.js').QueueRef) => import('../lib/queues/drain.js').DrainPlan): Promise<number> {
+  const { drain } = await import('../lib/queues/drain.js');
+  const { Rails } = await import('../lib/rails.js');
+  const { out, target } = ctx;
+  const rails = new Rails(railsFrom(command, f), ctx.signal);
+  const q = await pick(ctx, name, f);
+  try {
+    const p = plan(q.ref);
+    await rails.confirm({ description: p.describe, sample: [], target: target.address }, out);
+    const progress = await out.progress(`${command}…`);
+    let result;
+    try {
+      result = await drain(q.t, p.source, p.decide, rails);
+    } finally {
+      progress.stop();
+      await rails.close();
+    }
+    if (out.json) await out.jsonDocument({ queue: q.ref.name, system: q.ref.system, db: q.ref.db, ...result });
+    else {
+      const moved = Object.entries(result.moved).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing moved';
+      const left = Object.entries(result.left).map(([k, v]) => `${v} ${k}`).join(', ');
+      out.info(`${result.dryRun ? 'dry run: would have ' : ''}${moved}${left ? `; left in place: ${left}` : ''}${result.gone ? `; ${result.gone} taken by another client meanwhile` : ''}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
+      for (const m of result.malformed) out.warn(`could not parse, left in place: ${m.sample}`);
+    }
+    return result.stopped ? ExitCode.partial : ExitCode.ok;
+  } finally {
+    await q.close();
+  }
+}
+
+async function retryDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags & { all?: boolean; maxRetries?: string }): Promise<number> {
+  const { retryDrainPlan } = await import('../lib/queues/drain.js');
+  const maxRetries = f.maxRetries !== undefined ? parsePositiveInt(f.maxRetries, '--max-retries', { allowZero: true }) : undefined;
+  return runDrain(ctx, name, f, 'queue retry-drain', (ref) => retryDrainPlan(ref, { all: Boolean(f.all), maxRetries }));
+}
+
+async function dead(ctx: RunContext, name: string, action: string, f: FindFlags & RailsFlags & { count: string }): Promise<number> {
+  const { deadRequeuePlan, deadPurgePlan } = await import('../lib/queues/drain.js');
+  if (action === 'requeue') return runDrain(ctx, name, f, 'queue dead requeue', (ref) => deadRequeuePlan(ref));
+  if (action === 'purge') return runDrain(ctx, name, f, 'queue dead purge', (ref) => deadPurgePlan(ref));
+  const n = parsePositiveInt(f.count, '--count');
+  const { deadJobs } = await import('../lib/queues/peek.js');
+  const q = await pick(ctx, name, f);
+  try {
+    const { total, jobs } = await deadJobs(q.t, q.ref, n);
+    await printJobs(ctx, q.ref, jobs, total);
+  } finally {
+    await q.close();
+  }
+  return ExitCode.ok;
 }
 
 async function stats(ctx: RunContext, names: string[], f: FindFlags & { watch?: string; promFile?: string }): Promise<number> {

@@ -1,0 +1,230 @@
+import { UsageError } from '../../errors.js';
+import type { Target } from '../connect/target.js';
+import { keyJson } from '../keyname.js';
+import type { Rails } from '../rails.js';
+import { parseTimestamp } from '../ttl/age.js';
+import { readFields, topLevelField, withField } from './jsonField.js';
+import type { QueueRef } from './model.js';
+import { moveItems, type MoveSpec } from './move.js';
+
+/**
+ * The one engine behind retry-drain, dead requeue and dead purge: pages
+ * through a source LIST (from its tail, the oldest end) or ZSET (lowest score
+ * first), asks `decide` what to do with each job, and moves the chosen ones
+ * atomically in batches (move.ts), through the rails. Jobs left in place are
+ * skipped by offset, so concurrent pushes and pops elsewhere do not matter.
+ */
+export type Decision =
+  | { move: true; spec: MoveSpec; next: Buffer; label: string }
+  | { move: false; reason: string };
+
+export interface DrainSource {
+  key: string;
+  kind: 'list' | 'zset';
+  /** ZSET: only entries scored up to this (e.g. due retries: now). */
+  maxScore?: number;
+}
+
+export interface DrainResult {
+  dryRun: boolean;
+  source: string;
+  considered: number;
+  moved: Record<string, number>;
+  left: Record<string, number>;
+  /** Taken by another client between our read and our move. */
+  gone: number;
+  /** Items that could not be parsed (the first 20), left where they are. */
+  malformed: { sample: string }[];
+  stopped: string | null;
+}
+
+const PAGE = 100;
+
+export async function drain(t: Target, source: DrainSource, decide: (stored: Buffer) => Decision, rails: Rails): Promise<DrainResult> {
+  const result: DrainResult = { dryRun: rails.dryRun, source: source.key, considered: 0, moved: {}, left: {}, gone: 0, malformed: [], stopped: null };
+  await rails.openLog();
+  let skip = 0;
+  for (;;) {
+    const page = source.kind === 'list'
+      ? (await t.client.lrangeBuffer(source.key, -(skip + PAGE), -(skip + 1))).reverse()
+      : await t.client.zrangebyscoreBuffer(source.key, '-inf', source.maxScore ?? '+inf', 'LIMIT', skip, PAGE);
+    if (!page.length) break;
+    const moves: { stored: Buffer; d: Extract<Decision, { move: true }> }[] = [];
+    for (const stored of page) {
+      result.considered++;
+      const d = decide(stored);
+      if (d.move) moves.push({ stored, d });
+      else {
+        skip++;
+        result.left[d.reason] = (result.left[d.reason] ?? 0) + 1;
+        if (d.reason === 'malformed' && result.malformed.length < 20) result.malformed.push({ sample: stored.toString('utf8').slice(0, 200) });
+      }
+    }
+    const allowed = moves.length ? await rails.admit(moves.length) : 0;
+    const now = moves.slice(0, allowed);
+    if (rails.dryRun) {
+      skip += now.length;
+      for (const m of now) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
+      await rails.record(now.map((m) => change(source, m.stored, m.d)));
+    } else {
+      // Consecutive jobs bound for the same target go in one script call.
+      for (let i = 0; i < now.length;) {
+        let j = i + 1;
+        while (j < now.length && sameSpec(now[j].d.spec, now[i].d.spec)) j++;
+        const group = now.slice(i, j);
+        const ok = await moveItems(t, group[0].d.spec, group.map((m) => ({ stored: m.stored, next: m.d.next })));
+        const done = group.filter((_, k) => ok[k]);
+        result.gone += group.length - done.length;
+        for (const m of done) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
+        await rails.record(done.map((m) => change(source, m.stored, m.d)));
+        i = j;
+      }
+    }
+    if (allowed < moves.length) {
+      result.stopped = rails.stopReason;
+      // The jobs not admitted stay; the caller reports the stop.
+      break;
+    }
+  }
+  return result;
+}
+
+function sameSpec(a: MoveSpec, b: MoveSpec): boolean {
+  return a.target === b.target && a.targetKind === b.targetKind && a.score === b.score && a.registry?.member === b.registry?.member;
+}
+
+function change(source: DrainSource, stored: Buffer, d: Extract<Decision, { move: true }>) {
+  const id = jobId(stored.toString('utf8'));
+  return { key: Buffer.from(source.key), action: d.label, detail: { to: d.spec.target, ...(id ? { job: id } : {}), ...jobText(stored) } };
+}
+
+function jobText(b: Buffer): Record<string, string> {
+  const j = keyJson(b);
+  return 'key' in j ? { item: j.key } : { item64: j.key64 };
+}
+
+const ID_FIELDS = ['request_id', 'jid', 'id', 'job_id', 'task_id'];
+
+export function jobId(text: string): string | null {
+  const f = readFields(text, ID_FIELDS);
+  if (!f) return null;
+  for (const n of ID_FIELDS) if (typeof f[n] === 'string' || typeof f[n] === 'number') return String(f[n]);
+  return null;
+}
+
+export interface DrainPlan {
+  source: DrainSource;
+  decide: (stored: Buffer) => Decision;
+  describe: string;
+}
+
+/** retry-drain: due retries (or all) back to their queue; past --max-retries to the dead letters. */
+export function retryDrainPlan(ref: QueueRef, opts: { all: boolean; maxRetries?: number; now?: number }): DrainPlan {
+  const now = opts.now ?? Date.now();
+  const maxRetries = opts.maxRetries ?? ref.maxRetries;
+  if (ref.system === 'homegrown') {
+    const { retry, main, dead } = ref.keys;
+    if (!retry) throw new UsageError(`${ref.name} has no retry queue (looked for ${main}_retry_queue and the like; the config file can name it: keys.retry)`);
+    if (maxRetries !== undefined && !dead) throw new UsageError(`${ref.name} has no dead-letter queue for jobs past --max-retries (the config file can name it: keys.dead)`);
+    const back: MoveSpec = { source: retry, sourceKind: 'list', target: main, targetKind: 'lpush' };
+    const toDead: MoveSpec = { source: retry, sourceKind: 'list', target: dead ?? null, targetKind: 'lpush' };
+    return {
+      source: { key: retry, kind: 'list' },
+      describe: `move ${opts.all ? 'all' : 'due'} jobs from ${retry} back to ${main}${maxRetries !== undefined ? ` (past ${maxRetries} retries: to ${dead})` : ''}`,
+      decide: (stored) => {
+        const f = readFields(stored.toString('utf8'), [ref.fields.retryCount, ref.fields.nextRetryAt]);
+        if (!f) return { move: false, reason: 'malformed' };
+        const count = Number(f[ref.fields.retryCount] ?? 0);
+        if (maxRetries !== undefined && Number.isFinite(count) && count >= maxRetries) return { move: true, spec: toDead, next: stored, label: 'dead' };
+        if (!opts.all && f[ref.fields.nextRetryAt] !== undefined) {
+          const due = parseTimestamp(f[ref.fields.nextRetryAt]);
+          if (due === null) return { move: false, reason: 'malformed' };
+          if (due > now) return { move: false, reason: 'not due' };
+        }
+        return { move: true, spec: back, next: stored, label: 'retried' };
+      },
+    };
+  }
+  if (ref.system === 'sidekiq') {
+    return {
+      source: { key: 'retry', kind: 'zset', maxScore: opts.all ? undefined : now / 1000 },
+      describe: `move ${opts.all ? 'all' : 'due'} ${ref.name} jobs from Sidekiq's retry set back to queue:${ref.name}`,
+      decide: (stored) => sidekiqDecision(stored, ref.name, now, maxRetries, 'retried'),
+    };
+  }
+  throw new UsageError(`${ref.system} schedules its own retries (${ref.system === 'bullmq' ? 'failed attempts wait in delayed' : ref.system === 'rq' ? 'retries wait in the scheduled registry' : 'the worker retries'}): retry-drain works on home-grown and Sidekiq queues`);
+}
+
+function sidekiqDecision(stored: Buffer, queue: string, now: number, maxRetries: number | undefined, label: string, reset = false): Decision {
+  const text = stored.toString('utf8');
+  const f = readFields(text, ['queue', 'retry_count', 'enqueued_at']);
+  if (!f || typeof f.queue !== 'string') return { move: false, reason: 'malformed' };
+  if (f.queue !== queue) return { move: false, reason: 'other queue' };
+  if (!reset && maxRetries !== undefined && Number(f.retry_count ?? 0) >= maxRetries) {
+    return { move: true, spec: { source: 'retry', sourceKind: 'zset', target: 'dead', targetKind: 'zadd', score: now / 1000 }, next: stored, label: 'dead' };
+  }
+  // As Sidekiq's own poller does: the job goes back with a fresh enqueued_at
+  // (in the unit the payload already uses: ms from Sidekiq 8, seconds before).
+  const old = Number(f.enqueued_at);
+  let next = withField(text, 'enqueued_at', old > 1e12 ? String(now) : String(now / 1000));
+  if (reset && topLevelField(next, 'retry_count')) next = withField(next, 'retry_count', '0');
+  return {
+    move: true, label,
+    spec: { source: reset ? 'dead' : 'retry', sourceKind: 'zset', target: `queue:${queue}`, targetKind: 'lpush', registry: { key: 'queues', member: queue } },
+    next: Buffer.from(next),
+  };
+}
+
+/** dead requeue: dead letters back to the main queue with the retry counter reset to 0. */
+export function deadRequeuePlan(ref: QueueRef, now = Date.now()): DrainPlan {
+  if (ref.system === 'homegrown') {
+    const { dead, main } = ref.keys;
+    if (!dead) throw new UsageError(`${ref.name} has no dead-letter queue (the config file can name it: keys.dead)`);
+    const spec: MoveSpec = { source: dead, sourceKind: 'list', target: main, targetKind: 'lpush' };
+    return {
+      source: { key: dead, kind: 'list' },
+      describe: `move jobs from ${dead} back to ${main}, retry counter reset`,
+      decide: (stored) => {
+        const text = stored.toString('utf8');
+        if (!readFields(text, [])) return { move: false, reason: 'malformed' };
+        const next = topLevelField(text, ref.fields.retryCount) ? withField(text, ref.fields.retryCount, '0') : text;
+        return { move: true, spec, next: Buffer.from(next), label: 'requeued' };
+      },
+    };
+  }
+  if (ref.system === 'sidekiq') {
+    return {
+      source: { key: 'dead', kind: 'zset' },
+      describe: `move ${ref.name} jobs from Sidekiq's dead set back to queue:${ref.name}, retry counter reset`,
+      decide: (stored) => sidekiqDecision(stored, ref.name, now, undefined, 'requeued', true),
+    };
+  }
+  throw readOnlyDead(ref);
+}
+
+/** dead purge: removes dead letters (only the ones read, one by one). */
+export function deadPurgePlan(ref: QueueRef): DrainPlan {
+  if (ref.system === 'homegrown') {
+    const { dead } = ref.keys;
+    if (!dead) throw new UsageError(`${ref.name} has no dead-letter queue (the config file can name it: keys.dead)`);
+    const spec: MoveSpec = { source: dead, sourceKind: 'list', target: null, targetKind: 'none' };
+    return { source: { key: dead, kind: 'list' }, describe: `delete the jobs in ${dead}`, decide: (stored) => ({ move: true, spec, next: stored, label: 'purged' }) };
+  }
+  if (ref.system === 'sidekiq') {
+    const spec: MoveSpec = { source: 'dead', sourceKind: 'zset', target: null, targetKind: 'none' };
+    return {
+      source: { key: 'dead', kind: 'zset' },
+      describe: `delete the ${ref.name} jobs in Sidekiq's dead set`,
+      decide: (stored) => {
+        const q = readFields(stored.toString('utf8'), ['queue'])?.queue;
+        if (typeof q !== 'string') return { move: false, reason: 'malformed' };
+        return q === ref.name ? { move: true, spec, next: stored, label: 'purged' } : { move: false, reason: 'other queue' };
+      },
+    };
+  }
+  throw readOnlyDead(ref);
+}
+
+function readOnlyDead(ref: QueueRef): UsageError {
+  return new UsageError(`${ref.system}'s failed jobs are shown read-only (dead list): retry them with ${ref.system}'s own tools, which also reset its job records`);
+}
