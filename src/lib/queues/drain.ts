@@ -60,29 +60,35 @@ export async function drain(t: Target, source: DrainSource, decide: (stored: Buf
         if (d.reason === 'malformed' && result.malformed.length < 20) result.malformed.push({ sample: stored.toString('utf8').slice(0, 200) });
       }
     }
-    const allowed = moves.length ? await rails.admit(moves.length) : 0;
-    const now = moves.slice(0, allowed);
-    if (rails.dryRun) {
-      skip += now.length;
-      for (const m of now) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
-      await rails.record(now.map((m) => change(source, m.stored, m.d)));
-    } else {
+    // --rate admits a page in chunks; 0 means a budget is spent (or Ctrl-C).
+    let done = 0;
+    while (done < moves.length) {
+      const allowed = await rails.admit(moves.length - done);
+      if (allowed === 0) break;
+      const now = moves.slice(done, done + allowed);
+      done += allowed;
+      if (rails.dryRun) {
+        skip += now.length;
+        for (const m of now) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
+        await rails.record(now.map((m) => change(source, m.stored, m.d)));
+        continue;
+      }
       // Consecutive jobs bound for the same target go in one script call.
       for (let i = 0; i < now.length;) {
         let j = i + 1;
         while (j < now.length && sameSpec(now[j].d.spec, now[i].d.spec)) j++;
         const group = now.slice(i, j);
         const ok = await moveItems(t, group[0].d.spec, group.map((m) => ({ stored: m.stored, next: m.d.next })));
-        const done = group.filter((_, k) => ok[k]);
-        result.gone += group.length - done.length;
-        for (const m of done) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
-        await rails.record(done.map((m) => change(source, m.stored, m.d)));
+        const moved = group.filter((_, k) => ok[k]);
+        result.gone += group.length - moved.length;
+        for (const m of moved) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
+        await rails.record(moved.map((m) => change(source, m.stored, m.d)));
         i = j;
       }
     }
-    if (allowed < moves.length) {
+    if (done < moves.length) {
+      // The jobs not admitted stay where they are.
       result.stopped = rails.stopReason;
-      // The jobs not admitted stay; the caller reports the stop.
       break;
     }
   }
