@@ -6,6 +6,7 @@ import { registerHealth, USAGE_EXIT_OVERRIDES } from './commands/health.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLocks } from './commands/locks.js';
 import { registerQueue } from './commands/queue.js';
+import { registerWorkers } from './commands/workers.js';
 import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerTtl(program);
   registerLocks(program);
   registerQueue(program);
+  registerWorkers(program);
   registerSandbox(program);
   for (const c of program.commands) c.exitOverride();
   return program;

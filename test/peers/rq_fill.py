@@ -62,4 +62,6 @@ for q in Queue.all(connection=conn):
     if first:
         counts[q.name]['oldestEnqueuedAt'] = Job.fetch(first[0], connection=conn).enqueued_at.replace(tzinfo=timezone.utc).timestamp()
 workers = sorted(w.name for w in Worker.all(connection=conn))
+# Worker.all dropped the dead worker from rq:workers; a crash leaves it there.
+conn.sadd('rq:workers', dead.key)
 print(json.dumps({'queues': counts, 'registered': registered, 'workers': workers}))

@@ -62,7 +62,7 @@ registerConfigSection('queues', (value, where): DeclaredQueue[] => {
         if (typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) throw new UsageError(`${at}.fields.${f} must be a field name`);
       }
     }
-    return q as unknown as DeclaredQueue;
+    return { ...q, system } as unknown as DeclaredQueue;
   });
 });
 

@@ -25,7 +25,7 @@ async function countOne(t: Target, ref: QueueRef, now: number, sk: SidekiqShared
   const age = (ms: number | null) => (ms === null ? null : Math.max(0, Math.round((now - ms) / 100) / 10));
   switch (ref.system) {
     case 'homegrown': {
-      const size = async (key: string | undefined) => (key === undefined ? null : sizeOf(t, key));
+      const size = async (key: string | undefined) => (key === undefined || key.includes('*') ? null : sizeOf(t, key));
       const [main, prio, retry, dead, proc, ends] = await Promise.all([
         size(k.main), size(k.priority), size(k.retry), size(k.dead), size(k.processing),
         Promise.all([c.lindexBuffer(k.main, 0), c.lindexBuffer(k.main, -1)]),

@@ -25,6 +25,26 @@ export function companionNames(main: string): Record<string, string[]> {
   };
 }
 
+/**
+ * The conventional name of a companion that does not exist (yet): an empty
+ * retry or dead-letter list is not in Redis, but a drain from it is simply empty.
+ */
+export function conventionalCompanion(main: string, role: 'retry' | 'dead'): string {
+  const underscore = /_queue$/i.test(main);
+  const stem = main.replace(/[_:]queue$/i, '');
+  if (role === 'retry') return underscore ? `${stem}_retry_queue` : `${main}:retry`;
+  return underscore ? `${stem}_dead_letter_queue` : `${main}:dead`;
+}
+
+/** The main queue a companion key's name points to (`tts_retry_queue` → `tts_queue`), or null. */
+export function mainOf(name: string): string | null {
+  const m = /^(.+?)(?:_retry_queue|_dead_letter_queue|_priority_queue)$/.exec(name);
+  if (m) return `${m[1]}_queue`;
+  const n = /^(.+?)(?::retry|:dead|:dlq|:processing(?::.+)?|_priority|_retry|_dlq)$/.exec(name);
+  if (n && QUEUE_WORD.test(n[1])) return n[1];
+  return null;
+}
+
 /** Processing sets shared by a database's queues (seed 000's `processing_requests`). */
 const SHARED_PROCESSING = ['processing_requests', 'processing'];
 
@@ -126,7 +146,14 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
   }
 
   // Home-grown: what is left that looks like a main list, with its companions.
-  const homeMains = [...seen].filter(([name, s]) => s.type === 'list' && !claimed.has(name) && QUEUE_WORD.test(name) && !COMPANION_WORD.test(name) && !name.startsWith('rq:')).map(([n]) => n).sort();
+  const mains = new Set([...seen].filter(([name, s]) => s.type === 'list' && !claimed.has(name) && QUEUE_WORD.test(name) && !COMPANION_WORD.test(name) && !name.startsWith('rq:')).map(([n]) => n));
+  // An empty main list does not exist in Redis: its companions still name it.
+  for (const name of seen.keys()) {
+    if (claimed.has(name)) continue;
+    const main = mainOf(name);
+    if (main && !seen.has(main) && !claimed.has(main)) mains.add(main);
+  }
+  const homeMains = [...mains].sort();
   const homes: QueueRef[] = [];
   for (const main of homeMains) {
     const ref = base('homegrown', main, { main });

@@ -6,6 +6,7 @@ import { parseTimestamp } from '../ttl/age.js';
 import { readFields, topLevelField, withField } from './jsonField.js';
 import type { QueueRef } from './model.js';
 import { moveItems, type MoveSpec } from './move.js';
+import { conventionalCompanion } from './detect.js';
 
 /**
  * The one engine behind retry-drain, dead requeue and dead purge: pages
@@ -129,11 +130,11 @@ export function retryDrainPlan(ref: QueueRef, opts: { all: boolean; maxRetries?:
   const now = opts.now ?? Date.now();
   const maxRetries = opts.maxRetries ?? ref.maxRetries;
   if (ref.system === 'homegrown') {
-    const { retry, main, dead } = ref.keys;
-    if (!retry) throw new UsageError(`${ref.name} has no retry queue (looked for ${main}_retry_queue and the like; the config file can name it: keys.retry)`);
-    if (maxRetries !== undefined && !dead) throw new UsageError(`${ref.name} has no dead-letter queue for jobs past --max-retries (the config file can name it: keys.dead)`);
+    const { main } = ref.keys;
+    const retry = ref.keys.retry ?? conventionalCompanion(main, 'retry');
+    const dead = ref.keys.dead ?? conventionalCompanion(main, 'dead');
     const back: MoveSpec = { source: retry, sourceKind: 'list', target: main, targetKind: 'lpush' };
-    const toDead: MoveSpec = { source: retry, sourceKind: 'list', target: dead ?? null, targetKind: 'lpush' };
+    const toDead: MoveSpec = { source: retry, sourceKind: 'list', target: dead, targetKind: 'lpush' };
     return {
       source: { key: retry, kind: 'list' },
       describe: `move ${opts.all ? 'all' : 'due'} jobs from ${retry} back to ${main}${maxRetries !== undefined ? ` (past ${maxRetries} retries: to ${dead})` : ''}`,
@@ -184,8 +185,8 @@ function sidekiqDecision(stored: Buffer, queue: string, now: number, maxRetries:
 /** dead requeue: dead letters back to the main queue with the retry counter reset to 0. */
 export function deadRequeuePlan(ref: QueueRef, now = Date.now()): DrainPlan {
   if (ref.system === 'homegrown') {
-    const { dead, main } = ref.keys;
-    if (!dead) throw new UsageError(`${ref.name} has no dead-letter queue (the config file can name it: keys.dead)`);
+    const { main } = ref.keys;
+    const dead = ref.keys.dead ?? conventionalCompanion(main, 'dead');
     const spec: MoveSpec = { source: dead, sourceKind: 'list', target: main, targetKind: 'lpush' };
     return {
       source: { key: dead, kind: 'list' },
@@ -211,8 +212,7 @@ export function deadRequeuePlan(ref: QueueRef, now = Date.now()): DrainPlan {
 /** dead purge: removes dead letters (only the ones read, one by one). */
 export function deadPurgePlan(ref: QueueRef): DrainPlan {
   if (ref.system === 'homegrown') {
-    const { dead } = ref.keys;
-    if (!dead) throw new UsageError(`${ref.name} has no dead-letter queue (the config file can name it: keys.dead)`);
+    const dead = ref.keys.dead ?? conventionalCompanion(ref.keys.main, 'dead');
     const spec: MoveSpec = { source: dead, sourceKind: 'list', target: null, targetKind: 'none' };
     return { source: { key: dead, kind: 'list' }, describe: `delete the jobs in ${dead}`, decide: (stored) => ({ move: true, spec, next: stored, label: 'purged' }) };
   }

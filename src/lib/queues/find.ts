@@ -5,6 +5,19 @@ import { declaredRef, type DeclaredQueue } from './config.js';
 import { countQueues } from './count.js';
 import { detectQueues } from './detect.js';
 import type { QueueInfo, QueueRef } from './model.js';
+import { utf8OrNull } from '../keyname.js';
+import { walkKeys } from '../scan/walk.js';
+
+async function matchingKeys(t: Target, pattern: string, signal?: AbortSignal): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of walkKeys(t, { match: pattern, count: 1000, signal })) {
+    for (const k of batch.keys) {
+      const name = utf8OrNull(k.key);
+      if (name !== null) out.push(name);
+    }
+  }
+  return out.sort();
+}
 
 export interface FindOptions {
   dbs: number[];
@@ -24,6 +37,11 @@ export interface FindOptions {
 export async function findQueues<T>(target: Target, opts: FindOptions, use: (t: Target, refs: QueueRef[], db: number) => Promise<T>): Promise<T[]> {
   return forEachDb(target, opts.dbs, async (t, db) => {
     const declared = opts.declared.filter((q) => (q.db ?? target.db) === db).map((q) => declaredRef(q, db));
+    for (const ref of declared) {
+      // keys.processing may be a pattern of per-worker lists (`tts_queue:processing:*`): one SCAN MATCH finds them.
+      const pattern = ref.keys.processing;
+      if (ref.system === 'homegrown' && pattern?.includes('*')) ref.workerLists = await matchingKeys(t, pattern, opts.signal);
+    }
     let refs = declared;
     if (!declared.length || opts.discover) {
       const found = await detectQueues(t, db, opts.signal);

@@ -4,6 +4,7 @@ import { utf8OrNull } from '../keyname.js';
 import { readFields, topLevelField } from './jsonField.js';
 import { jobId } from './drain.js';
 import type { QueueRef } from './model.js';
+import { conventionalCompanion } from './detect.js';
 
 /**
  * Reading jobs without taking them: the next ones a worker would get (peek)
@@ -94,8 +95,10 @@ export async function deadJobs(t: Target, ref: QueueRef, n: number): Promise<{ t
   const k = ref.keys;
   switch (ref.system) {
     case 'homegrown':
-      if (!k.dead) throw new UsageError(`${ref.name} has no dead-letter queue (the config file can name it: keys.dead)`);
-      return { total: await c.llen(k.dead), jobs: (await tailFirst(t, k.dead, n)).map((raw) => asJob(k.dead, raw)) };
+    {
+      const dead = k.dead ?? conventionalCompanion(k.main, 'dead');
+      return { total: await c.llen(dead), jobs: (await tailFirst(t, dead, n)).map((raw) => asJob(dead, raw)) };
+    }
     case 'sidekiq': {
       const jobs: PeekedJob[] = [];
       let total = 0;
