@@ -32,12 +32,14 @@ export function registerSandbox(program: Command): void {
         ? new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0].port }])
         : new Redis(server!.port, '127.0.0.1');
       const summary = await fillSandbox(client, { keys, big: f.big });
+      const { fillQueues } = await import('../lib/sandbox/queues.js');
+      await fillQueues(client);
       client.disconnect();
       progress.stop();
       if (out.json) await out.jsonDocument({ url, cluster: Boolean(cluster), keys: summary.keys, patterns: summary.patterns });
       else {
         await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${summary.keys.toLocaleString('en-US')} keys\n\n`);
-        await out.write(`Try, in another terminal:\n  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n\nCtrl-C stops the server and deletes its data.\n`);
+        await out.write(`Try, in another terminal:\n  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n  redis-ops queue stats\n  redis-ops queue retry-drain tts_queue --dry-run\n  redis-ops workers\n\nCtrl-C stops the server and deletes its data.\n`);
       }
       if (f.demo) {
         await new Promise<void>((resolve) => {

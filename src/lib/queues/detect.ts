@@ -169,11 +169,13 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
     if (perWorker.length) ref.workerLists = perWorker;
     homes.push(ref);
   }
-  // A shared processing set belongs to the database's only home-grown queue.
+  // A shared processing set (seed 000's `processing_requests`) belongs to the
+  // one home-grown queue that has no processing key or list of its own.
   const shared = SHARED_PROCESSING.find((n) => seen.get(n)?.type === 'set');
-  if (shared && homes.length === 1 && !homes[0].keys.processing) {
-    homes[0].keys.processing = shared;
-    homes[0].processingType = 'set';
+  const bare = homes.filter((h) => !h.keys.processing && !h.workerLists);
+  if (shared && bare.length === 1) {
+    bare[0].keys.processing = shared;
+    bare[0].processingType = 'set';
   }
   return [...homes, ...refs];
 }
