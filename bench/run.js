@@ -7,6 +7,7 @@ import { benchBackup } from './backup.js';
 import { benchHealth } from './health.js';
 import { benchKeys } from './keys.js';
 import { benchTtl } from './ttl.js';
+import { benchQueues } from './queue.js';
 import { SERVER_CPU } from './lib.js';
 
 /** A throwaway server pinned to its own CPU (see lib.js). */
@@ -32,6 +33,9 @@ if (want('health')) {
 if (want('backup')) {
   const sizes = (process.env.BENCH_BACKUP_SIZES ?? '200000,1000000').split(',').map(Number);
   await benchBackup(benchServer, sizes);
+}
+if (want('queue')) {
+  await benchQueues(benchServer, { total: keys });
 }
 if (want('ttl')) {
   await benchTtl(benchServer);

@@ -13,6 +13,13 @@ const KOMBU_SEP = '\x06\x16';
 const BULL_SUFFIXES = new Set(['meta', 'wait', 'active', 'paused', 'prioritized', 'delayed', 'completed', 'failed', 'id', 'events', 'waiting-children', 'stalled-check', 'marker', 'stalled', 'pc', 'limiter', 'repeat']);
 const QUEUE_WORD = /(^|[_:.\-])(queue|queues|jobs|tasks)([_:.\-]|$)/i;
 const COMPANION_WORD = /(retry|dead|dlq|processing|priority|failed)/i;
+/**
+ * What a home-grown main list is called: `tts_queue`, `emails:queue`,
+ * `queue:{name}` (one segment after, as seed 004), `x_jobs`. Names with
+ * more segments (`queue:events:17:4711`) are data, not queues: a keyspace can
+ * hold 100k such lists.
+ */
+const MAIN_SHAPE = /(^|[_:.\-])(queue|jobs|tasks)$|^(queue|jobs|tasks)[:_][^:]+$/i;
 
 /** Companion keys of a home-grown main list, by role, in the order they are tried. */
 export function companionNames(main: string): Record<string, string[]> {
@@ -65,7 +72,7 @@ export async function detectQueues(t: Target, db: number, signal?: AbortSignal):
 }
 
 function worthKeeping(name: string, type: string): boolean {
-  if (type === 'list') return QUEUE_WORD.test(name) || COMPANION_WORD.test(name) || name.includes(KOMBU_SEP) || name.startsWith('rq:');
+  if (type === 'list') return MAIN_SHAPE.test(name) || COMPANION_WORD.test(name) || name.includes(KOMBU_SEP) || name.startsWith('rq:');
   if (type === 'set') return name === 'queues' || name === 'rq:queues' || name.startsWith('_kombu.binding.') || COMPANION_WORD.test(name) || name === 'processes';
   if (type === 'zset') return COMPANION_WORD.test(name) || QUEUE_WORD.test(name) || ['retry', 'schedule', 'dead'].includes(name) || isBull(name);
   if (type === 'hash') return name.endsWith(':meta') || name === 'unacked';
@@ -146,12 +153,12 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
   }
 
   // Home-grown: what is left that looks like a main list, with its companions.
-  const mains = new Set([...seen].filter(([name, s]) => s.type === 'list' && !claimed.has(name) && QUEUE_WORD.test(name) && !COMPANION_WORD.test(name) && !name.startsWith('rq:')).map(([n]) => n));
+  const mains = new Set([...seen].filter(([name, s]) => s.type === 'list' && !claimed.has(name) && MAIN_SHAPE.test(name) && !COMPANION_WORD.test(name) && !name.startsWith('rq:')).map(([n]) => n));
   // An empty main list does not exist in Redis: its companions still name it.
   for (const name of seen.keys()) {
     if (claimed.has(name)) continue;
     const main = mainOf(name);
-    if (main && !seen.has(main) && !claimed.has(main)) mains.add(main);
+    if (main && MAIN_SHAPE.test(main) && !seen.has(main) && !claimed.has(main)) mains.add(main);
   }
   const homeMains = [...mains].sort();
   const homes: QueueRef[] = [];
