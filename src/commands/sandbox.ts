@@ -34,6 +34,9 @@ export function registerSandbox(program: Command): void {
       const summary = await fillSandbox(client, { keys, big: f.big });
       const { fillQueues } = await import('../lib/sandbox/queues.js');
       await fillQueues(client);
+      // The queue layouts come on top of the sample data: count what is there.
+      const sizes = await Promise.all((cluster ? (client as import('ioredis').Cluster).nodes('master') : [client as import('ioredis').Redis]).map((n) => n.dbsize()));
+      summary.keys = sizes.reduce((a, b) => a + b, 0);
       client.disconnect();
       progress.stop();
       if (out.json) await out.jsonDocument({ url, cluster: Boolean(cluster), keys: summary.keys, patterns: summary.patterns });

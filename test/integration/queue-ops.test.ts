@@ -187,3 +187,57 @@ describe('Sidekiq (data and checks by Sidekiq itself)', () => {
     expect(r.stderr).toMatch(/bullmq schedules its own retries/);
   });
 });
+
+describe('bad input changes nothing and says so in one line', () => {
+  beforeEach(async () => {
+    await redis.flushall();
+    await runPeer('python', 'seed000.py', [server.url]);
+  });
+
+  it.each([
+    [['queue', 'peek', 'tts_queue', '--count', 'ten'], /--count/],
+    [['queue', 'dead', 'tts_queue', 'explode'], /unknown action "explode" \(list, requeue, purge\)/],
+    [['queue', 'retry-drain', 'tts_queue', '--max-retries', '-1', '--yes'], /--max-retries/],
+    [['queue', 'stats', '--watch', 'soon'], /--watch/],
+    [['queue', 'enqueue', 'tts_queue', '[1,2]', '--yes'], /a job must be a JSON object/],
+    [['queue', 'enqueue', 'tts_queue', '{"a":1}', '--file', '/nonexistent', '--yes'], /not more than one/],
+    [['queue', 'enqueue', 'tts_queue', '--file', '/nonexistent/jobs.ndjson', '--yes'], /--file: cannot read \/nonexistent\/jobs.ndjson \(ENOENT\)/],
+    [['queue', 'enqueue', 'tts_queue', '{"a":1}', '--priority', 'high', '--yes'], /--priority must be a number/],
+    [['workers', '--stale-after', 'a while'], /--stale-after/],
+  ])('%j', async (args, message) => {
+    const before = await redis.dbsize();
+    const snapshot = await redis.lrange('tts_queue', 0, -1);
+    const r = await cli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(await redis.dbsize()).toBe(before);
+    expect(await redis.lrange('tts_queue', 0, -1)).toEqual(snapshot);
+  });
+
+  it('an unreachable server is exit 1, one line, for every queue command', async () => {
+    for (const args of [['queue', 'stats'], ['workers'], ['queue', 'retry-drain', 'x', '--yes']]) {
+      const r = await runCli([...args, '--url', 'redis://127.0.0.1:1', '--timeout', '1s']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/127\.0\.0\.1:1/);
+    }
+  });
+
+  it('queue stats --watch prints one JSON document per sample, with rates from the second on', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, 'queue', 'stats', '--watch', '300ms', '--json', '--url', server.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    while (out.split('\n').filter(Boolean).length < 1) await new Promise((r) => setTimeout(r, 50));
+    await redis.lpush('tts_queue', '{"request_id":"w1"}', '{"request_id":"w2"}', '{"request_id":"w3"}');
+    while (out.split('\n').filter(Boolean).length < 2) await new Promise((r) => setTimeout(r, 50));
+    const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGINT'); });
+    expect(code).toBe(0);
+    const [first, second] = out.trim().split('\n').map((l) => JSON.parse(l).queues[0]);
+    expect(first.waitingPerSec).toBeNull();
+    expect(second.waiting).toBe(first.waiting + 3);
+    expect(second.waitingPerSec).toBeGreaterThan(0);
+  });
+});

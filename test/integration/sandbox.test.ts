@@ -36,6 +36,16 @@ describe('sandbox', () => {
     expect(s.ttl.under1h).toBeGreaterThan(0);
     const binary = await runCli(['keys', 'scan', 'bin:*', '--url', info.url, '--json']);
     expect(binary.stdout).toContain('"key64"');
+    // Queues of every kind, and workers alive and dead, to try the queue commands on.
+    const queues = JSON.parse((await runCli(['queue', 'stats', '--url', info.url, '--json'])).stdout).queues;
+    expect(queues.map((q: { system: string; name: string }) => `${q.system}:${q.name}`).sort()).toEqual([
+      'bullmq:emails', 'celery:celery', 'homegrown:queue:reports', 'homegrown:tts_queue', 'rq:default', 'sidekiq:default', 'sidekiq:mailers',
+    ]);
+    const workers = JSON.parse((await runCli(['workers', '--url', info.url, '--json'])).stdout);
+    expect(new Set(workers.workers.filter((w: { alive: boolean }) => !w.alive).map((w: { system: string }) => w.system))).toEqual(new Set(['homegrown', 'sidekiq', 'rq']));
+    expect(workers.orphans.filter((o: { requeueable: boolean }) => o.requeueable).map((o: { job: string }) => o.job)).toEqual(['rep-crashed']);
+    const drain = JSON.parse((await runCli(['queue', 'retry-drain', 'tts_queue', '--dry-run', '--json', '--url', info.url])).stdout);
+    expect(drain).toMatchObject({ moved: { retried: 2 }, left: { 'not due': 3, malformed: 1 } });
 
     const code = await new Promise<number | null>((resolve) => {
       child.on('exit', (c) => resolve(c));
