@@ -165,7 +165,9 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
   const q = await pick(ctx, name, f);
   try {
     const p = plan(q.ref);
-    await rails.confirm({ description: p.describe, sample: [], target: target.address }, out);
+    const { sizeOf } = await import('../lib/queues/count.js');
+    const there = await sizeOf(q.t, p.source.key);
+    await rails.confirm({ description: `${p.describe} (${there} job(s) in ${p.source.key} now)`, sample: [], target: target.address }, out);
     const progress = await out.progress(`${command}…`);
     let result;
     try {
