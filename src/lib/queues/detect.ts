@@ -59,16 +59,32 @@ interface Seen { type: string }
 
 export async function detectQueues(t: Target, db: number, signal?: AbortSignal): Promise<QueueRef[]> {
   const seen = new Map<string, Seen>();
-  for await (const batch of walkKeys(t, { count: 1000, probe: { type: true }, signal })) {
+  // Names first, types after: only the few keys whose name can matter are
+  // probed, so the walk costs about what a plain SCAN does.
+  for await (const batch of walkKeys(t, { count: 1000, signal })) {
+    const names: { name: string; key: Buffer }[] = [];
     for (const k of batch.keys) {
-      const type = k.type ?? 'none';
-      if (type === 'string' && !k.key.subarray(-3).equals(Buffer.from(':id'))) continue;
       const name = utf8OrNull(k.key);
-      if (name === null || !worthKeeping(name, type)) continue;
-      seen.set(name, { type });
+      if (name !== null && nameCanMatter(name)) names.push({ name, key: k.key });
     }
+    if (!names.length) continue;
+    const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
+    const p = node.client.pipeline();
+    for (const n of names) p.type(n.key);
+    const types = (await p.exec()) ?? [];
+    names.forEach(({ name }, i) => {
+      const type = String(types[i]?.[1] ?? 'none');
+      if (worthKeeping(name, type)) seen.set(name, { type });
+    });
   }
   return resolve(t, db, seen);
+}
+
+const SHARED_NAMES = new Set(['queues', 'rq:queues', 'processes', 'retry', 'schedule', 'dead', 'unacked', ...SHARED_PROCESSING]);
+
+function nameCanMatter(name: string): boolean {
+  return SHARED_NAMES.has(name) || QUEUE_WORD.test(name) || MAIN_SHAPE.test(name) || COMPANION_WORD.test(name)
+    || name.includes(KOMBU_SEP) || name.startsWith('rq:') || name.startsWith('_kombu.binding.') || isBull(name);
 }
 
 function worthKeeping(name: string, type: string): boolean {

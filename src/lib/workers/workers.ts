@@ -1,6 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Target } from '../connect/target.js';
-import { globToRegExp } from '../glob.js';
 import { utf8OrNull } from '../keyname.js';
 import type { Rails } from '../rails.js';
 import type { HeartbeatLayout } from '../queues/config.js';
@@ -67,14 +66,18 @@ export async function collectWorkers(t: Target, db: number, queues: QueueRef[], 
   const age = (ms: number | null) => (ms === null ? null : Math.max(0, Math.round((now - ms) / 100) / 10));
 
   // Home-grown heartbeat hashes.
-  const layouts = opts.heartbeats.map((h) => ({ ...h, re: globToRegExp(h.pattern), prefix: h.pattern.split('*')[0], suffix: h.pattern.includes('*') ? h.pattern.slice(h.pattern.lastIndexOf('*') + 1) : '' }));
+  const layouts = opts.heartbeats.map((h) => ({ ...h, prefix: h.pattern.split('*')[0], suffix: h.pattern.includes('*') ? h.pattern.slice(h.pattern.lastIndexOf('*') + 1) : '' }));
   const beats: { key: string; layout: (typeof layouts)[number] }[] = [];
-  for await (const batch of walkKeys(t, { count: 1000, match: layouts.length === 1 ? layouts[0].pattern : undefined, probe: { type: true }, signal: opts.signal })) {
-    for (const k of batch.keys) {
-      if (k.type !== 'hash') continue;
-      const name = utf8OrNull(k.key);
-      const layout = name === null ? undefined : layouts.find((l) => l.re.test(name));
-      if (layout) beats.push({ key: name!, layout });
+  const found = new Set<string>();
+  // One SCAN MATCH per pattern: the server filters, and only heartbeat keys are probed.
+  for (const layout of layouts) {
+    for await (const batch of walkKeys(t, { count: 1000, match: layout.pattern, probe: { type: true }, signal: opts.signal })) {
+      for (const k of batch.keys) {
+        const name = utf8OrNull(k.key);
+        if (k.type !== 'hash' || name === null || found.has(name)) continue;
+        found.add(name);
+        beats.push({ key: name, layout });
+      }
     }
   }
   await Promise.all(beats.map(async ({ key, layout }) => {
