@@ -45,7 +45,7 @@ export function registerQueue(program: Command): void {
   }
 
   addConnectionOptions(findFlags(queue.command('peek <name>').description('the next jobs a worker would take, pretty-printed; removes nothing'))
-    .option('--count <n>', 'how many jobs (default 10)', '10'), { dbShort: false })
+    .option('-n, --count <n>', 'how many jobs (the database is --db here)', '10'), { dbShort: false })
     .action(async (name: string, _f, cmd: Command) => {
       await runWithTarget(cmd, 'queue-peek', (ctx) => peek(ctx, name, cmd.opts()));
     });
@@ -67,7 +67,7 @@ export function registerQueue(program: Command): void {
     });
 
   addRailsOptions(addConnectionOptions(findFlags(queue.command('dead <name> <action>').description('dead letters: list, requeue (retry counter reset) or purge'))
-    .option('--count <n>', 'list: how many jobs (default 20)', '20')), railsOptions())
+    .option('-n, --count <n>', 'list: how many jobs (the database is --db here)', '20'), { dbShort: false }), railsOptions())
     .action(async (name: string, action: string, _f, cmd: Command) => {
       if (!['list', 'requeue', 'purge'].includes(action)) throw new UsageError(`queue dead: unknown action "${action}" (list, requeue, purge)`);
       await runWithTarget(cmd, `queue-dead-${action}`, (ctx) => dead(ctx, name, action, cmd.opts()));
