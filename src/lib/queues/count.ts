@@ -1,6 +1,6 @@
 import type { Target } from '../connect/target.js';
 import { parseTimestamp } from '../ttl/age.js';
-import { readFields, topLevelField } from './jsonField.js';
+import { jobId, readFields, topLevelField } from './jsonField.js';
 import type { QueueCounts, QueueInfo, QueueRef } from './model.js';
 
 /**
@@ -106,21 +106,30 @@ async function sidekiqShared(t: Target): Promise<SidekiqShared> {
     } while (cursor !== '0');
     return m;
   };
-  const [schedule, retry, dead, work] = await Promise.all([perQueue('schedule'), perQueue('retry'), perQueue('dead'), sidekiqWork(t)]);
+  const [schedule, retry, dead, work] = await Promise.all([perQueue('schedule'), perQueue('retry'), perQueue('dead'), sidekiqWorkPerQueue(t)]);
   return { schedule, retry, dead, work };
 }
 
+/**
+ * A Sidekiq process's jobs in flight: its work hash, `{identity}:workers`
+ * up to 6.x, `{identity}:work` from 7.
+ */
+export async function sidekiqWork(t: Target, identity: string): Promise<{ queue: string | null; jid: string | null }[]> {
+  const work = { ...(await t.client.hgetall(`${identity}:workers`)), ...(await t.client.hgetall(`${identity}:work`)) };
+  return Object.values(work).map((w) => {
+    const payload = topLevelField(w, 'payload')?.value;
+    const queue = topLevelField(w, 'queue')?.value;
+    return { queue: typeof queue === 'string' ? queue : null, jid: jobId(typeof payload === 'string' ? payload : JSON.stringify(payload ?? {})) };
+  });
+}
+
 /** Jobs in flight per queue: the work hashes of processes whose heartbeat still exists (Sidekiq's WorkSet). */
-async function sidekiqWork(t: Target): Promise<Map<string, number>> {
+async function sidekiqWorkPerQueue(t: Target): Promise<Map<string, number>> {
   const m = new Map<string, number>();
   const procs = await t.client.smembers('processes');
   for (const p of procs) {
     if (!(await t.client.exists(p))) continue;
-    const work = { ...(await t.client.hgetall(`${p}:workers`)), ...(await t.client.hgetall(`${p}:work`)) };
-    for (const v of Object.values(work)) {
-      const q = topLevelField(v, 'queue')?.value;
-      if (typeof q === 'string') m.set(q, (m.get(q) ?? 0) + 1);
-    }
+    for (const { queue } of await sidekiqWork(t, p)) if (queue) m.set(queue, (m.get(queue) ?? 0) + 1);
   }
   return m;
 }

@@ -3,7 +3,7 @@ import type { Target } from '../connect/target.js';
 import { keyJson } from '../keyname.js';
 import type { Rails } from '../rails.js';
 import { parseTimestamp } from '../ttl/age.js';
-import { readFields, topLevelField, withField } from './jsonField.js';
+import { jobId, readFields, topLevelField, withField } from './jsonField.js';
 import type { QueueRef } from './model.js';
 import { moveItems, type MoveSpec } from './move.js';
 import { conventionalCompanion } from './detect.js';
@@ -108,15 +108,6 @@ function change(source: DrainSource, stored: Buffer, d: Extract<Decision, { move
 function jobText(b: Buffer): Record<string, string> {
   const j = keyJson(b);
   return 'key' in j ? { item: j.key } : { item64: j.key64 };
-}
-
-const ID_FIELDS = ['request_id', 'jid', 'id', 'job_id', 'task_id'];
-
-export function jobId(text: string): string | null {
-  const f = readFields(text, ID_FIELDS);
-  if (!f) return null;
-  for (const n of ID_FIELDS) if (typeof f[n] === 'string' || typeof f[n] === 'number') return String(f[n]);
-  return null;
 }
 
 export interface DrainPlan {

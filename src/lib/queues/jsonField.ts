@@ -53,6 +53,16 @@ export function readFields(text: string, names: string[]): Record<string, unknow
   return out;
 }
 
+const ID_FIELDS = ['request_id', 'jid', 'id', 'job_id', 'task_id'];
+
+/** A job's id: the first of the usual id fields at its top level. */
+export function jobId(text: string): string | null {
+  const f = readFields(text, ID_FIELDS);
+  if (!f) return null;
+  for (const n of ID_FIELDS) if (typeof f[n] === 'string' || typeof f[n] === 'number') return String(f[n]);
+  return null;
+}
+
 export function isJsonObject(text: string): boolean {
   const t = text.trimStart();
   if (!t.startsWith('{')) return false;

@@ -1,8 +1,7 @@
 import { UsageError } from '../../errors.js';
 import type { Target } from '../connect/target.js';
 import { utf8OrNull } from '../keyname.js';
-import { readFields, topLevelField } from './jsonField.js';
-import { jobId } from './drain.js';
+import { jobId, readFields, topLevelField } from './jsonField.js';
 import type { QueueRef } from './model.js';
 import { conventionalCompanion } from './detect.js';
 

@@ -3,8 +3,8 @@ import type { Target } from '../connect/target.js';
 import { utf8OrNull } from '../keyname.js';
 import type { Rails } from '../rails.js';
 import type { HeartbeatLayout } from '../queues/config.js';
-import { topLevelField } from '../queues/jsonField.js';
-import { jobId } from '../queues/drain.js';
+import { jobId, topLevelField } from '../queues/jsonField.js';
+import { sidekiqWork } from '../queues/count.js';
 import type { QueueRef } from '../queues/model.js';
 import { moveItems } from '../queues/move.js';
 import { walkKeys } from '../scan/walk.js';
@@ -115,12 +115,7 @@ export async function collectWorkers(t: Target, db: number, queues: QueueRef[], 
 async function sidekiqWorkers(t: Target, db: number, report: WorkersReport, age: (ms: number | null) => number | null): Promise<void> {
   for (const identity of (await t.client.smembers('processes')).sort()) {
     const [info, beat] = await t.client.hmget(identity, 'info', 'beat');
-    const work = { ...(await t.client.hgetall(`${identity}:workers`)), ...(await t.client.hgetall(`${identity}:work`)) };
-    const jobs = Object.values(work).map((w) => {
-      const payload = topLevelField(w, 'payload')?.value;
-      const p = typeof payload === 'string' ? payload : JSON.stringify(payload ?? {});
-      return { jid: jobId(p), queue: topLevelField(w, 'queue')?.value as string | undefined };
-    });
+    const jobs = await sidekiqWork(t, identity);
     const ms = beat ? parseTimestamp(beat) : null;
     const queues = info ? (topLevelField(info, 'queues')?.value as string[] | undefined) : undefined;
     // Sidekiq's own rule: alive while the identity's hash (60 s expiry) exists.
