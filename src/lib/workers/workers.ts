@@ -230,20 +230,23 @@ export async function reapWorkers(
         if (n === 0) { result.stopped = rails.stopReason; return result; }
         const batch = orphans.slice(i, i + n);
         i += n;
-        let moved: number;
-        if (rails.dryRun) moved = batch.length;
+        // Which jobs of the batch moved; null when the worker came back.
+        let moved: boolean[] | null;
+        if (rails.dryRun) moved = batch.map(() => true);
         else if (t.mode === 'cluster' && new Set([key, ref.keys.main, beatKey].map((k) => calculateSlot(k))).size > 1) {
           // No script may span slots: check the heartbeat, then move job by job (move.ts).
           const now = w?.beat ? await t.client.hget(beatKey, w.beat.field) : null;
-          if (w?.beat && now !== w.beat.value) moved = -1;
-          else moved = (await moveItems(t, { source: key, sourceKind: 'list', target: ref.keys.main, targetKind: 'rpush' }, batch.map((o) => ({ stored: o.stored!, next: o.stored! })))).filter(Boolean).length;
+          moved = w?.beat && now !== w.beat.value ? null
+            : await moveItems(t, { source: key, sourceKind: 'list', target: ref.keys.main, targetKind: 'rpush' }, batch.map((o) => ({ stored: o.stored!, next: o.stored! })));
         } else {
-          moved = Number(await runScript(t.client, script, [key, ref.keys.main, beatKey], [w?.beat?.field ?? '', w?.beat?.value ?? '', ...batch.map((o) => o.stored!)]));
+          const reply = await runScript(t.client, script, [key, ref.keys.main, beatKey], [w?.beat?.field ?? '', w?.beat?.value ?? '', ...batch.map((o) => o.stored!)]);
+          moved = Array.isArray(reply) ? reply.map((x) => Number(x) === 1) : null;
         }
-        if (moved === -1) { skip('worker came back', batch.length); continue; }
-        result.requeued += moved;
-        if (moved < batch.length) skip('taken meanwhile', batch.length - moved);
-        await rails.record(batch.slice(0, moved).map((o) => ({ key: Buffer.from(o.key), action: 'requeue-orphan', detail: { to: ref.keys.main, job: o.job, worker: o.worker } })));
+        if (moved === null) { skip('worker came back', batch.length); continue; }
+        const done = batch.filter((_, k) => moved![k]);
+        result.requeued += done.length;
+        if (done.length < batch.length) skip('taken meanwhile', batch.length - done.length);
+        await rails.record(done.map((o) => ({ key: Buffer.from(o.key), action: 'requeue-orphan', detail: { to: ref.keys.main, job: o.job, worker: o.worker } })));
       }
     }
   }
