@@ -145,7 +145,7 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
     q = { t: target, close: async () => {}, ref: { name, system: 'homegrown' as const, db: target.db, keys: { main: name }, fields: DEFAULT_FIELDS, declared: false } };
   }
   try {
-    await rails.confirm({ description: `enqueue ${jobs.length} job(s) on ${q.ref.system} queue ${q.ref.name}`, sample: jobs.slice(0, 3), target: target.address }, out);
+    await rails.confirm({ description: `enqueue ${jobs.length} job(s) on ${q.ref.system} queue ${q.ref.name}`, sample: jobs.slice(0, 3), target: `${target.address} db ${q.ref.db}` }, out);
     const result = await enqueueJobs(q.t, q.ref, jobs, rails, { priority, className: f.class });
     await rails.close();
     if (out.json) await out.jsonDocument(result);
@@ -167,7 +167,7 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
     const p = plan(q.ref);
     const { sizeOf } = await import('../lib/queues/count.js');
     const there = await sizeOf(q.t, p.source.key);
-    await rails.confirm({ description: `${p.describe} (${there} job(s) in ${p.source.key} now)`, sample: [], target: target.address }, out);
+    await rails.confirm({ description: `${p.describe} (${there} job(s) in ${p.source.key} now)`, sample: [], target: `${target.address} db ${q.ref.db}` }, out);
     const progress = await out.progress(`${command}…`);
     let result;
     try {

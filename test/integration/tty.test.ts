@@ -47,6 +47,19 @@ describe('on a terminal', () => {
     expect(await redis.dbsize()).toBe(13);
   });
 
+  it('queue retry-drain shows its plan and asks; no changes nothing, yes moves the due jobs', async () => {
+    await redis.lpush('tts_queue', '{"request_id":"a"}');
+    await redis.lpush('tts_retry_queue', '{"request_id":"r1","retry_count":1,"next_retry_at":1.5}', '{"request_id":"r2","retry_count":1,"next_retry_at":99999999999}');
+    let r = await runInTty(['queue', 'retry-drain', 'tts_queue', '--url', server.url], { keys: ['n', '\r'] });
+    expect(r.output).toContain(`About to move due jobs from tts_retry_queue back to tts_queue (2 job(s) in tts_retry_queue now) on 127.0.0.1:${server.port} db 0.`);
+    expect(r.code).toBe(2);
+    expect(await redis.llen('tts_retry_queue')).toBe(2);
+    r = await runInTty(['queue', 'retry-drain', 'tts_queue', '--url', server.url], { keys: ['y', '\r'] });
+    expect(r.code).toBe(0);
+    expect(r.output).toContain('1 retried; left in place: 1 not due');
+    expect(await redis.lrange('tts_retry_queue', 0, -1)).toEqual(['{"request_id":"r2","retry_count":1,"next_retry_at":99999999999}']);
+  });
+
   it('keys delete proceeds when told yes', async () => {
     const r = await runInTty(['keys', 'delete', 'temp:*', '--url', server.url], { keys: ['y', '\r'] });
     expect(r.code).toBe(0);
