@@ -59,3 +59,17 @@ it('workers and reap --requeue-orphans: the dead worker\'s job goes back to the 
   expect(await ids('tts_queue:processing:w-live')).toEqual(['p2']);
   expect(await client.exists('worker_status:w-dead')).toBe(0);
 });
+
+it('BullMQ on a cluster (prefix {bull}): queue stats equals getJobCounts', async () => {
+  const { runPeer } = await import('../helpers/peers.js');
+  const own = await runPeer('node', 'bullmq_fill.mjs', [cluster.url, '{bull}', '--cluster']);
+  const r = await cli('queue', 'stats', 'bullmq:emails', 'bullmq:reports');
+  expect(r.code, r.stderr).toBe(0);
+  const queues = JSON.parse(r.stdout).queues;
+  expect(queues.map((q: any) => q.name)).toEqual(['emails', 'reports']);
+  for (const q of queues) {
+    const c = own.queues[q.name];
+    expect(q).toMatchObject({ system: 'bullmq', waiting: c.wait + c.paused + c.prioritized, active: c.active, delayed: c.delayed, dead: c.failed, completed: c.completed });
+    expect(q.keys.wait).toBe(`{bull}:${q.name}:wait`);
+  }
+}, 60_000);

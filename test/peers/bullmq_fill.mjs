@@ -1,10 +1,14 @@
 // Writes BullMQ data with BullMQ's own API (npm dev dependency), then prints
 // BullMQ's own counts as JSON. argv[2] is the redis URL, argv[3] the prefix.
+// With --cluster, argv[2] is one node of a cluster (BullMQ needs a hash-tag prefix there, e.g. {bull}).
 import { Queue, Worker } from 'bullmq';
+import { Cluster } from 'ioredis';
 
 const url = new URL(process.argv[2]);
 const prefix = process.argv[3] ?? 'bull';
-const connection = { host: url.hostname, port: Number(url.port), db: Number(url.pathname.slice(1) || 0) };
+const connection = process.argv.includes('--cluster')
+  ? new Cluster([{ host: url.hostname, port: Number(url.port) }], { redisOptions: { maxRetriesPerRequest: null } })
+  : { host: url.hostname, port: Number(url.port), db: Number(url.pathname.slice(1) || 0) };
 
 const emails = new Queue('emails', { connection, prefix });
 const reports = new Queue('reports', { connection, prefix });
@@ -43,3 +47,4 @@ if (process.argv.includes('--stay')) {
 await worker.close(true);
 await emails.close();
 await reports.close();
+if (connection instanceof Cluster) connection.disconnect();

@@ -19,6 +19,11 @@ async function matchingKeys(t: Target, pattern: string, signal?: AbortSignal): P
   return out.sort();
 }
 
+/** A queue answers to its name and to SYSTEM:NAME (`sidekiq:default`). */
+function names(q: { name: string; system: string }): string[] {
+  return [q.name, `${q.system}:${q.name}`];
+}
+
 export interface FindOptions {
   dbs: number[];
   declared: DeclaredQueue[];
@@ -47,7 +52,7 @@ export async function findQueues<T>(target: Target, opts: FindOptions, use: (t: 
       const found = await detectQueues(t, db, opts.signal);
       refs = [...declared, ...found.filter((f) => !declared.some((d) => d.system === f.system && d.name === f.name))];
     }
-    if (opts.names.length) refs = refs.filter((r) => opts.names.includes(r.name));
+    if (opts.names.length) refs = refs.filter((r) => opts.names.some((n) => names(r).includes(n)));
     return use(t, refs, db);
   });
 }
@@ -55,7 +60,7 @@ export async function findQueues<T>(target: Target, opts: FindOptions, use: (t: 
 export async function queueStats(target: Target, opts: FindOptions): Promise<QueueInfo[]> {
   const perDb = await findQueues(target, opts, (t, refs) => countQueues(t, refs));
   const all = perDb.flat();
-  const missing = opts.names.filter((n) => !all.some((q) => q.name === n));
+  const missing = opts.names.filter((n) => !all.some((q) => names(q).includes(n)));
   if (missing.length) throw new UsageError(`no such queue: ${missing.join(', ')} (queue list shows the queues found)`);
   return all;
 }
