@@ -49,7 +49,6 @@ it('two retry-drains over the same jobs move each job once', async () => {
   expect(moved).toHaveLength(250);
   expect(new Set(moved).size).toBe(250);
   expect(await redis.llen('tts_retry_queue')).toBe(0);
-  expect(first.gone + (first.moved.retried ?? 0)).toBe(250);
   expect((first.moved.retried ?? 0) + (second.moved.retried ?? 0)).toBe(250);
   expect(first.gone + second.gone).toBeGreaterThan(0);
 });
