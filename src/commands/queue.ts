@@ -147,7 +147,6 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
   try {
     await rails.confirm({ description: `enqueue ${jobs.length} job(s) on ${q.ref.system} queue ${q.ref.name}`, sample: jobs.slice(0, 3), target: `${target.address} db ${q.ref.db}` }, out);
     const result = await enqueueJobs(q.t, q.ref, jobs, rails, { priority, className: f.class });
-    await rails.close();
     if (out.json) await out.jsonDocument(result);
     else out.info(`${result.dryRun ? 'would enqueue' : 'enqueued'} ${result.enqueued} job(s) on ${result.key}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
     return result.stopped ? ExitCode.partial : ExitCode.ok;

@@ -256,8 +256,8 @@ export async function reapWorkers(
     if (w.system === 'homegrown' && w.beat?.value == null) { skip('no heartbeat field to compare'); continue; }
     let gone = 0;
     if (rails.dryRun) gone = 1;
-    else if (w.system === 'homegrown' && w.beat && w.beat.value !== null) {
-      gone = Number(await runScript(t.client, forget, [w.key!], [w.beat.field, w.beat.value]));
+    else if (w.system === 'homegrown') {
+      gone = Number(await runScript(t.client, forget, [w.key!], [w.beat!.field, w.beat!.value!]));
     } else if (w.system === 'sidekiq') {
       // As Sidekiq's ProcessSet#cleanup: drop the identity only while its hash is gone.
       if (!(await t.client.exists(w.key!))) gone = await t.client.srem('processes', w.key!);
