@@ -157,7 +157,7 @@ async function runRestore(
     await rails.openLog();
     const progress = await out.progress('restoring…');
     try {
-      await restoreFrom(file, restorer, () => {});
+      await restoreFrom(file, restorer, () => {}, file !== '-' && f.verify);
     } finally {
       progress.stop();
     }

@@ -134,6 +134,94 @@ describe('restore TTL modes', () => {
   });
 });
 
+describe('restore reads the file two ways', () => {
+  // A verified file is applied from its bytes (no JSON.parse) when a record is
+  // in the plain form redis-ops writes; stdin and anything unusual are parsed.
+  // Both must give the same keys, byte for byte.
+  const future = Date.now() + 3_600_000;
+  const records = [
+    { key: 'esc', type: 'string', value: 'a "quoted" \\ back\nslash\ttab/' },
+    { key: 'uni', type: 'string', value: 'héllo ✓ 😀' },
+    { key: 'ctl', type: 'string', value: 'bell\u0007' },
+    { key: 'empty', type: 'string', value: '' },
+    { key: 'k"q\\', type: 'string', value: 'escaped key' },
+    { key: 'ttl', type: 'string', value: 'v', expireAtMs: future },
+    { key: 'bin', type: 'string', value: { b64: Buffer.from([0, 0xff, 0x80]).toString('base64') } },
+    { key: 'list', type: 'list', value: ['', 'ü', 'a"b', 'a'] },
+    { key: 'set', type: 'set', value: ['x', 'y', 'x'] },
+    { key: 'hash', type: 'hash', value: [['f', '1'], ['g', 'line\nbreak'], ['f', '2']] },
+    { key: 'hashttl', type: 'hash', value: [['f', 'v']], expireAtMs: future },
+    { key: 'zset', type: 'zset', value: [['hi', 'inf'], ['lo', '-inf'], ['mid', '1.5'], ['big', '1e300'], ['tenth', '0.10000000000000001']] },
+    { key: 'nothing', type: 'set', value: [] },
+  ].map((r) => ({ key: r.key, db: 0, type: r.type, expireAtMs: r.expireAtMs ?? null, capturedAtMs: Date.now(), value: r.value }));
+  const lines = [
+    JSON.stringify({ format: 'redis-ops-backup', version: 1, createdAt: new Date().toISOString(), source: { address: 'x', version: '7.0.15', mode: 'standalone' }, dbs: [0], filters: { match: [], type: [] } }),
+    ...records.map((r) => JSON.stringify(r)),
+  ];
+  const h = createHash('sha256');
+  for (const l of lines) h.update(`${l}\n`);
+  lines.push(JSON.stringify({ trailer: true, records: records.length, sha256: h.digest('hex') }));
+  const text = `${lines.join('\n')}\n`;
+  const twoWays = join(dir, 'two-ways.jsonl');
+
+  async function contents(): Promise<Record<string, unknown>> {
+    return {
+      esc: await dst.get('esc'),
+      uni: await dst.get('uni'),
+      ctl: await dst.get('ctl'),
+      empty: await dst.get('empty'),
+      escapedKey: await dst.get('k"q\\'),
+      ttl: [await dst.get('ttl'), Number(await dst.call('PEXPIRETIME', 'ttl'))],
+      bin: (await dst.getBuffer('bin'))?.toString('hex'),
+      list: await dst.lrange('list', 0, -1),
+      set: (await dst.smembers('set')).sort(),
+      hash: await dst.hgetall('hash'),
+      hashttl: [await dst.hgetall('hashttl'), Number(await dst.call('PEXPIRETIME', 'hashttl'))],
+      zset: await dst.zrange('zset', 0, -1, 'WITHSCORES'),
+      nothing: await dst.exists('nothing'),
+      keys: await dst.dbsize(),
+    };
+  }
+  const expected = {
+    esc: 'a "quoted" \\ back\nslash\ttab/',
+    uni: 'héllo ✓ 😀',
+    ctl: 'bell\u0007',
+    empty: '',
+    escapedKey: 'escaped key',
+    ttl: ['v', future],
+    bin: '00ff80',
+    list: ['', 'ü', 'a"b', 'a'],
+    set: ['x', 'y'],
+    hash: { f: '2', g: 'line\nbreak' },
+    hashttl: [{ f: 'v' }, future],
+    zset: ['lo', '-inf', 'tenth', '0.10000000000000001', 'mid', '1.5', 'big', '1.0000000000000001e+300', 'hi', 'inf'],
+    nothing: 0,
+    keys: 12,
+  };
+
+  it('a verified file and stdin restore the same bytes, duplicates keeping the last', async () => {
+    writeFileSync(twoWays, text);
+    const fromFile = await restore(twoWays, '--yes');
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ records: 13, created: 13, skipped: 0 });
+    expect(await contents()).toEqual(expected);
+    await dst.flushall();
+    const fromStdin = await runCli(['restore', '-', '--url', target.url, '--yes', '--json'], { input: text });
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(await contents()).toEqual(expected);
+  });
+
+  it('--replace rewrites strings and collections, keeping the expiry of the backup', async () => {
+    writeFileSync(twoWays, text);
+    await dst.set('esc', 'live');
+    await dst.rpush('hash', 'a list now');
+    await dst.set('ttl', 'live');
+    const r = await restore(twoWays, '--yes', '--replace');
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 10, replaced: 3, skipped: 0 });
+    expect(await contents()).toEqual(expected);
+  });
+});
+
 describe('bad input leaves the target unchanged', () => {
   const good = () => readFileSync(file, 'utf8').trimEnd().split('\n');
   const write = (name: string, lines: string[]) => {

@@ -85,7 +85,7 @@ function refOf(id: string): KeyRef {
 export async function diffBackup(target: Target, file: string): Promise<DiffResult> {
   const fromFile = new DigestSink();
   let header: Header | null = null;
-  for await (const { record } of readBackup(file, (h) => { header = h; })) fromFile.add(record);
+  for await (const batch of readBackup(file, (h) => { header = h; })) for (const { record } of batch) fromFile.add(record);
   const h = header! as Header;
   const live = new DigestSink();
   await writeBackup(target, h.dbs, { match: h.filters.match, types: h.filters.type, count: 500 }, live);

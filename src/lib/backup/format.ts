@@ -72,6 +72,72 @@ export function recordLine(r: KeyRecord): string {
   return `{${name},"db":${r.db},"type":"${r.type}","expireAtMs":${r.expireAtMs},"capturedAtMs":${r.capturedAtMs},"value":${JSON.stringify(r.value)}${part}}`;
 }
 
+/** The fields before the value of a line in recordLine's form, read from its bytes. */
+export interface RecordHead {
+  /** The key's bytes (a view into the line). */
+  key: Buffer;
+  db: number;
+  type: string;
+  expireAtMs: number | null;
+  capturedAtMs: number;
+  /** Where the value begins. */
+  valueAt: number;
+}
+
+const HEAD_PARTS = ['","db":', ',"type":"', '","expireAtMs":', ',"capturedAtMs":', ',"value":'].map((t) => Buffer.from(t));
+const HEAD_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream'].map((t) => ({ name: t, bytes: Buffer.from(t) }));
+
+/** Whether `part` is at line[p…] (a byte loop: for a few bytes it beats Buffer.compare). */
+function at(line: Buffer, p: number, part: Buffer): boolean {
+  for (let i = 0; i < part.length; i++) if (line[p + i] !== part[i]) return false;
+  return true;
+}
+
+/**
+ * Reads the head of a record line exactly as recordLine writes it (a UTF-8
+ * key without escapes); null for anything else, which is then parsed as
+ * JSON. The apply pass of a verified file uses it to skip JSON.parse.
+ */
+export function recordHead(line: Buffer): RecordHead | null {
+  let p = 8; // after {"key":"
+  while (p < line.length && line[p] !== 0x22) {
+    if (line[p] === 0x5c) return null; // an escape: parsed as JSON instead
+    p++;
+  }
+  const key = line.subarray(8, p);
+  const fields: (number | null)[] = [];
+  let type = '';
+  for (let i = 0; i < HEAD_PARTS.length; i++) {
+    const part = HEAD_PARTS[i];
+    if (!at(line, p, part)) return null;
+    p += part.length;
+    if (i === HEAD_PARTS.length - 1) break;
+    if (i === 1) {
+      const t = HEAD_TYPES.find(({ bytes }) => line[p + bytes.length] === 0x22 && at(line, p, bytes));
+      if (!t) return null;
+      type = t.name;
+      p += t.bytes.length;
+      continue;
+    }
+    // An integer, or null (expireAtMs).
+    if (line[p] === 0x6e) {
+      if (line[p + 1] !== 0x75 || line[p + 2] !== 0x6c || line[p + 3] !== 0x6c) return null;
+      fields.push(null);
+      p += 4;
+      continue;
+    }
+    let q = p;
+    let v = 0;
+    while (line[q] >= 0x30 && line[q] <= 0x39) v = v * 10 + (line[q++] - 0x30);
+    if (q === p) return null;
+    fields.push(v);
+    p = q;
+  }
+  const [db, expireAtMs, capturedAtMs] = fields;
+  if (db === null || capturedAtMs === null) return null;
+  return { key, db, type, expireAtMs, capturedAtMs, valueAt: p };
+}
+
 /** A record with a fixed shape (fast to build); `key64` only for names that are not valid UTF-8. */
 export function makeRecord(key: Buffer, db: number, type: KeyType, expireAtMs: number | null, capturedAtMs: number, value: unknown, part?: number, more?: boolean): KeyRecord {
   let name: string | undefined;
@@ -134,6 +200,17 @@ export function decodeBytes(v: unknown, where: string): Buffer {
   throw new InputError(`${where}: expected a string or {"b64": …}`);
 }
 
+/** Checks that a value is a byte string (a string, or valid {"b64"}) without decoding it. */
+function checkBytes(v: unknown, where: () => string): void {
+  if (typeof v === 'string') return;
+  if (v && typeof v === 'object' && typeof (v as { b64?: unknown }).b64 === 'string') {
+    const s = (v as { b64: string }).b64;
+    if (!B64.test(s) || s.length % 4 !== 0) throw new InputError(`${where()}: invalid base64`);
+    return;
+  }
+  throw new InputError(`${where()}: expected a string or {"b64": …}`);
+}
+
 export function parseHeader(line: string, where: string): Header {
   const h = parseJson(line, where) as Partial<Header>;
   if (h.format !== FORMAT) throw new InputError(`${where}: not a redis-ops backup (no "format": "${FORMAT}" header)`);
@@ -170,23 +247,23 @@ export function validateRecord(r: Record<string, unknown>, where: string): KeyRe
   };
   switch (r.type as KeyType) {
     case 'string':
-      decodeBytes(v, `${where}: value`);
+      typeof v === 'string' || checkBytes(v, () => `${where}: value`);
       break;
     case 'list':
     case 'set':
-      list('strings').forEach((x, i) => decodeBytes(x, `${where}: value[${i}]`));
+      list('strings').forEach((x, i) => typeof x === 'string' || checkBytes(x, () => `${where}: value[${i}]`));
       break;
     case 'hash':
       list('[field, value] pairs').forEach((p, i) => {
         if (!Array.isArray(p) || p.length !== 2) throw new InputError(`${where}: value[${i}] must be a [field, value] pair`);
-        decodeBytes(p[0], `${where}: value[${i}][0]`);
-        decodeBytes(p[1], `${where}: value[${i}][1]`);
+        typeof p[0] === 'string' || checkBytes(p[0], () => `${where}: value[${i}][0]`);
+        typeof p[1] === 'string' || checkBytes(p[1], () => `${where}: value[${i}][1]`);
       });
       break;
     case 'zset':
       list('[member, score] pairs').forEach((p, i) => {
         if (!Array.isArray(p) || p.length !== 2) throw new InputError(`${where}: value[${i}] must be a [member, score] pair`);
-        decodeBytes(p[0], `${where}: value[${i}][0]`);
+        typeof p[0] === 'string' || checkBytes(p[0], () => `${where}: value[${i}][0]`);
         if (typeof p[1] !== 'string' || !SCORE.test(p[1]) || /nan/i.test(p[1])) throw new InputError(`${where}: value[${i}] score ${JSON.stringify(p[1])} is not a number`);
       });
       break;
@@ -205,7 +282,7 @@ function validateStream(v: unknown, where: string, partial: boolean): void {
     if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !STREAM_ID.test(e[0]) || !Array.isArray(e[1]) || e[1].length % 2 !== 0) {
       throw new InputError(`${where}: stream entry ${i} must be ["<ms>-<seq>", [field, value, …]]`);
     }
-    (e[1] as unknown[]).forEach((x, j) => decodeBytes(x, `${where}: stream entry ${i} field ${j}`));
+    (e[1] as unknown[]).forEach((x, j) => typeof x === 'string' || checkBytes(x, () => `${where}: stream entry ${i} field ${j}`));
   });
   if (partial) return; // metadata comes with the last part
   if (typeof s.lastId !== 'string' || !STREAM_ID.test(s.lastId)) throw new InputError(`${where}: stream "lastId" must be an id`);
@@ -213,15 +290,15 @@ function validateStream(v: unknown, where: string, partial: boolean): void {
   s.groups.forEach((g, i) => {
     const w = `${where}: stream group ${i}`;
     if (!g || typeof g !== 'object') throw new InputError(`${w} must be an object`);
-    decodeBytes(g.name, `${w} name`);
+    typeof g.name === 'string' || checkBytes(g.name, () => `${w} name`);
     if (typeof g.lastDeliveredId !== 'string' || !STREAM_ID.test(g.lastDeliveredId)) throw new InputError(`${w}: "lastDeliveredId" must be an id`);
     if (!Array.isArray(g.consumers) || !Array.isArray(g.pending)) throw new InputError(`${w}: "consumers" and "pending" must be lists`);
-    g.consumers.forEach((c, j) => decodeBytes(c, `${w} consumer ${j}`));
+    g.consumers.forEach((c, j) => typeof c === 'string' || checkBytes(c, () => `${w} consumer ${j}`));
     g.pending.forEach((p, j) => {
       if (!p || typeof p.id !== 'string' || !STREAM_ID.test(p.id) || !Number.isInteger(p.deliveryTimeMs) || !Number.isInteger(p.deliveryCount)) {
         throw new InputError(`${w} pending ${j} must be {"id", "consumer", "deliveryTimeMs", "deliveryCount"}`);
       }
-      decodeBytes(p.consumer, `${w} pending ${j} consumer`);
+      typeof p.consumer === 'string' || checkBytes(p.consumer, () => `${w} pending ${j} consumer`);
     });
   });
 }

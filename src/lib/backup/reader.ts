@@ -1,60 +1,129 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError, UsageError } from '../../errors.js';
-import { isTrailer, LineHash, parseHeader, parseJson, validateRecord, type Header, type KeyRecord } from './format.js';
+import { isTrailer, parseHeader, parseJson, validateRecord, type Header, type KeyRecord } from './format.js';
 
 export interface ReadItem {
   record: KeyRecord;
   lineNo: number;
 }
 
+/** A record line left unparsed (readBackupLines): its bytes, without the newline. */
+export interface RawLine {
+  raw: Buffer;
+  lineNo: number;
+}
+
+/** How every record line that redis-ops writes begins. */
+const RECORD_START = Buffer.from('{"key":"');
+
 /**
  * Reads a backup from a file or stdin ('-') in constant memory, gzip or not
  * (told by its first bytes), checking every line as it goes: the header,
  * each record's shape, and at the end the record count and the checksum.
- * Yields the header first (via onHeader), then the records; throws an
+ * Calls onHeader first, then yields the records in batches (one per chunk
+ * read: a yield per record would cost more than reading it); throws an
  * InputError naming the line at the first problem.
+ *
+ * Lines are split on the raw bytes and the checksum is taken over those
+ * bytes, so a line is decoded once and never re-encoded: the file's own
+ * bytes are what the writer hashed.
  */
-export async function* readBackup(source: string, onHeader: (h: Header) => void, stdin: NodeJS.ReadableStream = process.stdin): AsyncGenerator<ReadItem> {
-  const raw = source === '-' ? stdin : createReadStream(source);
-  const stream = await maybeGunzip(raw, source);
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  const where = (n: number) => `${source === '-' ? 'stdin' : source} line ${n}`;
-  const hash = new LineHash();
+export function readBackup(source: string, onHeader: (h: Header) => void, stdin: NodeJS.ReadableStream = process.stdin): AsyncGenerator<ReadItem[]> {
+  return read(source, onHeader, stdin, false) as AsyncGenerator<ReadItem[]>;
+}
+
+/**
+ * The same reading and checking of the file as a whole (lines, count,
+ * checksum), but record lines in the form redis-ops writes are yielded
+ * unparsed: for the apply pass over a file that has just been verified,
+ * which turns them into writes without building objects.
+ */
+export function readBackupLines(source: string, onHeader: (h: Header) => void): AsyncGenerator<(ReadItem | RawLine)[]> {
+  return read(source, onHeader, process.stdin, true);
+}
+
+async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJS.ReadableStream, raw: boolean): AsyncGenerator<(ReadItem | RawLine)[]> {
+  const name = source === '-' ? 'stdin' : source;
+  const where = (n: number) => `${name} line ${n}`;
+  const hash = createHash('sha256');
   let lineNo = 0;
   let records = 0;
   let trailerSeen = false;
-  try {
-    for await (const line of rl) {
+
+  /**
+   * Checks the complete lines of `region` (it ends with a newline, or is the
+   * file's unterminated last line); fills `items` with the good records up to
+   * the first problem, which it throws.
+   */
+  const lines = (region: Buffer, items: (ReadItem | RawLine)[]): void => {
+    let at = 0;
+    while (at < region.length) {
+      let end = region.indexOf(10, at);
+      if (end < 0) end = region.length;
+      const start = at;
+      at = end + 1;
       lineNo++;
       if (trailerSeen) throw new InputError(`${where(lineNo)}: data after the trailer`);
+      if (raw && lineNo > 1 && region[start + 1] === 0x22 && region.subarray(start, start + RECORD_START.length).equals(RECORD_START)) {
+        items.push({ raw: region.subarray(start, end), lineNo });
+        records++;
+        continue;
+      }
+      const line = region.toString('utf8', start, end);
       if (lineNo === 1) {
         onHeader(parseHeader(line, where(lineNo)));
-        hash.add(line);
         continue;
       }
       const obj = parseJson(line, where(lineNo));
       if (isTrailer(obj)) {
         if (obj.records !== records) throw new InputError(`${where(lineNo)}: the trailer counts ${obj.records} records, the file has ${records} (edited or truncated)`);
-        if (obj.sha256 !== hash.digest()) throw new InputError(`${where(lineNo)}: checksum mismatch: the file was changed after it was written`);
+        // The checksum covers every byte before the trailer line.
+        hash.update(region.subarray(0, start));
+        if (obj.sha256 !== hash.digest('hex')) throw new InputError(`${where(lineNo)}: checksum mismatch: the file was changed after it was written`);
         trailerSeen = true;
         continue;
       }
-      const record = validateRecord(obj, where(lineNo));
-      hash.add(line);
+      items.push({ record: validateRecord(obj, where(lineNo)), lineNo });
       records++;
-      yield { record, lineNo };
     }
+    if (!trailerSeen) hash.update(region);
+  };
+  /** The records before a bad line are still yielded (stdin applies them as they come), then the error. */
+  function* checked(region: Buffer): Generator<(ReadItem | RawLine)[]> {
+    const items: (ReadItem | RawLine)[] = [];
+    try {
+      lines(region, items);
+    } finally {
+      if (items.length) yield items;
+    }
+  }
+
+  try {
+    const raw = source === '-' ? stdin : createReadStream(source, { highWaterMark: 1 << 20 });
+    const stream = await maybeGunzip(raw, source);
+    let rest: Buffer | null = null;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+      const last = buf.lastIndexOf(10);
+      if (last < 0) {
+        rest = buf;
+        continue;
+      }
+      rest = last + 1 < buf.length ? buf.subarray(last + 1) : null;
+      yield* checked(buf.subarray(0, last + 1));
+    }
+    if (rest) yield* checked(rest);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`cannot read ${source}: no such file`);
-    if ((e as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || (e as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') {
-      throw new InputError(`${where(lineNo + 1)}: the gzip data is truncated or corrupt`);
-    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`cannot read ${source}: no such file`);
+    if (code === 'EISDIR') throw new UsageError(`cannot read ${source}: it is a directory`);
+    if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') throw new InputError(`${where(lineNo + 1)}: the gzip data is truncated or corrupt`);
     throw e;
   }
-  if (lineNo === 0) throw new InputError(`${source === '-' ? 'stdin' : source}: empty: not a backup`);
+  if (lineNo === 0) throw new InputError(`${name}: empty: not a backup`);
   if (!trailerSeen) throw new InputError(`${where(lineNo)}: no trailer: the backup is truncated`);
 }
 
@@ -79,7 +148,7 @@ async function maybeGunzip(raw: NodeJS.ReadableStream, source: string): Promise<
   }
   const replay = Readable.from(rest());
   const gz = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  return gz ? replay.pipe(createGunzip()) : replay;
+  return gz ? replay.pipe(createGunzip({ chunkSize: 1 << 20 })) : replay;
 }
 
 export interface VerifyResult {
@@ -94,14 +163,16 @@ export interface VerifyResult {
 export async function verifyBackup(source: string, onRecord?: (r: ReadItem) => Promise<void> | void): Promise<VerifyResult> {
   let header: Header | null = null;
   const result = { records: 0, keys: 0, dbs: {} as Record<string, number>, types: {} as Record<string, number> };
-  for await (const item of readBackup(source, (h) => { header = h; })) {
-    result.records++;
-    if (!item.record.part) {
-      result.keys++;
-      result.dbs[item.record.db] = (result.dbs[item.record.db] ?? 0) + 1;
-      result.types[item.record.type] = (result.types[item.record.type] ?? 0) + 1;
+  for await (const batch of readBackup(source, (h) => { header = h; })) {
+    for (const item of batch) {
+      result.records++;
+      if (!item.record.part) {
+        result.keys++;
+        result.dbs[item.record.db] = (result.dbs[item.record.db] ?? 0) + 1;
+        result.types[item.record.type] = (result.types[item.record.type] ?? 0) + 1;
+      }
+      await onRecord?.(item);
     }
-    await onRecord?.(item);
   }
   return { header: header!, ...result };
 }

@@ -5,11 +5,11 @@ import { versionAtLeast, type Target } from '../connect/target.js';
 import { keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
 import type { Rails, StopReason } from '../rails.js';
-import { packStrings } from '../msgpack.js';
-import { loadScript, runScript } from '../scripts/loader.js';
+import { loadScript, runScript, runScriptEncoded } from '../scripts/loader.js';
 import { sameSlotKey } from '../slotTag.js';
-import { decodeBytes, keyOf, type Header, type KeyRecord, type StreamValue } from './format.js';
-import { readBackup, type ReadItem } from './reader.js';
+import { decodeBytes, keyOf, parseJson, recordHead, validateRecord, type Header, type KeyRecord, type StreamValue } from './format.js';
+import { DumpBatch } from './rdbPayload.js';
+import { readBackup, readBackupLines, type RawLine, type ReadItem } from './reader.js';
 
 export type ExistingMode = 'skip' | 'replace' | 'fail';
 export type TtlMode = 'absolute' | 'relative' | 'none';
@@ -44,17 +44,17 @@ export interface RestoreSummary {
   stoppedBy: StopReason | null;
 }
 
-const TYPE_CODE: Record<string, string> = { string: 's', list: 'l', set: 'S', zset: 'z', hash: 'h' };
-/** Keys per restore script call, and values (arguments) per call. */
+/** Keys per restore script call, and elements per call (keeps each call short). */
 const BATCH_KEYS = 100;
 const BATCH_VALUES = 5000;
 /** A half-built key left by a crash disappears on its own. */
 const TEMP_TTL_MS = 3_600_000;
 
-interface Pending {
-  record: KeyRecord;
-  key: Buffer;
-  expireAt: number;
+interface Group {
+  target: Target;
+  absttl: boolean;
+  keys: Buffer[];
+  batch: DumpBatch;
 }
 
 /**
@@ -67,7 +67,7 @@ interface Pending {
 export class Restorer {
   readonly summary: RestoreSummary;
   private readonly targets = new Map<number, Promise<Target>>();
-  private batch = new Map<string, { target: Target; items: Pending[]; values: number }>();
+  private batch = new Map<string, Group>();
   private big: { target: Target; record: KeyRecord; key: Buffer; temp: string; expireAt: number; skip: boolean } | null = null;
   private readonly started = Date.now();
 
@@ -75,8 +75,17 @@ export class Restorer {
     this.summary = { dryRun: rails.dryRun, source, records: 0, keys: 0, created: 0, replaced: 0, skipped: 0, expired: 0, filtered: 0, durationMs: 0, stoppedBy: null };
   }
 
-  /** Applies one record; returns false once a budget stops the run. */
-  async apply(item: ReadItem): Promise<boolean> {
+  /**
+   * Applies one record; returns false once a budget stops the run. An
+   * unparsed line (the apply pass of a verified file) goes straight from its
+   * bytes into a restore batch when it can, and is parsed when it cannot.
+   */
+  async apply(item: ReadItem | RawLine): Promise<boolean> {
+    if ('raw' in item) {
+      const done = await this.applyLine(item.raw);
+      if (done !== null) return done;
+      item = { record: validateRecord(parseJson(item.raw.toString('utf8'), `line ${item.lineNo}`), `line ${item.lineNo}`), lineNo: item.lineNo };
+    }
     const r = item.record;
     this.summary.records++;
     const continuing = this.big && r.part !== undefined && r.part > 0;
@@ -118,10 +127,60 @@ export class Restorer {
     }
     const slotGroup = `${target.db}:${target.mode === 'cluster' ? calculateSlot(key) : 0}`;
     let group = this.batch.get(slotGroup);
-    if (!group) this.batch.set(slotGroup, (group = { target, items: [], values: 0 }));
-    group.items.push({ record: r, key, expireAt });
-    group.values += valueCount(r);
-    if (group.items.length >= BATCH_KEYS || group.values >= BATCH_VALUES) await this.flushGroup(slotGroup);
+    if (!group) this.batch.set(slotGroup, (group = { target, absttl: absoluteTtl(target), keys: [], batch: new DumpBatch() }));
+    group.keys.push(key);
+    group.batch.add(r, restoreTtl(group.absttl, expireAt));
+    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES) await this.flushGroup(slotGroup);
+    return true;
+  }
+
+  /** Targets by source db, once connected (the fast path looks them up per record). */
+  private readonly ready = new Map<number, Target>();
+
+  /** The fast path of apply(): null when the line has to be parsed (not a small key in the plain form, or a dry run). */
+  private async applyLine(line: Buffer): Promise<boolean | null> {
+    if (this.big || this.rails.dryRun) return null;
+    const head = recordHead(line);
+    if (!head || head.type === 'stream') return null;
+    let target = this.ready.get(head.db);
+    if (!target) {
+      target = await this.targetFor(head.db);
+      this.ready.set(head.db, target);
+    }
+    const { key } = head;
+    const slotGroup = `${target.db}:${target.mode === 'cluster' ? calculateSlot(key) : 0}`;
+    let group = this.batch.get(slotGroup);
+    if (!group) this.batch.set(slotGroup, (group = { target, absttl: absoluteTtl(target), keys: [], batch: new DumpBatch() }));
+    const end = group.batch.addJson(line, head.valueAt, head.type);
+    // Only a small key's record ends right after its value ("part" follows a big key's).
+    if (end < 0) return null;
+    if (end !== line.length - 1 || line[end] !== 0x7d) {
+      group.batch.discard();
+      return null;
+    }
+    this.summary.records++;
+    if ((this.opts.onlyDb !== undefined && head.db !== this.opts.onlyDb) || !keyMatches(key, this.opts.match) || (this.opts.types.length && !this.opts.types.includes(head.type))) {
+      this.summary.filtered++;
+      group.batch.discard();
+      return true;
+    }
+    this.summary.keys++;
+    const expireAt = this.expiry(head);
+    if (expireAt === null) {
+      this.summary.expired++;
+      group.batch.discard();
+      return true;
+    }
+    const admitted = this.rails.unbudgeted ? !this.rails.interrupted : (await this.rails.admit(1)) > 0;
+    if (!admitted) {
+      this.summary.keys--;
+      this.summary.stoppedBy = this.rails.stopReason;
+      group.batch.discard();
+      return false;
+    }
+    group.keys.push(key);
+    group.batch.commit(restoreTtl(group.absttl, expireAt));
+    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES) await this.flushGroup(slotGroup);
     return true;
   }
 
@@ -177,7 +236,7 @@ export class Restorer {
     return null;
   }
 
-  private expiry(r: KeyRecord): number | null {
+  private expiry(r: { expireAtMs: number | null; capturedAtMs: number }): number | null {
     if (this.opts.ttl === 'none' || r.expireAtMs === null) return -1;
     const now = Date.now();
     if (this.opts.ttl === 'absolute') return r.expireAtMs > now ? r.expireAtMs : null;
@@ -198,23 +257,22 @@ export class Restorer {
 
   private async flushGroup(id: string): Promise<void> {
     const group = this.batch.get(id);
-    if (!group || group.items.length === 0) return;
+    if (!group || group.keys.length === 0) return;
     this.batch.delete(id);
-    const packed: (Buffer | string)[] = [];
-    for (const p of group.items) {
-      const values = flatValues(p.record);
-      packed.push(TYPE_CODE[p.record.type], String(p.expireAt), String(values.length));
-      for (const v of values) packed.push(v);
-    }
-    const args = [this.opts.mode === 'replace' ? 1 : 0, packStrings(packed)];
-    const script = loadScript('restore-keys', group.target.serverVersion);
-    const keys = group.items.map((p) => p.key);
-    const sent = runScript(group.target.client, script, keys, args).then(async (reply) => {
+    const { target, keys } = group;
+    const args = [Buffer.from(this.opts.mode === 'replace' ? '1' : '0'), Buffer.from(group.absttl ? '1' : '0'), group.batch.finish()];
+    const script = loadScript('restore-keys', target.serverVersion);
+    const sent = runScriptEncoded(target.client, script, keys, args).then(async (reply) => {
       const results = reply as number[];
-      results.forEach((res, i) => this.count(Number(res), group.items[i].key, group.target.db));
-      await this.rails.record(group.items.filter((_, i) => Number(results[i]) !== 0).map((p) => ({ key: p.key, action: 'restore', db: group.target.db })));
+      results.forEach((res, i) => this.count(Number(res), keys[i], target.db));
+      await this.rails.record(keys.filter((_, i) => Number(results[i]) !== 0).map((key) => ({ key, action: 'restore', db: target.db })));
       this.opts.onProgress?.(this.summary.created + this.summary.replaced + this.summary.skipped);
+    }, (e: Error) => {
+      const m = /key #(\d+): (.*)/.exec(e.message);
+      if (!m) throw e;
+      throw new InputError(`the server refused the value of key ${JSON.stringify(keyJson(keys[Number(m[1]) - 1]))} in db ${target.db}: ${m[2]}`);
     });
+    sent.catch(() => undefined); // awaited below or in finish(); a failure surfaces there
     this.inFlight.push(sent);
     if (this.inFlight.length >= 2) await this.inFlight.shift();
   }
@@ -315,8 +373,15 @@ export class Restorer {
   }
 }
 
-function valueCount(r: KeyRecord): number {
-  return Array.isArray(r.value) ? (r.type === 'hash' || r.type === 'zset' ? 2 * r.value.length : r.value.length) : 1;
+/** SET … PXAT is Redis 6.2+ (RESTORE … ABSTTL 5.0+); older servers get the time left, measured here. */
+function absoluteTtl(target: Target): boolean {
+  return versionAtLeast(target.serverVersion, '6.2.0') || target.serverVersion === null;
+}
+
+/** The RESTORE ttl argument for an expire-at (-1: none); 0 means no expiry to RESTORE. */
+function restoreTtl(absttl: boolean, expireAt: number): number {
+  if (expireAt < 0) return 0;
+  return absttl ? expireAt : Math.max(1, expireAt - Date.now());
 }
 
 /**
@@ -347,13 +412,19 @@ function flatValues(r: KeyRecord): (Buffer | string)[] {
   }
 }
 
-/** Restores a file (verified completely first, unless verify is false) or stdin (applied as it streams). */
-export async function restoreFrom(source: string, restorer: Restorer, onHeader: (h: Header) => void): Promise<void> {
+/**
+ * Restores a file or stdin. A file that has just been verified (`verified`)
+ * is applied from its raw lines; stdin (and an unverified file) is checked
+ * record by record and applied as it streams.
+ */
+export async function restoreFrom(source: string, restorer: Restorer, onHeader: (h: Header) => void, verified = false): Promise<void> {
   let applied = 0;
   try {
-    for await (const item of readBackup(source, onHeader)) {
-      if (!(await restorer.apply(item))) break;
-      applied++;
+    reading: for await (const batch of verified ? readBackupLines(source, onHeader) : readBackup(source, onHeader)) {
+      for (const item of batch) {
+        if (!(await restorer.apply(item))) break reading;
+        applied++;
+      }
     }
     await restorer.finish();
   } catch (e) {

@@ -1,8 +1,9 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster, Command, Redis } from 'ioredis';
 
 export interface Driver {
   Redis: typeof Redis;
   Cluster: typeof Cluster;
+  Command: typeof Command;
 }
 
 /**
