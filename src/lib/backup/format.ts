@@ -101,7 +101,7 @@ function at(line: Buffer, p: number, part: Buffer): boolean {
 export function recordHead(line: Buffer): RecordHead | null {
   let p = 8; // after {"key":"
   while (p < line.length && line[p] !== 0x22) {
-    if (line[p] === 0x5c) return null; // an escape: parsed as JSON instead
+    if (line[p] === 0x5c || line[p] < 0x20) return null; // an escape (or invalid JSON): parsed instead
     p++;
   }
   const key = line.subarray(8, p);
@@ -129,7 +129,7 @@ export function recordHead(line: Buffer): RecordHead | null {
     let q = p;
     let v = 0;
     while (line[q] >= 0x30 && line[q] <= 0x39) v = v * 10 + (line[q++] - 0x30);
-    if (q === p) return null;
+    if (q === p || (line[p] === 0x30 && q > p + 1)) return null; // no digits, or a leading zero (not JSON)
     fields.push(v);
     p = q;
   }
@@ -188,7 +188,8 @@ export class LineHash {
 const TYPES: KeyType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream'];
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const STREAM_ID = /^\d+-\d+$/;
-const SCORE = /^(-?inf|[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan)$/i;
+/** A score as a string; "nan" is matched only to be refused by name. */
+export const SCORE = /^(-?inf|[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan)$/i;
 
 export function decodeBytes(v: unknown, where: string): Buffer {
   if (typeof v === 'string') return Buffer.from(v, 'utf8');

@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import type { KeyRecord } from './format.js';
+import { SCORE, type KeyRecord } from './format.js';
 
 /**
  * Builds the payloads RESTORE takes (what DUMP returns): the value in the
@@ -286,6 +286,8 @@ const ESCAPES: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x62: 8, 0x66:
  * Writes a record's JSON value as a RESTORE payload, byte by byte. Reads only
  * what JSON.stringify writes for plain strings (no \u escapes, no
  * whitespace, no {"b64"}): anything else returns -1 and the line is parsed.
+ * What it accepts is valid JSON of a valid record, so verification uses it
+ * too (and parses only what it refuses).
  */
 class JsonTranscoder {
   constructor(private readonly out: DumpBatch, private readonly s: Buffer) {}
@@ -351,6 +353,7 @@ class JsonTranscoder {
     for (;;) {
       const c = s[q];
       if (c === QUOTE) break;
+      if (c < 0x20) return -1; // not valid JSON: the parser reports it
       if (c === BACKSLASH) {
         if (ESCAPES[s[q + 1]] === undefined) return -1;
         escapes++;
@@ -381,7 +384,10 @@ class JsonTranscoder {
     if (s[p] !== QUOTE) return -1;
     const end = s.indexOf(QUOTE, p + 1);
     if (end < 0) return -1;
-    this.out.score(s.toString('latin1', p + 1, end));
+    const text = s.toString('latin1', p + 1, end);
+    // Not a number (or nan): the parsing path names the problem.
+    if (!SCORE.test(text) || text.toLowerCase() === 'nan') return -1;
+    this.out.score(text);
     return end + 1;
   }
 

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError, UsageError } from '../../errors.js';
-import { isTrailer, parseHeader, parseJson, validateRecord, type Header, type KeyRecord } from './format.js';
+import { isTrailer, parseHeader, parseJson, recordHead, validateRecord, type Header, type KeyRecord } from './format.js';
+import { DumpBatch } from './rdbPayload.js';
 
 export interface ReadItem {
   record: KeyRecord;
@@ -106,14 +107,25 @@ async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJ
     const stream = await maybeGunzip(raw, source);
     let rest: Buffer | null = null;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-      const last = buf.lastIndexOf(10);
-      if (last < 0) {
-        rest = buf;
+      let from = 0;
+      if (rest) {
+        // Only the line that spans two chunks is copied, not the whole chunk.
+        const first = chunk.indexOf(10);
+        if (first < 0) {
+          rest = Buffer.concat([rest, chunk]);
+          continue;
+        }
+        yield* checked(Buffer.concat([rest, chunk.subarray(0, first + 1)]));
+        rest = null;
+        from = first + 1;
+      }
+      const last = chunk.lastIndexOf(10);
+      if (last < from) {
+        rest = chunk.subarray(from);
         continue;
       }
-      rest = last + 1 < buf.length ? buf.subarray(last + 1) : null;
-      yield* checked(buf.subarray(0, last + 1));
+      if (last + 1 < chunk.length) rest = chunk.subarray(last + 1);
+      yield* checked(chunk.subarray(from, last + 1));
     }
     if (rest) yield* checked(rest);
   } catch (e) {
@@ -159,18 +171,38 @@ export interface VerifyResult {
   types: Record<string, number>;
 }
 
-/** Reads a whole backup, checking everything; nothing is written anywhere. */
+/**
+ * Reads a whole backup, checking everything; nothing is written anywhere.
+ * Without onRecord, a record line in the form redis-ops writes is checked
+ * by turning it into a restore payload (which accepts only valid records)
+ * rather than by JSON.parse; anything else is parsed and validated.
+ */
 export async function verifyBackup(source: string, onRecord?: (r: ReadItem) => Promise<void> | void): Promise<VerifyResult> {
   let header: Header | null = null;
   const result = { records: 0, keys: 0, dbs: {} as Record<string, number>, types: {} as Record<string, number> };
-  for await (const batch of readBackup(source, (h) => { header = h; })) {
-    for (const item of batch) {
-      result.records++;
-      if (!item.record.part) {
-        result.keys++;
-        result.dbs[item.record.db] = (result.dbs[item.record.db] ?? 0) + 1;
-        result.types[item.record.type] = (result.types[item.record.type] ?? 0) + 1;
+  const count = (db: number, type: string, part: number | undefined) => {
+    result.records++;
+    if (part) return;
+    result.keys++;
+    result.dbs[db] = (result.dbs[db] ?? 0) + 1;
+    result.types[type] = (result.types[type] ?? 0) + 1;
+  };
+  const scratch = new DumpBatch();
+  const onHeader = (h: Header) => { header = h; };
+  for await (const batch of onRecord ? readBackup(source, onHeader) : readBackupLines(source, onHeader)) {
+    for (let item of batch) {
+      if ('raw' in item) {
+        const head = recordHead(item.raw);
+        const end = head ? scratch.addJson(item.raw, head.valueAt, head.type) : -1;
+        if (end >= 0) scratch.discard();
+        if (head && end === item.raw.length - 1 && item.raw[end] === 0x7d) {
+          count(head.db, head.type, undefined);
+          continue;
+        }
+        const where = `${source === '-' ? 'stdin' : source} line ${item.lineNo}`;
+        item = { record: validateRecord(parseJson(item.raw.toString('utf8'), where), where), lineNo: item.lineNo };
       }
+      count(item.record.db, item.record.type, item.record.part);
       await onRecord?.(item);
     }
   }

@@ -45,8 +45,8 @@ export interface RestoreSummary {
 }
 
 /** Keys per restore script call, and elements per call (keeps each call short). */
-const BATCH_KEYS = 100;
-const BATCH_VALUES = 5000;
+const BATCH_KEYS = 200;
+const BATCH_VALUES = 10000;
 /** A half-built key left by a crash disappears on its own. */
 const TEMP_TTL_MS = 3_600_000;
 
@@ -84,7 +84,8 @@ export class Restorer {
     if ('raw' in item) {
       const done = await this.applyLine(item.raw);
       if (done !== null) return done;
-      item = { record: validateRecord(parseJson(item.raw.toString('utf8'), `line ${item.lineNo}`), `line ${item.lineNo}`), lineNo: item.lineNo };
+      const where = `${this.summary.source} line ${item.lineNo}`;
+      item = { record: validateRecord(parseJson(item.raw.toString('utf8'), where), where), lineNo: item.lineNo };
     }
     const r = item.record;
     this.summary.records++;
