@@ -15,8 +15,12 @@ const RDB_LIST = 1;
 const RDB_SET = 2;
 const RDB_ZSET = 3;
 const RDB_HASH = 4;
-/** Redis 5's RDB version: old enough for every server that has RESTORE … ABSTTL, and below Valkey's foreign-version range. */
-const RDB_VERSION = 9;
+/**
+ * RESTORE refuses payloads newer than the server's own RDB version, and the
+ * types written here are older than RDB 6 (Redis 2.6, which brought RESTORE):
+ * every server loads them.
+ */
+const RDB_VERSION = 6;
 
 // CRC-64/Jones, reflected, as Redis's crc64.c: the table split into 32-bit halves (no BigInt per byte).
 const CRC_LO = new Uint32Array(256);
