@@ -44,9 +44,10 @@ export interface RestoreSummary {
   stoppedBy: StopReason | null;
 }
 
-/** Keys per restore script call, and elements per call (keeps each call short). */
+/** Keys, elements and bytes per restore script call (keeps each call short). */
 const BATCH_KEYS = 200;
 const BATCH_VALUES = 10000;
+const BATCH_BYTES = 1 << 20;
 /** A half-built key left by a crash disappears on its own. */
 const TEMP_TTL_MS = 3_600_000;
 
@@ -131,7 +132,7 @@ export class Restorer {
     if (!group) this.batch.set(slotGroup, (group = { target, absttl: absoluteTtl(target), keys: [], batch: new DumpBatch() }));
     group.keys.push(key);
     group.batch.add(r, restoreTtl(group.absttl, expireAt));
-    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES) await this.flushGroup(slotGroup);
+    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || group.batch.at >= BATCH_BYTES) await this.flushGroup(slotGroup);
     return true;
   }
 
@@ -181,7 +182,7 @@ export class Restorer {
     }
     group.keys.push(key);
     group.batch.commit(restoreTtl(group.absttl, expireAt));
-    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES) await this.flushGroup(slotGroup);
+    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || group.batch.at >= BATCH_BYTES) await this.flushGroup(slotGroup);
     return true;
   }
 
