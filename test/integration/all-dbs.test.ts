@@ -127,6 +127,12 @@ describe('--all-dbs', () => {
       expect(ndjson(r.stdout).map((x) => [x.key, x.db])).toEqual([['{x}:one', 0]]);
       const s = await runCli(['keys', 'stats', '--url', cluster.url, '--all-dbs', '--json']);
       expect(JSON.parse(s.stdout).dbs).toEqual([expect.objectContaining({ db: 0, scanned: 1 })]);
+      // A backup of several DBs restores into a cluster with --db 0: the other DBs are filtered out, not an error.
+      const file = join(dir, 'into-cluster.jsonl');
+      await runCli(['backup', '--url', server.url, '--all-dbs', '-o', file]);
+      const into = await runCli(['restore', file, '--url', cluster.url, '--db', '0', '--yes', '--json']);
+      expect(into.code, into.stderr).toBe(0);
+      expect(JSON.parse(into.stdout)).toMatchObject({ created: 30, filtered: 35 });
     } finally {
       await cluster.stop();
     }

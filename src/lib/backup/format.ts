@@ -166,12 +166,6 @@ export class LineHash {
   private readonly h = createHash('sha256');
   lines = 0;
 
-  add(line: string): void {
-    this.h.update(line);
-    this.h.update('\n');
-    this.lines++;
-  }
-
   /** Several lines at once, already joined with (and ending in) newlines. */
   addChunk(chunk: string, lines: number): void {
     this.h.update(chunk);

@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import { SCORE, type KeyRecord } from './format.js';
+import { SCORE, type KeyRecord, type RecordHead } from './format.js';
 
 /**
  * Builds the payloads RESTORE takes (what DUMP returns): the value in the
@@ -66,10 +66,6 @@ export class DumpBatch {
   /** Elements so far (a bound on the script's work). */
   values = 0;
 
-  get count(): number {
-    return this.metas.length;
-  }
-
   /** Adds a key from a parsed record: ttl is the RESTORE ttl argument (0: none). Duplicate elements keep the last, as the write commands would. */
   add(r: KeyRecord, ttl: number): void {
     const start = this.open();
@@ -78,24 +74,25 @@ export class DumpBatch {
   }
 
   /**
-   * Adds a key straight from its JSON text (a record line as redis-ops writes
-   * it, value at `from`), without parsing it into objects: the apply pass of
-   * a verified file. Returns the end of the value, or -1 (and adds nothing)
-   * when the value is not in the plain form this reads, so the caller parses
-   * the line instead; `commit` or `discard` follows a success.
+   * Adds a key straight from its record line, as redis-ops writes it (its
+   * head read by recordHead), without parsing it into objects: the passes
+   * over a verified file. False (and nothing added) when the value is not in
+   * the plain form this reads or the line goes on after it (a big key's
+   * part): the caller parses the line instead. `commit` or `discard` follows
+   * a success.
    */
-  addJson(line: Buffer, from: number, type: string): number {
+  addLine(line: Buffer, head: RecordHead): boolean {
     const mark = this.at;
     const marks = this.values;
     const start = this.open();
-    const end = new JsonTranscoder(this, line).value(from, type);
-    if (end < 0) {
+    const end = new JsonTranscoder(this, line).value(head.valueAt, head.type);
+    if (end !== line.length - 1 || line[end] !== 0x7d) {
       this.at = mark;
       this.values = marks;
-      return -1;
+      return false;
     }
-    this.pending = { mark, marks, start, string: type === 'string' };
-    return end;
+    this.pending = { mark, marks, start, string: head.type === 'string' };
+    return true;
   }
 
   private pending: { mark: number; marks: number; start: number; string: boolean } | null = null;

@@ -193,9 +193,8 @@ export async function verifyBackup(source: string, onRecord?: (r: ReadItem) => P
     for (let item of batch) {
       if ('raw' in item) {
         const head = recordHead(item.raw);
-        const end = head ? scratch.addJson(item.raw, head.valueAt, head.type) : -1;
-        if (end >= 0) scratch.discard();
-        if (head && end === item.raw.length - 1 && item.raw[end] === 0x7d) {
+        if (head && scratch.addLine(item.raw, head)) {
+          scratch.discard();
           count(head.db, head.type, undefined);
           continue;
         }

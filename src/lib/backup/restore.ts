@@ -97,25 +97,13 @@ export class Restorer {
     }
     if (r.part !== undefined && r.part > 0) throw new InputError(`line ${item.lineNo}: part ${r.part} of a key whose first part is missing`);
     const key = keyOf(r);
-    if ((this.opts.onlyDb !== undefined && r.db !== this.opts.onlyDb) || !keyMatches(key, this.opts.match) || (this.opts.types.length && !this.opts.types.includes(r.type))) {
-      this.summary.filtered++;
+    const expireAt = await this.admitKey(r.db, key, r.type, r);
+    if (typeof expireAt !== 'number') {
+      if (expireAt === 'stop') return false;
       if (r.more) this.big = { target: this.base, record: r, key, temp: '', expireAt: -1, skip: true };
       return true;
     }
-    this.summary.keys++;
-    const expireAt = this.expiry(r);
-    if (expireAt === null) {
-      this.summary.expired++;
-      if (r.more) this.big = { target: this.base, record: r, key, temp: '', expireAt: -1, skip: true };
-      return true;
-    }
-    const admitted = this.rails.unbudgeted ? !this.rails.interrupted : (await this.rails.admit(1)) > 0;
-    if (!admitted) {
-      this.summary.keys--;
-      this.summary.stoppedBy = this.rails.stopReason;
-      return false;
-    }
-    const target = await this.targetFor(r.db);
+    const target = await this.targetOf(r.db);
     if (this.rails.dryRun) {
       // Read-only: which keys exist decides created / replaced / skipped; checked a batch at a time.
       this.dryBatch.push({ target, key });
@@ -127,63 +115,73 @@ export class Restorer {
       await this.startBig(target, r, key, expireAt);
       return true;
     }
-    const slotGroup = `${target.db}:${target.mode === 'cluster' ? calculateSlot(key) : 0}`;
-    let group = this.batch.get(slotGroup);
-    if (!group) this.batch.set(slotGroup, (group = { target, absttl: absoluteTtl(target), keys: [], batch: new DumpBatch() }));
+    const [id, group] = this.groupFor(target, key);
     group.keys.push(key);
     group.batch.add(r, restoreTtl(group.absttl, expireAt));
-    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || group.batch.at >= BATCH_BYTES) await this.flushGroup(slotGroup);
+    await this.flushIfFull(id, group);
     return true;
   }
 
-  /** Targets by source db, once connected (the fast path looks them up per record). */
-  private readonly ready = new Map<number, Target>();
-
-  /** The fast path of apply(): null when the line has to be parsed (not a small key in the plain form, or a dry run). */
+  /**
+   * The fast path of apply(): the line's value goes into its batch first (so
+   * that a line it cannot read falls back to parsing before anything is
+   * counted or admitted), then the same steps as a parsed record. Null when
+   * the line has to be parsed (not a small key in the plain form, or a dry run).
+   */
   private async applyLine(line: Buffer): Promise<boolean | null> {
     if (this.big || this.rails.dryRun) return null;
     const head = recordHead(line);
-    if (!head || head.type === 'stream') return null;
-    let target = this.ready.get(head.db);
-    if (!target) {
-      target = await this.targetFor(head.db);
-      this.ready.set(head.db, target);
-    }
-    const { key } = head;
-    const slotGroup = `${target.db}:${target.mode === 'cluster' ? calculateSlot(key) : 0}`;
-    let group = this.batch.get(slotGroup);
-    if (!group) this.batch.set(slotGroup, (group = { target, absttl: absoluteTtl(target), keys: [], batch: new DumpBatch() }));
-    const end = group.batch.addJson(line, head.valueAt, head.type);
-    // Only a small key's record ends right after its value ("part" follows a big key's).
-    if (end < 0) return null;
-    if (end !== line.length - 1 || line[end] !== 0x7d) {
-      group.batch.discard();
-      return null;
-    }
+    // A record of a database left out by --db is never given a target (into a cluster, that would be an error).
+    if (!head || head.type === 'stream' || (this.opts.onlyDb !== undefined && head.db !== this.opts.onlyDb)) return null;
+    const [id, group] = this.groupFor(await this.targetOf(head.db), head.key);
+    if (!group.batch.addLine(line, head)) return null;
     this.summary.records++;
-    if ((this.opts.onlyDb !== undefined && head.db !== this.opts.onlyDb) || !keyMatches(key, this.opts.match) || (this.opts.types.length && !this.opts.types.includes(head.type))) {
-      this.summary.filtered++;
+    const expireAt = await this.admitKey(head.db, head.key, head.type, head);
+    if (typeof expireAt !== 'number') {
       group.batch.discard();
-      return true;
+      return expireAt !== 'stop';
     }
-    this.summary.keys++;
-    const expireAt = this.expiry(head);
+    group.keys.push(head.key);
+    group.batch.commit(restoreTtl(group.absttl, expireAt));
+    await this.flushIfFull(id, group);
+    return true;
+  }
+
+  /**
+   * Whether a key is restored, counted in the summary: its expire-at (-1:
+   * none), 'skip' (filtered out, or past its expiry), or 'stop' (a budget
+   * of the rails is spent).
+   */
+  private async admitKey(db: number, key: Buffer, type: string, times: { expireAtMs: number | null; capturedAtMs: number }): Promise<number | 'skip' | 'stop'> {
+    if ((this.opts.onlyDb !== undefined && db !== this.opts.onlyDb) || !keyMatches(key, this.opts.match) || (this.opts.types.length && !this.opts.types.includes(type))) {
+      this.summary.filtered++;
+      return 'skip';
+    }
+    const expireAt = this.expiry(times);
     if (expireAt === null) {
+      this.summary.keys++;
       this.summary.expired++;
-      group.batch.discard();
-      return true;
+      return 'skip';
     }
     const admitted = this.rails.unbudgeted ? !this.rails.interrupted : (await this.rails.admit(1)) > 0;
     if (!admitted) {
-      this.summary.keys--;
       this.summary.stoppedBy = this.rails.stopReason;
-      group.batch.discard();
-      return false;
+      return 'stop';
     }
-    group.keys.push(key);
-    group.batch.commit(restoreTtl(group.absttl, expireAt));
-    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || group.batch.at >= BATCH_BYTES) await this.flushGroup(slotGroup);
-    return true;
+    this.summary.keys++;
+    return expireAt;
+  }
+
+  /** The batch of a key's database and slot (one script call writes one slot). */
+  private groupFor(target: Target, key: Buffer): [string, Group] {
+    const id = `${target.db}:${target.mode === 'cluster' ? calculateSlot(key) : 0}`;
+    let group = this.batch.get(id);
+    if (!group) this.batch.set(id, (group = { target, absttl: absoluteTtl(target), keys: [], batch: new DumpBatch() }));
+    return [id, group];
+  }
+
+  private async flushIfFull(id: string, group: Group): Promise<void> {
+    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || group.batch.at >= BATCH_BYTES) await this.flushGroup(id);
   }
 
   /** Batches sent and not yet answered: two keep the server busy while the next one is built. */
@@ -244,6 +242,15 @@ export class Restorer {
     if (this.opts.ttl === 'absolute') return r.expireAtMs > now ? r.expireAtMs : null;
     const left = r.expireAtMs - r.capturedAtMs;
     return left > 0 ? now + left : null;
+  }
+
+  /** Targets by source db, once connected: looked up per record, without a wait once known. */
+  private readonly ready = new Map<number, Target>();
+
+  private async targetOf(sourceDb: number): Promise<Target> {
+    let t = this.ready.get(sourceDb);
+    if (!t) this.ready.set(sourceDb, (t = await this.targetFor(sourceDb)));
+    return t;
   }
 
   private targetFor(sourceDb: number): Promise<Target> {
