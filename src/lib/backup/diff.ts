@@ -19,8 +19,12 @@ export class DigestSink implements RecordSink {
 
   async header(): Promise<void> {}
 
-  async record(r: KeyRecord): Promise<void> {
-    this.add(r);
+  async lines(chunk: Buffer): Promise<void> {
+    for (let at = 0; at < chunk.length;) {
+      const end = chunk.indexOf(0x0a, at);
+      this.add(JSON.parse(chunk.toString('utf8', at, end)) as KeyRecord);
+      at = end + 1;
+    }
   }
 
   add(r: KeyRecord): void {

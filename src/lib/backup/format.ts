@@ -167,7 +167,7 @@ export class LineHash {
   lines = 0;
 
   /** Several lines at once, already joined with (and ending in) newlines. */
-  addChunk(chunk: string, lines: number): void {
+  addChunk(chunk: Buffer, lines: number): void {
     this.h.update(chunk);
     this.lines += lines;
   }

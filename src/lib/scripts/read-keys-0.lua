@@ -6,63 +6,70 @@
 -- elements (or string bytes) are not read here: the reply marks them "big"
 -- with their length, and the client pages them.
 -- ARGV: big, budget, legacy (1: no PEXPIRETIME, use TIME + PTTL), keys…
--- Reply: {handled, now_ms, then per key: kind (0 value, 1 big, 2 gone), type
--- (1 string, 2 list, 3 set, 4 zset, 5 hash, 6 stream, or a module type's name),
--- expire_at_ms (-1 none), payload}
+-- Reply: one MessagePack array (one string to parse instead of thousands of
+-- replies): {handled, now_ms, then per key: kind (0 value, 1 big, 2 gone),
+-- type (1 string, 2 list, 3 set, 4 zset, 5 hash, 6 stream, or a module
+-- type's name), expire_at_ms (-1 none), payload}.
+-- Written for speed (it runs per key): redis.call cached in a local, the
+-- reply filled by index.
+local call = redis.call
 local big = tonumber(ARGV[1])
 local budget = tonumber(ARGV[2])
 local legacy = ARGV[3] == '1'
-local t = redis.call('TIME')
+local t = call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local length_cmd = {list = 'LLEN', set = 'SCARD', zset = 'ZCARD', hash = 'HLEN', stream = 'XLEN'}
 local type_code = {string = 1, list = 2, set = 3, zset = 4, hash = 5, stream = 6}
 local big_bytes = big * 64
+local big_str = tostring(big_bytes)
 local out = {0, now_ms}
+local n = 2
 local spent = 0
 local handled = 0
 for i = 4, #ARGV do
   if spent >= budget and handled > 0 then break end
   local key = ARGV[i]
-  local ty = redis.call('TYPE', key).ok
+  local ty = call('TYPE', key).ok
   handled = handled + 1
   if ty == 'none' then
-    table.insert(out, 2); table.insert(out, 'none'); table.insert(out, -1); table.insert(out, 0)
+    out[n + 1] = 2; out[n + 2] = 'none'; out[n + 3] = -1; out[n + 4] = 0
   else
     local exp
     if legacy then
-      local pttl = redis.call('PTTL', key)
+      local pttl = call('PTTL', key)
       if pttl >= 0 then exp = now_ms + pttl else exp = -1 end
     else
-      exp = redis.call('PEXPIRETIME', key)
+      exp = call('PEXPIRETIME', key)
     end
-    local code = type_code[ty] or ty
     if ty == 'string' then
       -- One bounded read instead of STRLEN + GET: a string that fills it is big.
-      local v = redis.call('GETRANGE', key, 0, big_bytes)
+      local v = call('GETRANGE', key, '0', big_str)
       if #v > big_bytes then
-        table.insert(out, 1); table.insert(out, code); table.insert(out, exp); table.insert(out, redis.call('STRLEN', key))
+        out[n + 1] = 1; out[n + 2] = 1; out[n + 3] = exp; out[n + 4] = call('STRLEN', key)
       else
-        table.insert(out, 0); table.insert(out, code); table.insert(out, exp); table.insert(out, v)
+        out[n + 1] = 0; out[n + 2] = 1; out[n + 3] = exp; out[n + 4] = v
       end
-      spent = spent + 1 + math.floor(#v / 64)
+      spent = spent + 1 + #v / 64
     else
+      local code = type_code[ty] or ty
       local cmd = length_cmd[ty]
       local len = 0
-      if cmd then len = redis.call(cmd, key) end
+      if cmd then len = call(cmd, key) end
       if cmd == nil or ty == 'stream' or len > big then
-        table.insert(out, 1); table.insert(out, code); table.insert(out, exp); table.insert(out, len)
+        out[n + 1] = 1; out[n + 2] = code; out[n + 3] = exp; out[n + 4] = len
         spent = spent + 1
       else
         local v
-        if ty == 'list' then v = redis.call('LRANGE', key, 0, -1)
-        elseif ty == 'set' then v = redis.call('SMEMBERS', key)
-        elseif ty == 'zset' then v = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-        else v = redis.call('HGETALL', key) end
-        table.insert(out, 0); table.insert(out, code); table.insert(out, exp); table.insert(out, v)
+        if ty == 'list' then v = call('LRANGE', key, 0, -1)
+        elseif ty == 'set' then v = call('SMEMBERS', key)
+        elseif ty == 'zset' then v = call('ZRANGE', key, 0, -1, 'WITHSCORES')
+        else v = call('HGETALL', key) end
+        out[n + 1] = 0; out[n + 2] = code; out[n + 3] = exp; out[n + 4] = v
         spent = spent + 1 + len
       end
     end
   end
+  n = n + 4
 end
 out[1] = handled
-return out
+return cmsgpack.pack(out)
