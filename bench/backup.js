@@ -6,7 +6,16 @@ import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, CLIENT_CPU, fmt, loadWithPipe, mixedKeys, printTable, timeProcess } from './lib.js';
+import { BIN, CLIENT_CPU, fmt, loadWithPipe, median, mixedKeys, printTable, timeProcess, withPingProbe } from './lib.js';
+
+/** Each measurement is repeated (BENCH_REPEAT, default 3): the table shows the median time and the highest peak RSS. */
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+async function repeated(run) {
+  const runs = [];
+  for (let i = 0; i < REPEAT; i++) runs.push(await run());
+  return { s: median(runs.map((r) => r.s)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
+}
 
 const dump = join(process.cwd(), 'node_modules/.bin/redis-dump');
 
@@ -35,6 +44,7 @@ async function respFile(n, path) {
 
 export async function benchBackup(startServer, sizes) {
   const rows = [];
+  const latency = [];
   for (const n of sizes) {
     const src = await startServer();
     await loadWithPipe(src.port, dataset(n));
@@ -46,25 +56,52 @@ export async function benchBackup(startServer, sizes) {
     const resp = join(dir, `bench-${n}.resp`);
     rmSync(opsFile, { force: true });
 
-    const ops = await measure(process.execPath, [BIN, 'backup', '--url', src.url, '-o', opsFile, '-q']);
-    let rd;
-    try {
-      rd = await measure(dump, ['-p', String(src.port), '--json'], { stdout: dumpFile });
-    } catch (e) {
-      rd = { s: NaN, rssMb: NaN, error: String(e.message).slice(0, 80) };
+    // The two tools take turns, so a drift in the machine's speed touches both.
+    const opsRuns = [];
+    const rdRuns = [];
+    for (let i = 0; i < REPEAT; i++) {
+      rmSync(opsFile, { force: true });
+      opsRuns.push(await measure(process.execPath, [BIN, 'backup', '--url', src.url, '-o', opsFile, '-q']));
+      try {
+        rdRuns.push(await measure(dump, ['-p', String(src.port), '--json'], { stdout: dumpFile }));
+      } catch {
+        rdRuns.push({ s: NaN, rssMb: NaN });
+      }
+    }
+    const ops = { s: median(opsRuns.map((r) => r.s)), rssMb: Math.max(...opsRuns.map((r) => r.rssMb)) };
+    const rd = { s: median(rdRuns.map((r) => r.s)), rssMb: Math.max(...rdRuns.map((r) => r.rssMb)) };
+    // One more run of each beside a PING probe: what other clients see meanwhile.
+    for (const [name, run] of [
+      ['redis-ops backup', () => { rmSync(opsFile, { force: true }); return measure(process.execPath, [BIN, 'backup', '--url', src.url, '-o', opsFile, '-q']); }],
+      ['redis-dump --json', () => measure(dump, ['-p', String(src.port), '--json'], { stdout: dumpFile }).catch(() => null)],
+    ]) {
+      const m = await withPingProbe(src.port, run);
+      latency.push([fmt(keys), name, fmt(m.ping.maxMs, 1), fmt(m.ping.p99Ms, 2), fmt(m.ping.p50Ms, 2), fmt(m.longestCommandMs, 1)]);
     }
     await timeProcess('redis-cli', ['-p', String(src.port), 'config', 'set', 'repl-diskless-sync-delay', '0']);
-    const rdb = await measure('redis-cli', ['-p', String(src.port), '--rdb', rdbFile]);
+    const rdb = await repeated(() => measure('redis-cli', ['-p', String(src.port), '--rdb', rdbFile]));
     await src.stop();
 
-    const dst = await startServer();
-    const restore = await measure(process.execPath, [BIN, 'restore', opsFile, '--url', dst.url, '--yes', '-q']);
-    const restoredKeys = Number((await timeProcess('redis-cli', ['-p', String(dst.port), 'dbsize'], { stdout: 'pipe' })).out.trim());
-    await dst.stop();
+    let restoredKeys = 0;
+    const restore = await repeated(async () => {
+      const dst = await startServer();
+      try {
+        const r = await measure(process.execPath, [BIN, 'restore', opsFile, '--url', dst.url, '--yes', '-q']);
+        restoredKeys = Number((await timeProcess('redis-cli', ['-p', String(dst.port), 'dbsize'], { stdout: 'pipe' })).out.trim());
+        return r;
+      } finally {
+        await dst.stop();
+      }
+    });
     await respFile(n, resp);
-    const pipeDst = await startServer();
-    const pipe = await measure('sh', ['-c', `redis-cli -p ${pipeDst.port} --pipe < '${resp}' > /dev/null`]);
-    await pipeDst.stop();
+    const pipe = await repeated(async () => {
+      const pipeDst = await startServer();
+      try {
+        return await measure('sh', ['-c', `redis-cli -p ${pipeDst.port} --pipe < '${resp}' > /dev/null`]);
+      } finally {
+        await pipeDst.stop();
+      }
+    });
 
     const kps = (s) => (Number.isFinite(s) ? fmt(keys / s) : 'failed');
     rows.push(
@@ -76,5 +113,6 @@ export async function benchBackup(startServer, sizes) {
     );
     for (const f of [opsFile, dumpFile, rdbFile, resp]) rmSync(f, { force: true });
   }
-  printTable('backup and restore (mixed types; server and client on their own CPUs)', ['keys', 'tool', 'wall s', 'keys/s', 'peak RSS MB', 'note', 'size'], rows);
+  printTable(`backup and restore (mixed types; server and client on their own CPUs; median of ${REPEAT} runs, highest peak RSS)`, ['keys', 'tool', 'wall s', 'keys/s', 'peak RSS MB', 'note', 'size'], rows);
+  printTable('backup beside a PING probe (one run each)', ['keys', 'tool', 'worst PING ms', 'p99 PING ms', 'p50 PING ms', 'longest command ms'], latency);
 }
