@@ -231,31 +231,7 @@ export class KeyBackup {
       out.byte(0x7b);
       out.key(key, 0, key.length);
       out.ascii(`,"db":${db},"type":"${type}","expireAtMs":${expireAtMs},"capturedAtMs":${nowMs},"value":`);
-      if (type === 'string') {
-        r.str();
-        out.bytes(packed, r.start, r.end);
-      } else if (type === 'list' || type === 'set') {
-        out.byte(0x5b);
-        for (let n = r.array(), j = 0; j < n; j++) {
-          if (j) out.byte(0x2c);
-          r.str();
-          out.bytes(packed, r.start, r.end);
-        }
-        out.byte(0x5d);
-      } else {
-        // hash and zset: [field, value] / [member, score] pairs; a score is text as Redis prints it.
-        out.byte(0x5b);
-        for (let n = r.array(), j = 0; j < n; j += 2) {
-          out.ascii(j ? ',[' : '[');
-          r.str();
-          out.bytes(packed, r.start, r.end);
-          out.byte(0x2c);
-          r.str();
-          out.bytes(packed, r.start, r.end);
-          out.byte(0x5d);
-        }
-        out.byte(0x5d);
-      }
+      writeValue(out, r, type);
       out.byte(0x7d);
       out.endLine();
     }
@@ -336,6 +312,36 @@ const READ_BATCH = 250;
  * ms). Deeper queues measured no faster.
  */
 const READS_IN_FLIGHT = 3;
+
+/** Copies a small key's value from the reply into its record: the JSON recordLine would give. */
+function writeValue(out: LineWriter, r: PackedReader, type: string): void {
+  const packed = r.buf;
+  if (type === 'string') {
+    r.str();
+    out.bytes(packed, r.start, r.end);
+    return;
+  }
+  out.byte(0x5b);
+  if (type === 'list' || type === 'set') {
+    for (let n = r.array(), j = 0; j < n; j++) {
+      if (j) out.byte(0x2c);
+      r.str();
+      out.bytes(packed, r.start, r.end);
+    }
+  } else {
+    // hash and zset: [field, value] / [member, score] pairs; a score is text as Redis prints it.
+    for (let n = r.array(), j = 0; j < n; j += 2) {
+      out.ascii(j ? ',[' : '[');
+      r.str();
+      out.bytes(packed, r.start, r.end);
+      out.byte(0x2c);
+      r.str();
+      out.bytes(packed, r.start, r.end);
+      out.byte(0x5d);
+    }
+  }
+  out.byte(0x5d);
+}
 
 /** One read script reply (MessagePack, see read-keys-0.lua) and the keys it was sent. */
 interface PackedRead {
