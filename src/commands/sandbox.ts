@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { addOutputOptions, outputFor } from './context.js';
+import { formatCount } from '../output/table.js';
 
 export function registerSandbox(program: Command): void {
   addOutputOptions(
@@ -41,7 +42,7 @@ export function registerSandbox(program: Command): void {
       progress.stop();
       if (out.json) await out.jsonDocument({ url, cluster: Boolean(cluster), keys: summary.keys, patterns: summary.patterns });
       else {
-        await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${summary.keys.toLocaleString('en-US')} keys\n\n`);
+        await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${formatCount(summary.keys)} keys\n\n`);
         await out.write(`Try, in another terminal:\n  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n  redis-ops queue stats\n  redis-ops queue retry-drain tts_queue --dry-run\n  redis-ops workers\n\nCtrl-C stops the server and deletes its data.\n`);
       }
       if (f.demo) {
