@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,15 @@ describe('clear errors', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(20);
     expect(JSON.parse(r.stdout.split('\n')[0])).toMatchObject({ type: 'string', ttlMs: null });
     expect(r.stderr).toMatch(/EVAL is not allowed/);
+  });
+
+  it('backup needs EVALSHA: an ACL user without it gets NOPERM explained, exit 1, and no file', async () => {
+    const file = join(dir, 'acl.jsonl');
+    const r = await runCli(['backup', '-o', file, '--user', 'reader', '--url', server.url], { env: { REDISCLI_AUTH: 'readerpw' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/user "reader" at 127\.0\.0\.1:\d+ lacks an ACL permission: .*evalsha/i);
+    expectOneLine(r.stderr);
+    expect(readdirSync(dir).filter((f) => f.startsWith('acl.jsonl'))).toEqual([]);
   });
 
   it('an ACL user lacking a command gets NOPERM explained, exit 1', async () => {
