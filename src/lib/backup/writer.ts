@@ -311,7 +311,7 @@ const READ_BATCH = 250;
  * the other; another client's command waits behind at most that much (~1.5
  * ms). Deeper queues measured no faster.
  */
-const READS_IN_FLIGHT = 3;
+const READS_IN_FLIGHT = Number(process.env.XDEPTH ?? 3);
 
 /** Copies a small key's value from the reply into its record: the JSON recordLine would give. */
 function writeValue(out: LineWriter, r: PackedReader, type: string): void {
@@ -435,8 +435,9 @@ async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: num
  * rewriteStreamObject): entries with their ids, then the last id, entries
  * added and max deleted id, then groups with last-delivered id and entries
  * read, pending entries with consumer, delivery time and count, and consumers.
- * Read in pages (XRANGE, XPENDING) rather than XINFO STREAM FULL, which would
- * return a big stream whole in one reply.
+ * The metadata comes from XINFO STREAM FULL; entries and pending entries are
+ * read in pages (XRANGE, XPENDING), as FULL without a COUNT would return a big
+ * stream whole in one reply. Needs Redis 6.2+ (FULL, XPENDING IDLE).
  */
 async function pageStream(c: Redis, key: Buffer, emit: (value: unknown, more: boolean) => Promise<void>): Promise<void> {
   let start = '-';
@@ -451,12 +452,14 @@ async function pageStream(c: Redis, key: Buffer, emit: (value: unknown, more: bo
       entries = [];
     }
   }
-  const info = pairs((await c.callBuffer('XINFO', 'STREAM', key)) as unknown[]);
+  // All the metadata (stream, groups, consumers) in one atomic read. COUNT 1
+  // keeps the reply small: entries are paged above, pending entries below.
+  const info = pairs((await c.callBuffer('XINFO', 'STREAM', key, 'FULL', 'COUNT', 1)) as unknown[]);
   const groups: StreamGroup[] = [];
-  for (const g of (await c.callBuffer('XINFO', 'GROUPS', key)) as unknown[][]) {
+  for (const g of (info.groups ?? []) as unknown[][]) {
     const gi = pairs(g);
     const name = gi.name as Buffer;
-    const consumers = ((await c.callBuffer('XINFO', 'CONSUMERS', key, name)) as unknown[][]).map((x) => bytesJson(pairs(x).name as Buffer));
+    const consumers = ((gi.consumers ?? []) as unknown[][]).map((x) => bytesJson(pairs(x).name as Buffer));
     const pending: StreamGroup['pending'] = [];
     let from = '-';
     for (;;) {
