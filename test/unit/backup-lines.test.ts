@@ -92,3 +92,18 @@ describe('PackedReader', () => {
     expect(() => new PackedReader(Buffer.from([0xa5, 0x61])).str()).toThrow(/truncated/);
   });
 });
+
+describe('PackedReader 64-bit integers', () => {
+  it('reads uint64 and int64 exactly up to 2^53', () => {
+    const u = Buffer.alloc(9);
+    u[0] = 0xcf;
+    u.writeBigUInt64BE(2n ** 53n - 1n, 1);
+    expect(new PackedReader(u).int()).toBe(2 ** 53 - 1);
+    const i = Buffer.alloc(9);
+    i[0] = 0xd3;
+    for (const v of [-1n, -(2n ** 40n) - 7n, 2n ** 33n + 5n]) {
+      i.writeBigInt64BE(v, 1);
+      expect(new PackedReader(i).int()).toBe(Number(v));
+    }
+  });
+});

@@ -32,11 +32,12 @@ export class PackedReader {
       case 0xcc: return b[this.at++];
       case 0xcd: return this.u16();
       case 0xce: return this.u32();
-      case 0xcf: { const v = b.readBigUInt64BE(this.at); this.at += 8; return Number(v); }
+      // 64-bit integers (expiry times in ms) as two halves: no BigInt per value.
+      case 0xcf: { const v = b.readUInt32BE(this.at) * 0x100000000 + b.readUInt32BE(this.at + 4); this.at += 8; return v; }
       case 0xd0: { const v = b.readInt8(this.at); this.at += 1; return v; }
       case 0xd1: { const v = b.readInt16BE(this.at); this.at += 2; return v; }
       case 0xd2: { const v = b.readInt32BE(this.at); this.at += 4; return v; }
-      case 0xd3: { const v = b.readBigInt64BE(this.at); this.at += 8; return Number(v); }
+      case 0xd3: { const v = b.readInt32BE(this.at) * 0x100000000 + b.readUInt32BE(this.at + 4); this.at += 8; return v; }
       case 0xcb: { const v = b.readDoubleBE(this.at); this.at += 8; return v; }
       case 0xca: { const v = b.readFloatBE(this.at); this.at += 4; return v; }
       default: throw this.unexpected(t, 'an integer');
