@@ -11,7 +11,8 @@
 -- type (1 string, 2 list, 3 set, 4 zset, 5 hash, 6 stream, or a module
 -- type's name), expire_at_ms (-1 none), payload}.
 -- Written for speed (it runs per key): redis.call cached in a local, the
--- reply filled by index.
+-- reply filled by index, GETRANGE's bounds passed as strings (no conversion
+-- of a number per call).
 local call = redis.call
 local big = tonumber(ARGV[1])
 local budget = tonumber(ARGV[2])
