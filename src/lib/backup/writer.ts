@@ -311,7 +311,7 @@ const READ_BATCH = 250;
  * the other; another client's command waits behind at most that much (~1.5
  * ms). Deeper queues measured no faster.
  */
-const READS_IN_FLIGHT = Number(process.env.XDEPTH ?? 3);
+const READS_IN_FLIGHT = 3;
 
 /** Copies a small key's value from the reply into its record: the JSON recordLine would give. */
 function writeValue(out: LineWriter, r: PackedReader, type: string): void {
