@@ -11,10 +11,12 @@ import { BIN, CLIENT_CPU, fmt, loadWithPipe, median, mixedKeys, printTable, time
 /** Each measurement is repeated (BENCH_REPEAT, default 3): the table shows the median time and the highest peak RSS. */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 
+const summary = (runs) => ({ s: median(runs.map((r) => r.s)), rssMb: Math.max(...runs.map((r) => r.rssMb)) });
+
 async function repeated(run) {
   const runs = [];
   for (let i = 0; i < REPEAT; i++) runs.push(await run());
-  return { s: median(runs.map((r) => r.s)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
+  return summary(runs);
 }
 
 const dump = join(process.cwd(), 'node_modules/.bin/redis-dump');
@@ -68,8 +70,8 @@ export async function benchBackup(startServer, sizes) {
         rdRuns.push({ s: NaN, rssMb: NaN });
       }
     }
-    const ops = { s: median(opsRuns.map((r) => r.s)), rssMb: Math.max(...opsRuns.map((r) => r.rssMb)) };
-    const rd = { s: median(rdRuns.map((r) => r.s)), rssMb: Math.max(...rdRuns.map((r) => r.rssMb)) };
+    const ops = summary(opsRuns);
+    const rd = summary(rdRuns);
     // One more run of each beside a PING probe: what other clients see meanwhile.
     for (const [name, run] of [
       ['redis-ops backup', () => { rmSync(opsFile, { force: true }); return measure(process.execPath, [BIN, 'backup', '--url', src.url, '-o', opsFile, '-q']); }],
