@@ -11,7 +11,8 @@ import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
 import { registerSandbox } from './commands/sandbox.js';
-import { Output } from './output/output.js';
+import { Output, stdoutClosedUnderUs } from './output/output.js';
+import { checkLogPath, rejectBlankArguments } from './commands/blank.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,7 +27,11 @@ export function buildProgram(): Command {
     // gives --url to reset, not to slowlog.
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) });
+    .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) })
+    .hook('preAction', (_program, action) => {
+      rejectBlankArguments(action);
+      checkLogPath(action, (m) => new Output(action.opts()).warn(m));
+    });
   registerKeys(program);
   registerHealth(program);
   registerSlowlog(program);
@@ -48,7 +53,8 @@ function debugWanted(argv: string[]): boolean {
 export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     // `redis-ops keys scan | head`: the reader left; that is not our failure.
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    // A backup or a write's report on stdout: it is, and the command says so.
+    if (e.code === 'EPIPE' && !stdoutClosedUnderUs()) process.exit(process.exitCode ?? 0);
   });
   const program = buildProgram();
   try {

@@ -44,3 +44,16 @@ export class PartialResult extends RedisOpsError {
 export function exitCodeFor(err: unknown): number {
   return err instanceof RedisOpsError ? err.exitCode : ExitCode.failure;
 }
+
+/**
+ * The same error with more said after it (how far a run got, where its undo
+ * file is): same class, same exit code.
+ */
+export function withDetail(err: Error, detail: string): Error {
+  const message = `${err.message.split('\n')[0]}; ${detail}`;
+  if (err instanceof RedisOpsError) {
+    const Kind = err.constructor as new (m: string) => RedisOpsError;
+    return new Kind(message);
+  }
+  return new RedisOpsError(message);
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, RedisOpsError, UsageError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { keyJson } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
@@ -17,6 +17,7 @@ export function registerBackup(program: Command): void {
       .option('--match <pattern>', 'only keys matching PATTERN (repeatable)', collect, [])
       .option('--type <type>', 'only keys of this type (repeatable)', collect, [])
       .option('--gzip', 'compress (also when the file name ends in .gz)')
+      .option('--force', 'replace an existing -o file')
       .option('--all-dbs', 'every non-empty logical database, in one file')
       .option('--count <n>', 'SCAN COUNT per step', '500'),
   ).enablePositionalOptions().action(async (_f, cmd: Command) => {
@@ -59,7 +60,7 @@ export function registerBackup(program: Command): void {
   });
 }
 
-async function runBackup({ target, out, signal }: RunContext, f: { output?: string; match: string[]; type: string[]; gzip?: boolean; count: string; allDbs?: boolean }): Promise<number> {
+async function runBackup({ target, out, signal }: RunContext, f: { output?: string; match: string[]; type: string[]; gzip?: boolean; force?: boolean; count: string; allDbs?: boolean }): Promise<number> {
   for (const t of f.type) validateKeyType(t);
   const defaultName = `redis-ops-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl${f.gzip ? '.gz' : ''}`;
   const path = f.output ?? defaultName;
@@ -67,24 +68,35 @@ async function runBackup({ target, out, signal }: RunContext, f: { output?: stri
   if (path === '-' && out.stdoutIsTTY && !gzip) out.warn('warning: writing a backup to the terminal');
   const { BackupSink, writeBackup } = await import('../lib/backup/writer.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
+  const { outputPlace } = await import('../lib/outputPath.js');
+  const { stdoutWasClosed } = await import('../output/output.js');
+  const place = outputPlace(path, '-o', { replace: Boolean(f.force) });
   const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
-  const sink = new BackupSink(path, gzip);
+  const sink = new BackupSink(place, gzip);
   await sink.open();
   const progress = await out.progress('backing up…');
+  let keysDone = 0;
+  const outputClosed = () => new RedisOpsError(`output closed after ${formatCount(keysDone)} keys: the backup is incomplete`);
   let summary;
   try {
     summary = await writeBackup(target, dbs, {
       match: f.match, types: f.type, count: parsePositiveInt(f.count, '--count'), signal,
-      onProgress: (p) => { if (progress.active) progress.update(`${formatCount(p.keys)} keys, ${formatBytes(p.bytes)}`); },
+      onProgress: (p) => {
+        keysDone = p.keys;
+        if (progress.active) progress.update(`${formatCount(p.keys)} keys, ${formatBytes(p.bytes)}`);
+      },
     }, sink);
+    keysDone = summary.keys;
     if (!summary.complete) {
       sink.abort();
+      if (stdoutWasClosed()) throw outputClosed();
       out.warn(`interrupted: no backup was written${path === '-' ? ' (stdout holds an incomplete one: no trailer)' : ''}`);
       return ExitCode.partial;
     }
     await sink.finish();
   } catch (e) {
     sink.abort();
+    if (stdoutWasClosed() || (path === '-' && (e as NodeJS.ErrnoException).code === 'EPIPE')) throw outputClosed();
     throw e;
   } finally {
     progress.stop();

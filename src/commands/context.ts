@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ExitCode } from '../errors.js';
+import { ExitCode, RedisOpsError } from '../errors.js';
 import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
 // The config file's sections are validated by their own modules: load them
 // before any config is read (they are small and import nothing heavy).
@@ -8,7 +8,7 @@ import '../lib/ttl/rules.js';
 import '../lib/queues/config.js';
 import { resolveConnection, type ConnectionFlags } from '../lib/connect/spec.js';
 import type { Target } from '../lib/connect/target.js';
-import { Output, type OutputFlags } from '../output/output.js';
+import { Output, stdoutIsProduct, stdoutWasClosed, type OutputFlags } from '../output/output.js';
 
 export interface RunContext {
   target: Target;
@@ -86,6 +86,7 @@ export async function runWithTarget(
   const flags = { ...raw, key: tlsKeyFlag.get(cmd) === '--tls-key' ? raw.tlsKey : raw.key };
   const out = outputFor(flags);
   const config = loadConfig(flags.config);
+  for (const w of config.warnings ?? []) out.warn(w);
   const spec = await resolveConnection(flags, {
     env: process.env,
     config,
@@ -95,19 +96,36 @@ export async function runWithTarget(
   const { openTarget } = await import('../lib/connect/target.js');
   const target = await openTarget(spec, { purpose });
   const controller = new AbortController();
+  // Ctrl-C and SIGTERM (a cron job's timeout, systemd) stop at the next safe
+  // point: a write finishes its batch, an undo backup is closed complete.
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     out.info('Stopping (Ctrl-C again to quit at once)…');
     controller.abort();
   };
+  const onSigterm = () => {
+    if (controller.signal.aborted) process.exit(143);
+    controller.abort();
+  };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  if (writesData(cmd, purpose)) stdoutIsProduct(() => controller.abort());
   try {
     const code = await body({ target, out, config, signal: controller.signal });
+    if (stdoutWasClosed()) throw new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)');
     process.exitCode = code ?? ExitCode.ok;
   } catch (e) {
+    if (e instanceof RedisOpsError) throw e;
+    if (stdoutWasClosed()) throw new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)');
     throw target.fail(e);
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     await target.close();
   }
+}
+
+/** A command that changes data (it has the rails), or whose stdout is a backup. */
+function writesData(cmd: Command, purpose: string): boolean {
+  return purpose === 'backup' || cmd.options.some((o) => o.long === '--dry-run');
 }

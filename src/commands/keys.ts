@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { keyJson, keyLines, keyText } from '../lib/keyname.js';
-import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { matchesEveryKey, railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatCount } from '../output/table.js';
 import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
@@ -214,7 +214,12 @@ async function keysDelete({ target, out, signal }: RunContext, pattern: string, 
       return ExitCode.ok;
     }
     const limited = rails.limit !== undefined && rails.limit < count ? ` (at most ${formatCount(rails.limit)}: --limit)` : '';
-    await r.confirm({ description: `UNLINK ${formatCount(count)} key(s) matching ${pattern}${limited}`, sample, target: `${target.address} db ${target.db}` }, out);
+    const sizes = await Promise.all(target.masters().map((n) => n.client.dbsize()));
+    const everyKey = matchesEveryKey(pattern) || count >= sizes.reduce((a, b) => a + b, 0);
+    await r.confirm({
+      description: `UNLINK ${formatCount(count)} key(s) matching ${pattern}${limited}`, sample, target: `${target.address} db ${target.db}`,
+      everyKeyOf: everyKey ? `${target.address}/${target.db}` : undefined,
+    }, out);
   } else {
     await r.confirm({ description: `UNLINK the keys matching ${pattern}`, sample: [], target: `${target.address} db ${target.db}` }, out);
   }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, withDetail } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { keyJson } from '../lib/keyname.js';
-import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { matchesEveryKey, railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
 import { formatBytes, formatCount, formatPercent } from '../output/table.js';
 import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
@@ -35,7 +35,8 @@ export function registerTtl(program: Command): void {
         .option('--age-field <field>', 'a timestamp inside the value: a JSON string\'s field or a hash field')
         .option('--older-than <dur>', 'with --age-field: only keys whose timestamp is older than DUR')
         .option('--rules', 'only keys that break the config file\'s TTL rules; each gets its rule\'s maximum TTL (or --delete)')
-        .option('--backup <file>', 'first write every key about to change to this backup file (restore undoes the run)')
+        .option('--backup <file>', 'first write every key about to change to this backup file (restore undoes the run); kept, complete, when the run fails')
+        .option('--force', 'replace an existing --backup file')
         .option('--single-flight [name]', 'refuse to run while another run of this job holds its lock in Redis')
         .option('--prom-file <path>', 'write the summary as Prometheus text (atomically) for node_exporter')
         .option('--all-dbs', 'every non-empty logical database')
@@ -114,6 +115,7 @@ interface CleanupFlags extends RailsFlags {
   olderThan?: string;
   rules?: boolean;
   backup?: string;
+  force?: boolean;
   singleFlight?: string | boolean;
   promFile?: string;
   allDbs?: boolean;
@@ -147,7 +149,10 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     if (await usesLfu(target)) throw new UsageError(`${target.address} uses an LFU maxmemory-policy, which does not track idle time: --idle-over is not possible there`);
   }
   const what = action.kind === 'unlink' ? 'UNLINK' : action.kind === 'expire' ? `set a ${f.setTtl} TTL on` : 'set each rule\'s maximum TTL on';
-  await rails.confirm({ description: `${what} the keys matching ${pattern} that pass the selectors`, sample: [], target: `${target.address} db ${dbs.join(',')}` }, out);
+  await rails.confirm({
+    description: `${what} the keys matching ${pattern} that pass the selectors`, sample: [], target: `${target.address} db ${dbs.join(',')}`,
+    everyKeyOf: matchesEveryKey(pattern) ? `${target.address}/${dbs.join(',')}` : undefined,
+  }, out);
 
   let flight: { release(): Promise<void> } | null = null;
   if (f.singleFlight !== undefined && !rails.dryRun) {
@@ -156,12 +161,13 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
   }
   let sink: import('../lib/backup/writer.js').BackupSink | null = null;
   let summary;
-  const progress = await out.progress('cleaning up…');
+  const progress = await out.progress(rails.dryRun ? 'planning (dry run)…' : 'cleaning up…');
   try {
     let kb = null;
     if (f.backup && !rails.dryRun) {
       const { BackupSink, KeyBackup, backupHeader } = await import('../lib/backup/writer.js');
-      sink = new BackupSink(f.backup, f.backup.endsWith('.gz'));
+      const { outputPlace } = await import('../lib/outputPath.js');
+      sink = new BackupSink(outputPlace(f.backup, '--backup', { replace: Boolean(f.force) }), f.backup.endsWith('.gz'));
       await sink.open();
       await sink.header(backupHeader(target, dbs, [pattern], []));
       kb = new KeyBackup(target, sink);
@@ -170,12 +176,12 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     summary = await cleanupTtl(target, {
       ...options, dbs,
       onChange: rails.dryRun && out.json ? async (db, node, key, act) => { await out.ndjson([{ ...keyJson(key), db, node, action: act }]); } : undefined,
-      onProgress: (n, c) => { if (progress.active) progress.update(`scanned ${formatCount(n)} keys, changed ${formatCount(c)}`); },
+      onProgress: (n, c) => { if (progress.active) progress.update(`scanned ${formatCount(n)} keys, ${rails.dryRun ? 'would change' : 'changed'} ${formatCount(c)}`); },
     }, rails, kb);
     if (sink) await sink.finish();
   } catch (e) {
-    sink?.abort();
-    throw e;
+    progress.stop();
+    throw await keepUndo(target.fail(e), sink, rails.changedCount);
   } finally {
     progress.stop();
     await rails.close();
@@ -194,4 +200,20 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     await out.write(`${line}\n`);
   }
   return summary.stoppedBy ? ExitCode.partial : ExitCode.ok;
+}
+
+/**
+ * A run that fails keeps its undo backup: every key it changed was written
+ * there (and synced) before the change, so the file is closed as a complete,
+ * restorable backup and the error says where it is and how far the run got.
+ */
+async function keepUndo(err: Error, sink: import('../lib/backup/writer.js').BackupSink | null, changed: number): Promise<Error> {
+  const done = `${formatCount(changed)} keys changed`;
+  if (!sink) return changed ? withDetail(err, done) : err;
+  try {
+    await sink.finish();
+  } catch {
+    return withDetail(err, `${done}; the undo backup could not be closed: what it holds is in ${sink.destination}.partial-${process.pid}`);
+  }
+  return withDetail(err, `${done}; their previous values are in ${sink.destination}: redis-ops restore ${sink.destination} --replace`);
 }

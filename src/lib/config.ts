@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -33,6 +33,8 @@ export interface RedisOpsConfig {
   defaultProfile?: string;
   profiles: Record<string, ProfileConfig>;
   sections: Record<string, unknown>;
+  /** Said once on stderr by the command runner (a secret readable by others). */
+  warnings?: string[];
 }
 
 type FieldKind = 'string' | 'boolean' | 'port' | 'db';
@@ -80,7 +82,13 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv 
   } catch (e) {
     throw new UsageError(`config ${found.path}: not valid JSON (${(e as Error).message})`);
   }
-  return validateConfig(raw, found.path);
+  const config = validateConfig(raw, found.path);
+  const secret = Object.values(config.profiles).some((p) => p.password !== undefined || urlHasPassword(p.url));
+  // As ssh does for keys: a password others can read is one leak away.
+  if (secret && (statSync(found.path).mode & 0o077) !== 0) {
+    config.warnings = [`warning: ${found.path} holds a password and is readable by other users: chmod 600 ${found.path}`];
+  }
+  return config;
 }
 
 export function validateConfig(raw: unknown, file: string): RedisOpsConfig {
@@ -92,13 +100,13 @@ export function validateConfig(raw: unknown, file: string): RedisOpsConfig {
     else if (name === 'defaultProfile') {
       if (typeof value !== 'string') throw configError(file, 'defaultProfile', 'must be a string');
       config.defaultProfile = value;
-    } else if (SECTIONS[name]) config.sections[name] = SECTIONS[name](value, `config ${file}: ${name}`);
+    } else if (Object.hasOwn(SECTIONS, name)) config.sections[name] = SECTIONS[name](value, `config ${file}: ${name}`);
     else {
       const known = ['profiles', 'defaultProfile', ...Object.keys(SECTIONS)].join(', ');
       throw configError(file, name, `is not a known section (known: ${known})`);
     }
   }
-  if (config.defaultProfile && !config.profiles[config.defaultProfile]) {
+  if (config.defaultProfile && !Object.hasOwn(config.profiles, config.defaultProfile)) {
     throw configError(file, 'defaultProfile', `names "${config.defaultProfile}", which is not in profiles`);
   }
   return config;
@@ -106,13 +114,14 @@ export function validateConfig(raw: unknown, file: string): RedisOpsConfig {
 
 function validateProfiles(value: unknown, file: string): Record<string, ProfileConfig> {
   if (!isObject(value)) throw configError(file, 'profiles', 'must be an object of name → profile');
-  const out: Record<string, ProfileConfig> = {};
+  // No prototype: a profile named "__proto__" or "constructor" is just a name.
+  const out: Record<string, ProfileConfig> = Object.create(null);
   for (const [name, profile] of Object.entries(value)) {
     const where = `profiles.${name}`;
     if (!isObject(profile)) throw configError(file, where, 'must be an object');
     const p: Record<string, unknown> = {};
     for (const [field, v] of Object.entries(profile)) {
-      const kind = PROFILE_FIELDS[field as keyof ProfileConfig];
+      const kind = Object.hasOwn(PROFILE_FIELDS, field) ? PROFILE_FIELDS[field as keyof ProfileConfig] : undefined;
       if (!kind) throw configError(file, `${where}.${field}`, `is not a profile field (known: ${Object.keys(PROFILE_FIELDS).join(', ')})`);
       checkField(file, `${where}.${field}`, kind, v);
       p[field] = v;
@@ -136,4 +145,13 @@ function checkField(file: string, where: string, kind: FieldKind, v: unknown): v
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function urlHasPassword(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -60,12 +60,23 @@ export interface PlanSummary {
   /** A few of the items, in printable form. */
   sample: string[];
   target: string;
+  /**
+   * The plan covers every key of a database (pattern *, or as many keys as
+   * DBSIZE): at a terminal the operator types this (host:port/db) instead of y.
+   */
+  everyKeyOf?: string;
 }
 
 export interface ConfirmIO {
   interactive: boolean;
   info(message: string): void;
   confirm(question: string): Promise<boolean>;
+  ask(question: string): Promise<string>;
+}
+
+/** A pattern that matches every key: *, **, … */
+export function matchesEveryKey(pattern: string): boolean {
+  return /^\*+$/.test(pattern);
 }
 
 export type StopReason = 'limit' | 'max-duration' | 'interrupted';
@@ -78,6 +89,9 @@ export interface ChangeRecord {
   db?: number;
   detail?: Record<string, unknown>;
 }
+
+/** Append, create owner-only, and never through a symbolic link (ELOOP). */
+const LOG_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
 export class Rails {
   private readonly pace: Pace;
@@ -116,6 +130,12 @@ export class Rails {
     }
     io.info(`About to ${plan.description} on ${plan.target}.`);
     if (plan.sample.length) io.info(`For example:\n${plan.sample.map((s) => `  ${s}`).join('\n')}`);
+    if (plan.everyKeyOf !== undefined) {
+      // A y typed by habit must not empty a database.
+      const answer = await io.ask(`This changes every key of ${plan.everyKeyOf}. Type ${plan.everyKeyOf} to confirm:`);
+      if (answer.trim() !== plan.everyKeyOf) throw new UsageError(`cancelled: the answer was not ${plan.everyKeyOf}; nothing was changed`);
+      return;
+    }
     const ok = await io.confirm('Proceed?');
     if (!ok) throw new UsageError('cancelled: nothing was changed');
   }
@@ -157,28 +177,34 @@ export class Rails {
   async record(changes: ChangeRecord[]): Promise<void> {
     this.changed += changes.length;
     if (this.options.dryRun || !this.options.logPath || changes.length === 0) return;
-    if (!this.log) {
-      this.log = createWriteStream(this.options.logPath, { flags: 'a', mode: 0o600 });
-      this.log.on('error', () => {});
-    }
+    const log = this.log ?? this.openLogNow();
     const time = new Date().toISOString();
     const lines = changes.map((c) => JSON.stringify({
       time, command: this.options.command, ...(c.node ? { node: c.node } : {}), ...(c.db !== undefined ? { db: c.db } : {}),
       ...(c.key ? keyJson(c.key) : {}), action: c.action, ...(c.detail ?? {}),
     }));
-    if (!this.log.write(lines.join('\n') + '\n')) await once(this.log, 'drain');
+    if (!log.write(lines.join('\n') + '\n')) await once(log, 'drain');
   }
 
   /** Verifies the log file can be opened before any change is made. */
   async openLog(): Promise<void> {
     if (this.options.dryRun || !this.options.logPath || this.log) return;
-    const log = createWriteStream(this.options.logPath, { flags: 'a', mode: 0o600 });
-    await new Promise<void>((resolve, reject) => {
-      log.once('open', () => resolve());
-      log.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`--log: cannot open ${this.options.logPath} (${e.code ?? e.message})`)));
-    });
+    this.openLogNow();
+  }
+
+  private openLogNow(): WriteStream {
+    const path = this.options.logPath!;
+    let fd: number;
+    try {
+      fd = openSync(path, LOG_FLAGS, 0o600);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(code === 'ELOOP' ? `--log: ${path} is a symbolic link: name the file itself` : `--log: cannot open ${path} (${code ?? (e as Error).message})`);
+    }
+    const log = createWriteStream('', { fd });
     log.on('error', () => {});
     this.log = log;
+    return log;
   }
 
   get changedCount(): number {

@@ -25,6 +25,33 @@ export interface Progress {
 const noProgress: Progress = { active: false, update() {}, stop() {} };
 
 /**
+ * What a closed stdout means. For a listing (`keys scan | head`) the reader
+ * has what it wanted: stop quietly, exit 0. For a command whose output is
+ * its product (a backup on stdout, the report of a write) it is a failure:
+ * the run stops at its next safe point and exits 1, saying how far it got.
+ */
+const stdoutState = { product: false, closed: false, listeners: [] as (() => void)[] };
+
+export function stdoutIsProduct(onClose: () => void): void {
+  stdoutState.product = true;
+  stdoutState.listeners.push(onClose);
+}
+
+/** Called by the CLI when writing to stdout fails with EPIPE; false when the process should just leave. */
+export function stdoutClosedUnderUs(): boolean {
+  if (!stdoutState.product) return false;
+  if (!stdoutState.closed) {
+    stdoutState.closed = true;
+    for (const l of stdoutState.listeners) l();
+  }
+  return true;
+}
+
+export function stdoutWasClosed(): boolean {
+  return stdoutState.closed;
+}
+
+/**
  * The one place that decides colour, TTY behaviour, progress and where text
  * goes: data to stdout (JSON, NDJSON, tables), everything else to stderr.
  */
@@ -114,6 +141,13 @@ export class Output {
     if (!this.interactive) return false;
     const { confirm } = await import('@inquirer/prompts');
     return confirm({ message: question, default: false }, { input: this.streams.stdin, output: this.streams.stderr });
+  }
+
+  /** Asks for a line of text on the terminal (stderr); empty when no one can answer. */
+  async ask(question: string): Promise<string> {
+    if (!this.interactive) return '';
+    const { input } = await import('@inquirer/prompts');
+    return input({ message: question }, { input: this.streams.stdin, output: this.streams.stderr });
   }
 
   async askSecret(question: string): Promise<string> {

@@ -10,6 +10,7 @@ import { globToRegExp, keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
 import { walkKeys } from '../scan/walk.js';
 import { loadScript, runScriptEncoded, type Script } from '../scripts/loader.js';
+import type { OutputPlace } from '../outputPath.js';
 import { LINES_CHUNK, LineWriter } from './lineWriter.js';
 import { PackedReader } from './packedReader.js';
 import { bytesJson, FORMAT, FORMAT_VERSION, LineHash, makeRecord, recordLine, type Bytes, type Header, type KeyRecord, type KeyType, type StreamGroup } from './format.js';
@@ -54,30 +55,43 @@ export interface RecordSink {
   readonly byteCount: number;
 }
 
-/** Where a backup goes: a file written under a temporary name (renamed when complete), or stdout. */
+/**
+ * Where a backup goes: a new regular file written under a temporary name
+ * (renamed when complete), a FIFO or device written into directly, or stdout.
+ */
 export class BackupSink implements RecordSink {
   private readonly hash = new LineHash();
   private bytes = 0;
   private readonly stream: WriteStream | NodeJS.WriteStream;
   private readonly gzip: Gzip | null;
   private readonly tmp: string | null;
+  private readonly path: string;
 
-  constructor(private readonly path: string, gzip: boolean, stdout: NodeJS.WriteStream = process.stdout) {
-    if (path === '-') {
+  /** `place` comes from outputPlace: the caller has decided whether an existing file may be replaced. */
+  constructor(place: OutputPlace, gzip: boolean, stdout: NodeJS.WriteStream = process.stdout) {
+    this.gzip = gzip ? createGzip({ level: 6 }) : null;
+    if (place.kind === 'stdout') {
+      this.path = '-';
       this.tmp = null;
       this.stream = stdout;
+      // The reader left: fail the writes waiting on gzip too, instead of waiting for ever.
+      if (this.gzip) stdout.once('error', (e) => this.gzip!.destroy(e));
+    } else if (place.kind === 'special') {
+      this.path = place.path;
+      this.tmp = null;
+      this.stream = createWriteStream(place.path, { flags: 'w', highWaterMark: 1 << 22 });
     } else {
-      this.tmp = `${path}.partial-${process.pid}`;
-      // Backups hold secrets: owner-only from the first byte.
+      this.path = place.path;
+      this.tmp = `${place.path}.partial-${process.pid}`;
+      // Backups hold secrets: owner-only from the first byte; wx: never through a link.
       // A deep buffer: the walk goes on while the file system catches up.
       this.stream = createWriteStream(this.tmp, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 22 });
     }
-    this.gzip = gzip ? createGzip({ level: 6 }) : null;
     if (this.gzip) this.gzip.pipe(this.stream as NodeJS.WritableStream);
   }
 
   async open(): Promise<void> {
-    if (!this.tmp) return;
+    if (this.path === '-') return;
     const s = this.stream as WriteStream;
     await new Promise<void>((resolve, reject) => {
       s.once('open', () => resolve());
@@ -112,7 +126,7 @@ export class BackupSink implements RecordSink {
   async sync(): Promise<void> {
     if (this.gzip) await new Promise<void>((resolve) => this.gzip!.flush(() => resolve()));
     await new Promise<void>((resolve, reject) => (this.stream as NodeJS.WritableStream).write('', (e?: Error | null) => (e ? reject(e) : resolve())));
-    const fd = this.tmp ? (this.stream as unknown as { fd?: number }).fd : null;
+    const fd = this.path !== '-' ? (this.stream as unknown as { fd?: number }).fd : null;
     if (typeof fd === 'number') await new Promise<void>((resolve) => fsync(fd, () => resolve()));
   }
 
@@ -123,23 +137,34 @@ export class BackupSink implements RecordSink {
     const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
     this.bytes += Buffer.byteLength(text) + 1;
     w.write(`${text}\n`);
-    if (this.tmp) {
+    if (this.path !== '-') {
       await new Promise<void>((resolve, reject) => {
         this.stream.once('error', reject);
         this.stream.once('finish', () => resolve());
         w.end();
       });
-      renameSync(this.tmp, this.path);
-    } else if (this.gzip) {
-      await new Promise<void>((resolve) => this.gzip!.end(resolve));
+      if (this.tmp) renameSync(this.tmp, this.path);
+    } else {
+      // Wait until the trailer has left: a reader that is gone by now makes the backup incomplete.
+      await new Promise<void>((resolve, reject) => {
+        if (this.gzip) {
+          this.gzip.once('error', reject);
+          this.gzip.end(() => this.stream.write('', (e?: Error | null) => (e ? reject(e) : resolve())));
+        } else this.stream.write('', (e?: Error | null) => (e ? reject(e) : resolve()));
+      });
     }
+  }
+
+  /** Where the finished backup is: the file's name, or - for stdout. */
+  get destination(): string {
+    return this.path;
   }
 
   /** An interrupted or failed backup leaves nothing at the final name (nor a partial file). */
   abort(): void {
-    if (!this.tmp) return;
+    if (this.path === '-') return;
     (this.stream as WriteStream).destroy();
-    rmSync(this.tmp, { force: true });
+    if (this.tmp) rmSync(this.tmp, { force: true });
   }
 }
 
@@ -155,6 +180,12 @@ export class KeyBackup {
   private readonly out = new LineWriter();
   /** Reads sent and not yet written, oldest first. */
   private readonly queue: { node: NodeHandle; db: number; reads: Promise<PackedRead[]> }[] = [];
+  /**
+   * Set while backupKeys reads one batch: its records reach the sink only
+   * when the whole batch has been read, so a failure midway (say, in the
+   * pages of a big key) never leaves a half-written key in an undo file.
+   */
+  private holding = false;
 
   constructor(target: Target, private readonly sink: RecordSink, private readonly types: string[] = []) {
     this.legacy = Buffer.from(versionAtLeast(target.serverVersion, '7.0.0') ? '0' : '1');
@@ -189,7 +220,7 @@ export class KeyBackup {
   }
 
   private async handOn(): Promise<void> {
-    if (this.out.size === 0) return;
+    if (this.out.size === 0 || this.holding) return;
     const { chunk, lines } = this.out.take();
     await this.sink.lines(chunk, lines);
   }
@@ -246,8 +277,19 @@ export class KeyBackup {
 
   /** Backs these keys up and makes sure the records are on disk before returning. */
   async backupKeys(node: NodeHandle, db: number, names: Buffer[]): Promise<void> {
-    await this.add(node, db, names);
-    await this.drain();
+    this.holding = true;
+    try {
+      await this.add(node, db, names);
+      await this.drain();
+    } catch (e) {
+      // None of these keys has been changed yet: drop what was read of them.
+      this.queue.length = 0;
+      this.out.take();
+      throw e;
+    } finally {
+      this.holding = false;
+    }
+    await this.handOn();
     await this.sink.sync?.();
   }
 

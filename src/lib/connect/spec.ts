@@ -65,25 +65,34 @@ export interface ResolveContext {
  * environment, a profile named with --profile, the other flags. (A profile
  * asked for by name beats a REDIS_URL left in the environment; a default one
  * does not.) A URL expands into fields of the layer it came from.
+ *
+ * An explicit --url or --host names a new target and replaces the whole
+ * default one: nothing of REDIS_URL or of a profile (password, user, port,
+ * db, TLS) is carried over to another host. Only REDISCLI_AUTH and
+ * REDIS_PASSWORD, which name no host, still apply (as in redis-cli).
  */
 export async function resolveConnection(flags: ConnectionFlags, ctx: ResolveContext): Promise<ConnectionSpec> {
+  const explicitTarget = flags.url !== undefined || flags.host !== undefined;
+  if (explicitTarget && flags.profile !== undefined) {
+    throw new UsageError(`--profile ${flags.profile} names a target and ${flags.url !== undefined ? '--url' : '--host'} names another: give one of them`);
+  }
   const layers: Layer[] = [];
-  if (!flags.profile && ctx.config.defaultProfile) layers.push(profileLayer(ctx.config.defaultProfile, ctx));
+  if (!explicitTarget && !flags.profile && ctx.config.defaultProfile) layers.push(profileLayer(ctx.config.defaultProfile, ctx));
 
   const envLayer: Layer = {};
-  if (ctx.env.REDIS_URL) Object.assign(envLayer, parseRedisUrl(ctx.env.REDIS_URL, 'REDIS_URL'));
-  const envPassword = ctx.env.REDISCLI_AUTH ?? ctx.env.REDIS_PASSWORD;
+  if (ctx.env.REDIS_URL && !explicitTarget) Object.assign(envLayer, parseRedisUrl(ctx.env.REDIS_URL, 'REDIS_URL'));
+  const envPassword = ctx.env.REDISCLI_AUTH || ctx.env.REDIS_PASSWORD;
   if (envPassword) envLayer.password = envPassword;
   layers.push(envLayer);
   if (flags.profile) layers.push(profileLayer(flags.profile, ctx));
 
   const flagLayer: Layer = {};
-  if (flags.url) {
+  if (flags.url !== undefined) {
     const u = parseRedisUrl(flags.url, '--url');
     if (u.password) ctx.warn('Warning: a password in --url is visible to other users in the process list; prefer REDISCLI_AUTH or --password-file.');
     Object.assign(flagLayer, u);
   }
-  if (flags.host !== undefined) flagLayer.host = flags.host;
+  if (flags.host !== undefined) flagLayer.host = nonBlank(flags.host, '--host');
   if (flags.port !== undefined) flagLayer.port = parsePort(flags.port, '--port');
   if (flags.db !== undefined) flagLayer.db = parseDb(flags.db, '--db');
   if (flags.user !== undefined) flagLayer.user = flags.user;
@@ -139,7 +148,8 @@ export async function resolveConnection(flags: ConnectionFlags, ctx: ResolveCont
 }
 
 function profileLayer(name: string, ctx: ResolveContext): Layer {
-  const p: ProfileConfig | undefined = ctx.config.profiles[name];
+  // Own properties only: "constructor" or "__proto__" is no profile.
+  const p: ProfileConfig | undefined = Object.hasOwn(ctx.config.profiles, name) ? ctx.config.profiles[name] : undefined;
   if (!p) {
     const where = ctx.config.path ? `in ${ctx.config.path}` : '(no config file found: --config, REDIS_OPS_CONFIG, ./redis-ops.json or $XDG_CONFIG_HOME/redis-ops/config.json)';
     const known = Object.keys(ctx.config.profiles);
@@ -164,24 +174,44 @@ function profileLayer(name: string, ctx: ResolveContext): Layer {
 }
 
 export function parseRedisUrl(text: string, where: string): Layer {
+  const shape = 'expected redis://[user:password@]host[:port][/db] or rediss://…';
   let u: URL;
   try {
-    u = new URL(text);
-  } catch {
-    throw new UsageError(`${where}: not a URL (expected redis://[user:password@]host[:port][/db] or rediss://…)`);
+    u = new URL(nonBlank(text, where));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${where}: not a URL (${shape})`);
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
     throw new UsageError(`${where}: scheme must be redis:// or rediss://, not ${u.protocol}//`);
   }
+  if (!u.hostname) throw new UsageError(`${where}: the URL names no host (${shape})`);
+  // Other tools take ?db=N or ?password=…; silently ignoring them would reach the wrong database.
+  if (u.search || u.hash) throw new UsageError(`${where}: query parameters and fragments are not supported (${shape}: the database is the path, /3)`);
   const layer: Layer = {};
-  if (u.hostname) layer.host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  layer.host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   if (u.port) layer.port = parsePort(u.port, where);
-  if (u.username) layer.user = decodeURIComponent(u.username);
-  if (u.password) layer.password = decodeURIComponent(u.password);
+  if (u.username) layer.user = decodeUrlPart(u.username, where, 'user name');
+  if (u.password) layer.password = decodeUrlPart(u.password, where, 'password');
   const path = u.pathname.replace(/^\//, '');
   if (path) layer.db = parseDb(path, `${where} (database in the path)`);
   if (u.protocol === 'rediss:') layer.tls = true;
   return layer;
+}
+
+function decodeUrlPart(text: string, where: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // Never quote the part: it may be a password.
+    throw new UsageError(`${where}: the ${what} has a malformed %-escape (write % as %25)`);
+  }
+}
+
+/** Empty or blank is never "the default": an unset variable must not pick a target. */
+function nonBlank(text: string, where: string): string {
+  if (text.trim() === '') throw new UsageError(`${where} is empty (an unset variable?): nothing was done`);
+  return text;
 }
 
 export function parseHostList(text: string, flag: string): { host: string; port: number }[] {

@@ -68,7 +68,7 @@ export function readState(path: string): SlowlogState {
 }
 
 export function writeState(path: string, state: SlowlogState): void {
-  writeFileAtomic(path, `${JSON.stringify(state)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(state)}\n`, 0o600, '--slowlog-state');
 }
 
 /** Entries newer than the remembered id of their node (all of them after a restart). */
