@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, RedisOpsError, UsageError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
-import { keyJson } from '../lib/keyname.js';
+import { keyJson, keyText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../output/table.js';
@@ -196,7 +196,7 @@ async function runDiff({ target, out }: RunContext, file: string): Promise<numbe
   }
   if (out.json) await out.jsonDocument(d);
   else {
-    const show = (k: { db: number; key?: string; key64?: string }) => `db${k.db} ${k.key ?? `(base64) ${k.key64}`}`;
+    const show = (k: { db: number; key?: string; key64?: string }) => `db${k.db} ${k.key !== undefined ? keyText(Buffer.from(k.key, 'utf8')) : `(base64) ${k.key64}`}`;
     const lines = [
       `${file} vs ${target.address}: ${formatCount(d.same)} same, ${formatCount(d.missing.length)} missing on the server, ${formatCount(d.extra.length)} extra on the server, ${formatCount(d.different.length)} different`,
       ...d.missing.slice(0, 20).map((k) => `  missing   ${show(k)}`),

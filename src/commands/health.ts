@@ -89,7 +89,7 @@ async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<
     const text = format === 'json'
       ? `${JSON.stringify(report, null, intervalMs !== null ? undefined : 2)}\n`
       : format === 'nagios' ? renderNagios(report) : renderHealthTable(out, report);
-    if (intervalMs !== null && out.stdoutIsTTY && format === 'table') await out.write(`\x1b[H\x1b[2J${text}`);
+    if (intervalMs !== null && out.stdoutIsTTY && format === 'table') await out.redraw(text);
     else await out.write(text);
     if (intervalMs === null) break;
     const { sleep } = await import('../lib/pace.js');

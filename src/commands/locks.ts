@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { LocksConfig } from '../lib/ttl/rules.js';
+import { dataText, keyText } from '../lib/keyname.js';
 import { formatCount } from '../output/table.js';
 import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
 
@@ -38,15 +39,19 @@ export function registerLocks(program: Command): void {
 
 async function lockOptions(ctx: RunContext, patterns: string[], f: LockFlags, reading: boolean) {
   const cfg = (ctx.config.sections.locks as LocksConfig | undefined) ?? {};
-  const { COMMON_LOCK_PATTERNS } = await import('../lib/locks/locks.js');
+  const { COMMON_LOCK_PATTERNS, MIN_STALE_AFTER_MS } = await import('../lib/locks/locks.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
   const { versionAtLeast } = await import('../lib/connect/target.js');
   const noTouch = versionAtLeast(ctx.target.serverVersion, '7.2.0');
   if (noTouch) await Promise.all(ctx.target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
+  const staleAfterMs = f.staleAfter !== undefined ? parseDuration(f.staleAfter, '--stale-after') : cfg.staleAfterMs ?? 600_000;
+  if (staleAfterMs < MIN_STALE_AFTER_MS) {
+    throw new UsageError(`${f.staleAfter !== undefined ? '--stale-after' : 'locks.staleAfter in the config file'} must be at least 2s: OBJECT IDLETIME counts whole seconds, so a shorter threshold would reap locks that are being renewed`);
+  }
   return {
     patterns: patterns.length ? patterns : cfg.patterns ?? COMMON_LOCK_PATTERNS,
     dbs: await databasesToWalk(ctx.target, Boolean(f.allDbs), (m) => ctx.out.warn(m)),
-    staleAfterMs: f.staleAfter !== undefined ? parseDuration(f.staleAfter, '--stale-after') : cfg.staleAfterMs ?? 600_000,
+    staleAfterMs,
     maxTtlMs: f.maxTtl !== undefined ? parseDuration(f.maxTtl, '--max-ttl') : cfg.maxTtlMs,
     // Before 7.2, a GET refreshes the idle time that staleness is judged by:
     // reading tokens would make every later look see fresh locks.
@@ -65,13 +70,12 @@ async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<
   else {
     const { loadTables, renderTable } = await import('../output/table.js');
     const { formatDuration } = await import('../lib/duration.js');
-    const { keyText } = await import('../lib/keyname.js');
     await loadTables();
     await out.write(`${renderTable(out, {
       head: ['key', 'holder', 'ttl', 'idle', 'stale', 'why'], right: [2, 3],
       rows: found.map((l) => [
         keyText(Buffer.from(l.key ?? l.key64 ?? '', l.key !== undefined ? 'utf8' : 'base64')),
-        l.value ? ('value' in l.value ? l.value.value : `(base64) ${l.value.value64}`) : out.c.dim('not read'),
+        l.value ? ('value' in l.value ? dataText(l.value.value) : `(base64) ${l.value.value64}`) : out.c.dim('not read'),
         l.ttlMs === null ? 'none' : formatDuration(l.ttlMs), l.idleSec === null ? '-' : formatDuration(l.idleSec * 1000),
         l.stale ? out.c.red('STALE') : l.system ? l.system : 'no', l.reason,
       ]),
@@ -94,10 +98,10 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
   let plan = await listLocks(target, opts);
   if (f.key) {
     plan = plan.filter((l) => globToRegExp(f.key!.replace(/[*?[\]\\]/g, '\\$&')).test(l.raw.toString('latin1')));
-    if (!plan.length) throw new UsageError(`no such key: ${f.key}`);
-    if (plan[0].system && f.force) throw new UsageError(`${f.key} is ${plan[0].system}'s lock: ${plan[0].system} manages it; it is not reaped by redis-ops`);
+    if (!plan.length) throw new UsageError(`no such key: ${dataText(f.key)}`);
+    if (plan[0].system && f.force) throw new UsageError(`${dataText(f.key)} is ${plan[0].system}'s lock: ${plan[0].system} manages it; it is not reaped by redis-ops`);
     if (!f.force && !plan[0].stale) {
-      out.info(`${f.key} is not stale (${plan[0].reason}); --force to reap it anyway`);
+      out.info(`${dataText(f.key)} is not stale (${plan[0].reason}); --force to reap it anyway`);
       return ExitCode.ok;
     }
   } else plan = plan.filter((l) => l.stale);
@@ -108,18 +112,23 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
   }
   await rails.confirm({
     description: `delete ${formatCount(plan.length)} stale lock(s) (compare-and-delete)`,
-    sample: plan.slice(0, 5).map((l) => `${l.key ?? l.key64} (${l.reason})`), target: `${target.address}`,
+    sample: plan.slice(0, 5).map((l) => `${shownKey(l)} (${l.reason})`), target: `${target.address}`,
   }, out);
   let result;
   try {
-    result = await reapLocks(target, plan, rails, { staleAfterMs: opts.staleAfterMs, force: Boolean(f.force) });
+    result = await reapLocks(target, plan, rails, { staleAfterMs: opts.staleAfterMs, maxTtlMs: opts.maxTtlMs, force: Boolean(f.force) });
   } finally {
     await rails.close();
   }
   if (out.json) await out.jsonDocument(result);
   else {
-    for (const l of result.locks) await out.write(`${l.key ?? l.key64}: ${l.result}\n`);
+    for (const l of result.locks) await out.write(`${shownKey(l)}: ${l.result}\n`);
     out.info(`${result.dryRun ? 'would reap' : 'reaped'} ${result.dryRun ? result.locks.length : result.reaped} of ${result.considered} stale lock(s)`);
   }
   return rails.stopReason ? ExitCode.partial : ExitCode.ok;
+}
+
+/** A lock's name for a terminal: escaped text, or base64 for a name that is not UTF-8. */
+function shownKey(l: { key?: string; key64?: string }): string {
+  return l.key !== undefined ? keyText(Buffer.from(l.key, 'utf8')) : `(base64) ${l.key64}`;
 }

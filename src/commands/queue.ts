@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { dataText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { DeclaredQueue } from '../lib/queues/config.js';
 import type { FindOptions } from '../lib/queues/find.js';
@@ -104,9 +105,10 @@ async function printJobs(ctx: RunContext, ref: { name: string; system: string; d
   }
   const lines: string[] = [];
   jobs.forEach((j, i) => {
-    lines.push(out.c.bold(`#${i + 1}`) + ` ${j.id ? `id ${j.id} ` : ''}${out.c.dim(`(${j.from})`)}`);
-    if (j.info) for (const [k, v] of Object.entries(j.info)) if (v !== null && v !== undefined) lines.push(`  ${out.c.dim(k)}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
-    const body = j.job !== undefined ? JSON.stringify(j.job, null, 2) : j.text ?? (j.base64 !== undefined ? `(binary, base64) ${j.base64}` : '');
+    lines.push(out.c.bold(`#${i + 1}`) + ` ${j.id ? `id ${dataText(String(j.id))} ` : ''}${out.c.dim(`(${dataText(j.from)})`)}`);
+    if (j.info) for (const [k, v] of Object.entries(j.info)) if (v !== null && v !== undefined) lines.push(`  ${out.c.dim(dataText(k))}: ${typeof v === 'string' ? dataText(v) : JSON.stringify(v)}`);
+    // JSON escapes control characters itself; a job that is not JSON is data text.
+    const body = j.job !== undefined ? JSON.stringify(j.job, null, 2) : j.text !== undefined ? dataText(j.text) : j.base64 !== undefined ? `(binary, base64) ${j.base64}` : '';
     if (body) lines.push(body.split('\n').map((l) => `  ${l}`).join('\n'));
   });
   if (total !== null) lines.push(out.c.dim(`${jobs.length} of ${total} shown`));
@@ -125,13 +127,13 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
   else {
     const { readFileSync } = await import('node:fs');
     const path = f.file === undefined || f.file === '-' ? 0 : f.file;
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(path, 'utf8');
+      bytes = readFileSync(path);
     } catch (e) {
       throw new UsageError(`--file: cannot read ${f.file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    jobs = parseJobs(text, path === 0 ? 'stdin' : String(f.file));
+    jobs = parseJobs(bytes, path === 0 ? 'stdin' : String(f.file));
   }
   const priority = f.priority !== undefined ? Number(f.priority) : undefined;
   if (priority !== undefined && !Number.isFinite(priority)) throw new UsageError(`--priority must be a number, not "${f.priority}"`);
@@ -180,7 +182,7 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
       const moved = Object.entries(result.moved).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing moved';
       const left = Object.entries(result.left).map(([k, v]) => `${v} ${k}`).join(', ');
       out.info(`${result.dryRun ? 'dry run: would have ' : ''}${moved}${left ? `; left in place: ${left}` : ''}${result.gone ? `; ${result.gone} taken by another client meanwhile` : ''}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
-      for (const m of result.malformed) out.warn(`could not parse, left in place: ${m.sample}`);
+      for (const m of result.malformed) out.warn(`could not parse, left in place: ${dataText(m.sample)}`);
     }
     return result.stopped ? ExitCode.partial : ExitCode.ok;
   } finally {
@@ -237,7 +239,7 @@ async function stats(ctx: RunContext, names: string[], f: FindFlags & { watch?: 
       await out.write(`${JSON.stringify(doc, null, intervalMs !== null ? undefined : 2)}\n`);
     } else {
       const text = queues.length ? renderQueueTable(out, queues, rates) : 'no queues found (the config file can declare queues the walk cannot recognise)';
-      if (intervalMs !== null && out.stdoutIsTTY) await out.write(`\x1b[H\x1b[2J${text}\n`);
+      if (intervalMs !== null && out.stdoutIsTTY) await out.redraw(`${text}\n`);
       else await out.write(`${text}\n`);
     }
     if (intervalMs === null || signal.aborted) break;

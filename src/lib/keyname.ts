@@ -80,6 +80,26 @@ export function keyLines(keys: Buffer[], raw: boolean): Buffer {
   return out;
 }
 
+/**
+ * Text that came from data (a lock token, a job, a worker's name), for a
+ * terminal: the same escapes as keyText, so one value is one line and no
+ * byte of it is a control sequence.
+ */
+export function dataText(s: string): string {
+  return /[\x00-\x1f\x7f\\\u0080-\u009f]/.test(s) ? escapeString(s) : s;
+}
+
+/**
+ * The last line of defence before a terminal: control characters other
+ * than newline and tab become \xNN, and so does ESC, except (with colour on)
+ * in the colour sequences our own renderers add. Data should already have
+ * been through keyText or dataText, which also escape newlines.
+ */
+export function terminalSafe(s: string, colour: boolean): string {
+  const unsafe = colour ? /\x1b(?!\[[0-9;]*m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f\u0080-\u009f]/g : /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/g;
+  return s.replace(unsafe, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function escapeString(s: string): string {
   return s.replace(/[\x00-\x1f\x7f\\\u0080-\u009f]/g, (c) => {
     if (c === '\\') return '\\\\';

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { terminalSafe } from '../lib/keyname.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -88,9 +89,20 @@ export class Output {
     return Boolean(this.streams.stderr.isTTY);
   }
 
-  /** Writes data to stdout, waiting when the reader is slower than we are. */
+  /**
+   * Writes data to stdout, waiting when the reader is slower than we are.
+   * Text passes terminalSafe (no control sequence from data reaches a
+   * terminal); bytes (keys scan -0) are written as they are.
+   */
   async write(chunk: string | Buffer): Promise<void> {
-    if (!this.streams.stdout.write(chunk)) await once(this.streams.stdout, 'drain');
+    const data = typeof chunk === 'string' ? terminalSafe(chunk, this.colour) : chunk;
+    if (!this.streams.stdout.write(data)) await once(this.streams.stdout, 'drain');
+  }
+
+  /** Clears the terminal and draws `text` from the top (a refreshing view on a terminal). */
+  async redraw(text: string): Promise<void> {
+    const clear = '\x1b[H\x1b[2J';
+    if (!this.streams.stdout.write(clear + terminalSafe(text, this.colour))) await once(this.streams.stdout, 'drain');
   }
 
   async jsonDocument(value: unknown): Promise<void> {
@@ -104,15 +116,15 @@ export class Output {
 
   /** Informational text for people; silenced by -q. */
   info(message: string): void {
-    if (!this.quiet) this.streams.stderr.write(`${message}\n`);
+    if (!this.quiet) this.streams.stderr.write(`${terminalSafe(message, this.colour)}\n`);
   }
 
   warn(message: string): void {
-    this.streams.stderr.write(`${this.c.yellow(message)}\n`);
+    this.streams.stderr.write(`${this.c.yellow(terminalSafe(message, false))}\n`);
   }
 
   error(message: string): void {
-    this.streams.stderr.write(`${this.c.red('error:')} ${message}\n`);
+    this.streams.stderr.write(`${this.c.red('error:')} ${terminalSafe(message, false)}\n`);
   }
 
   /** A spinner with a status line on stderr, only on a TTY and not with -q. */

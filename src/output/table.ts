@@ -1,4 +1,5 @@
 import type { Output } from './output.js';
+import { terminalSafe } from '../lib/keyname.js';
 
 export type Cell = string | number | null | undefined;
 
@@ -29,7 +30,9 @@ export function renderTable(out: Output, spec: TableSpec): string {
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
     colAligns: spec.head.map((_, i) => (spec.right?.includes(i) ? 'right' : 'left')),
   });
-  for (const row of spec.rows) t.push(row.map((c) => (c === null || c === undefined ? '-' : String(c))));
+  // A cell is one line: a newline inside data must not start a row of its own.
+  const cell = (c: Cell) => (c === null || c === undefined ? '-' : terminalSafe(String(c), out.colour).replace(/\r?\n/g, '\\n'));
+  for (const row of spec.rows) t.push(row.map(cell));
   const body = t.toString();
   return spec.title ? `${out.c.bold(spec.title)}\n${body}` : body;
 }

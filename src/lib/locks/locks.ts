@@ -7,6 +7,12 @@ import { walkKeys } from '../scan/walk.js';
 import { loadScript, runScript } from '../scripts/loader.js';
 import { valueJson, type ValueJson } from '../keys/inspect.js';
 
+/**
+ * OBJECT IDLETIME counts whole seconds: a lock renewed every 300 ms reads as
+ * idle 0 or 1, so a shorter threshold would reap live locks.
+ */
+export const MIN_STALE_AFTER_MS = 2000;
+
 /** Where locks usually live, when the config file names no patterns. */
 export const COMMON_LOCK_PATTERNS = ['lock:*', '*:lock', 'locks:*', '*:lock:*'];
 
@@ -117,7 +123,7 @@ export interface ReapResult {
  * it) still holds the token the plan saw.
  */
 export async function reapLocks(
-  target: Target, locks: (LockInfo & { raw: Buffer })[], rails: Rails, opts: { staleAfterMs: number; force: boolean },
+  target: Target, locks: (LockInfo & { raw: Buffer })[], rails: Rails, opts: { staleAfterMs: number; maxTtlMs?: number; force: boolean },
 ): Promise<ReapResult> {
   const script = loadScript('lock-reap-1', target.serverVersion);
   const result: ReapResult = { dryRun: rails.dryRun, considered: locks.length, reaped: 0, skipped: {}, locks: [] };
@@ -134,9 +140,9 @@ export async function reapLocks(
         continue;
       }
       const expected = lock.value ? Buffer.from('value' in lock.value ? lock.value.value : lock.value.value64, 'value' in lock.value ? 'utf8' : 'base64') : Buffer.alloc(0);
-      // --force reaps one named lock whatever its idle time (still compare-and-delete on its token).
-      const idle = opts.force ? -1 : Math.floor(opts.staleAfterMs / 1000);
-      const [ok, detail] = (await runScript(t.client, script, [raw], [expected, idle, lock.value ? 1 : 0])) as [number, Buffer];
+      // --force reaps one named lock whatever its expiry and idle time (still compare-and-delete on its token).
+      const idle = Math.floor(opts.staleAfterMs / 1000);
+      const [ok, detail] = (await runScript(t.client, script, [raw], [expected, idle, lock.value ? 1 : 0, opts.maxTtlMs ?? -1, opts.force ? 1 : 0])) as [number, Buffer];
       if (Number(ok) === 1) {
         result.reaped++;
         result.locks.push({ ...shown, value: valueJson(detail), result: 'reaped' });
