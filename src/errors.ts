@@ -24,6 +24,13 @@ export class InputError extends UsageError {}
 /** Unreachable server, DNS failure, timeout. */
 export class ConnectionError extends RedisOpsError {}
 
+/**
+ * Connected, but the server did not answer within --timeout: a stopped or
+ * overloaded server. health grades it CRITICAL (a refused connection is
+ * UNKNOWN: nothing could be checked).
+ */
+export class NoAnswerError extends ConnectionError {}
+
 /** Wrong password, NOAUTH. */
 export class AuthError extends RedisOpsError {}
 

@@ -6,7 +6,7 @@ import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
 import '../lib/health/thresholds.js';
 import '../lib/ttl/rules.js';
 import '../lib/queues/config.js';
-import { resolveConnection, type ConnectionFlags } from '../lib/connect/spec.js';
+import { resolveConnection, type ConnectionFlags, type ConnectionSpec } from '../lib/connect/spec.js';
 import type { Target } from '../lib/connect/target.js';
 import { Output, stdoutIsProduct, stdoutWasClosed, type OutputFlags } from '../output/output.js';
 
@@ -79,8 +79,15 @@ export function outputFor(flags: OutputFlags): Output {
  * Connects, runs the command body, disconnects. The body returns an exit
  * code (default 0); errors propagate to cli.ts, which maps them to codes.
  */
+export interface RunHooks {
+  /** The connection is resolved (health starts its whole-run deadline here). */
+  onResolved?: (spec: ConnectionSpec) => void;
+  /** A TCP connection to the target is made. */
+  onConnect?: () => void;
+}
+
 export async function runWithTarget(
-  cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<number | void>,
+  cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<number | void>, hooks: RunHooks = {},
 ): Promise<void> {
   const raw = cmd.opts() as ConnectionFlags & OutputFlags & { config?: string; tlsKey?: string };
   const flags = { ...raw, key: tlsKeyFlag.get(cmd) === '--tls-key' ? raw.tlsKey : raw.key };
@@ -93,8 +100,9 @@ export async function runWithTarget(
     warn: (m) => out.warn(m),
     askPassword: out.interactive ? () => out.askSecret('Password:') : undefined,
   });
+  hooks.onResolved?.(spec);
   const { openTarget } = await import('../lib/connect/target.js');
-  const target = await openTarget(spec, { purpose });
+  const target = await openTarget(spec, { purpose, onConnect: hooks.onConnect });
   const controller = new AbortController();
   // Ctrl-C and SIGTERM (a cron job's timeout, systemd) stop at the next safe
   // point: a write finishes its batch, an undo backup is closed complete.

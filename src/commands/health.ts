@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ExitCode, RedisOpsError, UsageError } from '../errors.js';
+import { ConnectionError, ExitCode, NoAnswerError, RedisOpsError, UsageError } from '../errors.js';
+import type { ConnectionSpec } from '../lib/connect/spec.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import type { HealthReport } from '../lib/health/collect.js';
 import type { HealthConfig } from '../lib/health/thresholds.js';
@@ -39,27 +40,66 @@ export function registerHealth(program: Command): void {
   ).action(async (_f, cmd: Command) => {
     const f = cmd.opts<HealthFlags>();
     const format = f.json ? 'json' : f.format;
+    // --timeout bounds the whole check (connect and every command), so a
+    // monitoring system's own limit (NRPE: 10 s) never kills it first; with
+    // --watch it bounds each command.
+    const deadline = wholeRunDeadline(f.watch === undefined);
     try {
       if (!['table', 'json', 'nagios'].includes(format)) throw new UsageError(`--format: "${format}" is not table, json or nagios`);
       if (!['warn', 'crit'].includes(f.failOn)) throw new UsageError(`--fail-on: "${f.failOn}" is not warn or crit`);
-      await runWithTarget(cmd, 'health', (ctx) => health(ctx, f, format));
+      const run = runWithTarget(cmd, 'health', (ctx) => health(ctx, f, format), deadline.hooks);
+      run.catch(() => undefined); // when the deadline wins, the run's own failure comes later and says nothing new
+      await Promise.race([run, deadline.expired]);
     } catch (e) {
-      if (!(e instanceof RedisOpsError)) throw e;
-      // Cannot connect, bad arguments: UNKNOWN, in the format the caller reads.
+      // Connected but no answer: CRITICAL. Cannot connect, not Redis, bad
+      // arguments: UNKNOWN (nothing could be checked). In the format the caller reads.
+      const status = e instanceof NoAnswerError ? 'crit' : 'unknown';
       const out = outputFor(f);
-      const message = e.message.split('\n')[0];
-      if (format === 'json') await out.jsonDocument({ status: 'unknown', error: message, checks: [] });
-      else if (format === 'nagios') await out.write(`REDIS UNKNOWN - ${message.replace(/\|/g, '/')}\n`);
+      const message = (e instanceof RedisOpsError ? e.message : `${deadline.address}: ${e instanceof Error ? e.message : String(e)}`).split('\n')[0];
+      if (format === 'json') await out.jsonDocument({ status, error: message, checks: [] });
+      else if (format === 'nagios') await out.write(`REDIS ${status === 'crit' ? 'CRITICAL' : 'UNKNOWN'} - ${message.replace(/\|/g, '/')}\n`);
       else out.error(message);
       if (f.promFile) {
         const { writeFileAtomic } = await import('../lib/atomicFile.js');
         try {
-          writeFileAtomic(f.promFile, '# HELP redis_ops_health_status Overall health: 0 ok, 1 warn, 2 crit, 3 unknown.\n# TYPE redis_ops_health_status gauge\nredis_ops_health_status 3\n');
+          writeFileAtomic(f.promFile, `# HELP redis_ops_health_status Overall health: 0 ok, 1 warn, 2 crit, 3 unknown.\n# TYPE redis_ops_health_status gauge\nredis_ops_health_status ${status === 'crit' ? 2 : 3}\n`);
         } catch { /* the error above is the one to report */ }
       }
-      process.exitCode = 3;
+      process.exitCode = status === 'crit' ? 2 : 3;
+    } finally {
+      deadline.clear();
     }
   });
+}
+
+/**
+ * A timer over the whole run, started when the connection is resolved:
+ * fails with NoAnswerError if a TCP connection was made (a stopped or hung
+ * server), ConnectionError if not even that.
+ */
+function wholeRunDeadline(enabled: boolean) {
+  let timer: NodeJS.Timeout | undefined;
+  let connected = false;
+  let address = '';
+  let fire: (e: Error) => void = () => {};
+  const expired = new Promise<never>((_, reject) => { fire = reject; });
+  expired.catch(() => undefined);
+  return {
+    expired,
+    get address() { return address; },
+    hooks: {
+      onResolved: (spec: ConnectionSpec) => {
+        address = spec.mode === 'sentinel' ? `${spec.masterName}@${spec.sentinels.map((x) => `${x.host}:${x.port}`).join(',')}` : `${spec.host}:${spec.port}`;
+        if (!enabled) return;
+        const ms = spec.timeoutMs;
+        timer = setTimeout(() => fire(connected
+          ? new NoAnswerError(`${address} did not answer within ${ms} ms`)
+          : new ConnectionError(`cannot connect to ${address} within ${ms} ms`)), ms);
+      },
+      onConnect: () => { connected = true; },
+    },
+    clear: () => clearTimeout(timer),
+  };
 }
 
 async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<number> {

@@ -545,6 +545,22 @@ describe('health tells a frozen or foreign server apart (items 5, 6, 7)', () => 
     }
   });
 
+  it('a server that stalls, then answers, shows the stall in its ping figure (CRITICAL)', async () => {
+    server.process.kill('SIGSTOP');
+    const run = startCli(['health', '--json', '--only', 'ping', '--timeout', '20s', '--url', server.url]);
+    try {
+      // Long enough for the check to have sent its first command into the stall.
+      await new Promise((r) => setTimeout(r, 2500));
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    const r = await run.done;
+    expect(r.code).toBe(2);
+    const ping = JSON.parse(r.stdout).checks.find((c: any) => c.name === 'ping');
+    expect(ping.status).toBe('crit');
+    expect(ping.value).toBeGreaterThanOrEqual(1000);
+  });
+
   it('a port that accepts and never answers is CRITICAL within --timeout', async () => {
     const r = await runCli(['health', '--format', 'nagios', '--timeout', '1s', '--port', String(silentPort)]);
     expect(r.code).toBe(2);

@@ -30,6 +30,8 @@ export interface Target {
   forDb(db: number): Promise<Target>;
   /** A separate connection to one node, with this target's auth and TLS (for per-node reports). */
   connectNode(host: string, port: number): Promise<Redis>;
+  /** How long the first command (INFO) took to be answered: a server that stalled then answered shows it here. */
+  readonly firstAnswerMs: number | null;
   /** Turns a driver error into a typed one naming this target. */
   fail(err: unknown): Error;
   close(): Promise<void>;
@@ -40,6 +42,8 @@ export const CONNECTION_NAME = 'redis-ops';
 export interface OpenOptions {
   /** Suffix for CLIENT SETNAME, e.g. "keys-scan": the connection is named redis-ops:keys-scan. */
   purpose?: string;
+  /** Called when a TCP connection to the target is made (health tells "no answer" from "no connection"). */
+  onConnect?: () => void;
 }
 
 export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): Promise<Target> {
@@ -73,6 +77,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
   const connectClient = async (options: RedisOptions, ctx: typeof errorCtx): Promise<Redis> => {
     const client = new IORedis(options);
     client.on('error', (e: Error) => { ctx.lastEvent = e; });
+    if (opts.onConnect) client.once('connect', opts.onConnect);
     try {
       await client.connect();
       // ioredis's own SELECT on connect fails quietly and leaves the connection
@@ -88,6 +93,10 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
   const connectNode = (host: string, port: number) =>
     connectClient({ ...base, host, port, db: 0 }, { ...errorCtx, address: `${host}:${port}`, lastEvent: undefined });
 
+  // The first answer's wall time counts from the connect: ioredis sends
+  // CLIENT SETNAME as it connects, so a stalled server stalls it there.
+  const started = process.hrtime.bigint();
+  const sinceStart = (info: ServerInfo): ServerInfo => ({ ...info, answerMs: info.answerMs === null ? null : Number(process.hrtime.bigint() - started) / 1e6 });
   if (spec.mode === 'sentinel') {
     const client = await connectStandalone({
       ...base,
@@ -98,13 +107,13 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
       sentinelMaxConnections: 3,
       sentinelCommandTimeout: spec.timeoutMs,
     } as RedisOptions);
-    const info = await serverInfo(client, errorCtx);
-    return makeStandaloneTarget('sentinel', client, spec, address, info.version, errorCtx, connectNode, forDb);
+    const info = sinceStart(await serverInfo(client, errorCtx));
+    return makeStandaloneTarget('sentinel', client, spec, address, info, errorCtx, connectNode, forDb);
   }
 
   // Database 0 until the topology is known: a cluster node refuses SELECT.
   const first = await connectStandalone({ ...base, host: spec.host, port: spec.port, db: 0 });
-  const info = await serverInfo(first, errorCtx);
+  const info = sinceStart(await serverInfo(first, errorCtx));
   if (info.mode === 'sentinel') {
     first.disconnect();
     throw new UsageError(`${address} is a Sentinel, not a data node: use --sentinel ${address} --master-name NAME`);
@@ -121,7 +130,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
         throw translateRedisError(e, errorCtx);
       }
     }
-    return makeStandaloneTarget('standalone', first, spec, address, info.version, errorCtx, connectNode, forDb);
+    return makeStandaloneTarget('standalone', first, spec, address, info, errorCtx, connectNode, forDb);
   }
   first.disconnect();
   if (spec.db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0 (got --db ${spec.db})`);
@@ -150,6 +159,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     client: cluster,
     db: 0,
     serverVersion: info.version,
+    firstAnswerMs: info.answerMs,
     spec,
     masters: () => cluster.nodes('master').map((n) => ({ address: `${n.options.host}:${n.options.port}`, client: n })),
     forDb: async (db) => {
@@ -163,7 +173,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
 }
 
 function makeStandaloneTarget(
-  mode: TopologyMode, client: Redis, spec: ConnectionSpec, address: string, version: string | null,
+  mode: TopologyMode, client: Redis, spec: ConnectionSpec, address: string, info: ServerInfo,
   errorCtx: Parameters<typeof translateRedisError>[1], connectNode: Target['connectNode'], forDb: Target['forDb'],
 ): Target {
   // Behind Sentinel, the master's address is known only from the socket.
@@ -174,7 +184,8 @@ function makeStandaloneTarget(
     address,
     client,
     db: spec.db,
-    serverVersion: version,
+    serverVersion: info.version,
+    firstAnswerMs: info.answerMs,
     spec,
     masters: () => [{ address: nodeAddress, client }],
     forDb,
@@ -184,17 +195,25 @@ function makeStandaloneTarget(
   };
 }
 
-async function serverInfo(client: Redis, errorCtx: Parameters<typeof translateRedisError>[1]): Promise<{ version: string | null; mode: string }> {
+interface ServerInfo {
+  version: string | null;
+  mode: string;
+  /** Wall time from the connect to the INFO answer; null when INFO was not allowed. */
+  answerMs: number | null;
+}
+
+async function serverInfo(client: Redis, errorCtx: Parameters<typeof translateRedisError>[1]): Promise<ServerInfo> {
   try {
     const text = await client.info('server');
     return {
       version: /redis_version:(\S+)/.exec(text)?.[1] ?? null,
       mode: /redis_mode:(\S+)/.exec(text)?.[1] ?? 'standalone',
+      answerMs: 0, // set by the caller, from the connect
     };
   } catch (e) {
     const err = translateRedisError(e, errorCtx);
     // An ACL user without INFO can still do useful work; anything else is fatal.
-    if (err instanceof PermissionError) return { version: null, mode: 'standalone' };
+    if (err instanceof PermissionError) return { version: null, mode: 'standalone', answerMs: null };
     client.disconnect();
     throw err;
   }

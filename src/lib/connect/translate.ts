@@ -1,5 +1,5 @@
 import {
-  AuthError, CommandError, ConnectionError, PermissionError, RedisOpsError, UsageError,
+  AuthError, CommandError, ConnectionError, NoAnswerError, PermissionError, RedisOpsError, UsageError,
 } from '../../errors.js';
 
 export interface ErrorContext {
@@ -45,6 +45,10 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
   }
   if (code === 'ECONNREFUSED') return new ConnectionError(`cannot connect to ${where}: connection refused (is the server running? check --host/--port/--url)`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectionError(`cannot resolve the host of ${where} (${code}); check --host/--url`);
+  if (/^Command timed out/.test(msg)) return new NoAnswerError(`${where} did not answer within ${ctx.timeoutMs} ms`);
+  if (/Protocol error|unexpected|Unknown type/i.test(msg) && e?.name !== 'ReplyError') {
+    return new ConnectionError(`${where} did not answer as a Redis server does (${firstLine(msg).slice(0, 80)}): is it Redis, or a proxy or another service on that port?`);
+  }
   if (code === 'ETIMEDOUT' || /timed out/i.test(msg)) {
     return new ConnectionError(`${where} did not answer within ${ctx.timeoutMs} ms (raise --timeout if the server is slow)`);
   }

@@ -29,7 +29,14 @@ export async function collectHealth(target: Target, opts: HealthOptions): Promis
   const nodes = await discoverNodes(target);
   try {
     const state = opts.slowlogState ? readState(opts.slowlogState) : null;
-    const snaps = await Promise.all(nodes.map((n) => snapshot(target, n, state !== null)));
+    const snaps = await Promise.all(nodes.map(async (n, i) => {
+      const s = await snapshot(target, n, state !== null);
+      // The node we connected to first may have stalled on that first command
+      // and answered PING at once after: its latency is the slower of the two.
+      const seed = target.mode === 'cluster' ? n.address === target.address : i === 0;
+      if (seed && s.snapshot.pingMs !== null && target.firstAnswerMs !== null) s.snapshot.pingMs = Math.max(s.snapshot.pingMs, target.firstAnswerMs);
+      return s;
+    }));
     let slowState = state;
     if (state) {
       for (const s of snaps) {
