@@ -27,14 +27,18 @@ beforeEach(async () => {
   await redis.set('orders:lock', 'token-3');
   await redis.set('bull:emails:42:lock', 'worker-token');
   await redis.set('unrelated', 'x');
-  await new Promise((r) => setTimeout(r, 1100));
+  // Idle for an hour, deterministically: RESTORE sets a key's idle time.
+  for (const key of ['lock:job:crashed', 'orders:lock', 'bull:emails:42:lock', 'unrelated']) {
+    const payload = await redis.dumpBuffer(key);
+    await redis.call('RESTORE', key, 0, payload, 'REPLACE', 'IDLETIME', 3600);
+  }
 });
 
 const yes = () => new Rails(railsFrom('locks reap', { yes: true }));
 
 describe('locks list', () => {
   it('finds locks by the common patterns and judges them', async () => {
-    const r = await runCli(['locks', 'list', '--url', server.url, '--stale-after', '1s', '--json']);
+    const r = await runCli(['locks', 'list', '--url', server.url, '--stale-after', '1m', '--json']);
     expect(r.code).toBe(0);
     const { patterns, locks } = JSON.parse(r.stdout);
     expect(patterns).toEqual(['lock:*', '*:lock', 'locks:*', '*:lock:*']);
@@ -46,7 +50,7 @@ describe('locks list', () => {
     expect(by['bull:emails:42:lock']).toMatchObject({ stale: false, system: 'bullmq' });
     // Before 7.2, tokens are not read unless asked: reading refreshes the idle time staleness is judged by.
     expect(by['lock:job:crashed'].value).toBeNull();
-    const again = JSON.parse((await runCli(['locks', 'list', '--url', server.url, '--stale-after', '1s', '--json'])).stdout);
+    const again = JSON.parse((await runCli(['locks', 'list', '--url', server.url, '--stale-after', '1m', '--json'])).stdout);
     expect(again.locks.find((l: { key: string }) => l.key === 'lock:job:crashed').stale).toBe(true);
     const withValues = JSON.parse((await runCli(['locks', 'list', 'lock:*', '--url', server.url, '--values', '--json'])).stdout);
     expect(withValues.locks.find((l: { key: string }) => l.key === 'lock:job:crashed').value).toEqual({ value: 'token-1' });
@@ -60,9 +64,9 @@ describe('locks list', () => {
 
 describe('locks reap', () => {
   it('reaps stale locks only, never a queue system\'s, through the rails', async () => {
-    const refused = await runCli(['locks', 'reap', '--url', server.url, '--stale-after', '1s']);
+    const refused = await runCli(['locks', 'reap', '--url', server.url, '--stale-after', '1m']);
     expect(refused.code).toBe(2);
-    const r = await runCli(['locks', 'reap', '--url', server.url, '--stale-after', '1s', '--yes', '--json']);
+    const r = await runCli(['locks', 'reap', '--url', server.url, '--stale-after', '1m', '--yes', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ considered: 2, reaped: 2 });
     expect((await redis.keys('*')).sort()).toEqual(['bull:emails:42:lock', 'lock:job:held', 'unrelated']);
@@ -107,7 +111,7 @@ describe('locks reap', () => {
   });
 
   it('--dry-run lists what would be reaped and deletes nothing', async () => {
-    const r = await runCli(['locks', 'reap', '--url', server.url, '--stale-after', '1s', '--dry-run', '--json']);
+    const r = await runCli(['locks', 'reap', '--url', server.url, '--stale-after', '1m', '--dry-run', '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: true, considered: 2, reaped: 0 });
     expect(await redis.dbsize()).toBe(5);
   });

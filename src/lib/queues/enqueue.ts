@@ -22,8 +22,9 @@ export function parseJobs(input: string | Buffer, source: string): string[] {
     try {
       v = JSON.parse(t);
     } catch (e) {
+      // V8's message quotes the input: say where, never what.
       const at = /at position (\d+)/.exec((e as Error).message)?.[1];
-      throw new InputError(`${source} line ${i + 1}: not valid JSON${at !== undefined ? ` (at column ${Number(at) + 1})` : ''}; nothing was enqueued`);
+      throw new InputError(`${source} line ${i + 1}: not valid JSON (${at !== undefined ? `at column ${Number(at) + 1}; ` : ''}the line is not shown: it may hold secrets); nothing was enqueued`);
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${source} line ${i + 1}: a job must be a JSON object; nothing was enqueued`);
     jobs.push(t);
