@@ -50,7 +50,21 @@ function debugWanted(argv: string[]): boolean {
   return argv.includes('--debug');
 }
 
+/**
+ * The last net: a failure nobody awaited (a driver's late rejection) is one
+ * line like any other, not a stack trace and a page of bundle source.
+ */
+function reportStray(e: unknown, argv: string[]): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  new Output({ color: !argv.includes('--no-color') }).error(msg.split('\n')[0]);
+  if (debugWanted(argv) && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  else process.stderr.write('run with --debug for details\n');
+  process.exit(exitCodeFor(e));
+}
+
 export async function main(argv: string[]): Promise<void> {
+  process.on('unhandledRejection', (e) => reportStray(e, argv));
+  process.on('uncaughtException', (e) => reportStray(e, argv));
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     // `redis-ops keys scan | head`: the reader left; that is not our failure.
     // A backup or a write's report on stdout: it is, and the command says so.

@@ -1,6 +1,8 @@
 import type { Output } from './output.js';
 import { terminalSafe } from '../lib/keyname.js';
 
+export { formatCount } from '../lib/numbers.js';
+
 export type Cell = string | number | null | undefined;
 
 export interface TableSpec {
@@ -47,14 +49,6 @@ export function formatBytes(n: number | null | undefined): string {
     i++;
   }
   return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-
-export function formatCount(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '-';
-  // By hand, not toLocaleString: its first call loads ICU data (~10 ms of every command's start-up).
-  const r = Math.round(n);
-  const digits = String(Math.abs(r)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return r < 0 ? `-${digits}` : digits;
 }
 
 export function formatPercent(share: number | null | undefined): string {

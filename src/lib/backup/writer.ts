@@ -187,7 +187,7 @@ export class KeyBackup {
    */
   private holding = false;
 
-  constructor(target: Target, private readonly sink: RecordSink, private readonly types: string[] = []) {
+  constructor(private readonly target: Target, private readonly sink: RecordSink, private readonly types: string[] = []) {
     this.legacy = Buffer.from(versionAtLeast(target.serverVersion, '7.0.0') ? '0' : '1');
     this.script = loadScript('read-keys-0', target.serverVersion);
   }
@@ -215,7 +215,12 @@ export class KeyBackup {
 
   private async writeOldest(): Promise<void> {
     const { node, db, reads } = this.queue.shift()!;
-    for (const read of await reads) await this.writeRead(node, db, read);
+    try {
+      for (const read of await reads) await this.writeRead(node, db, read);
+    } catch (e) {
+      // Name the node that failed (a cluster master), not the one we were pointed at.
+      throw this.target.failAt(node.address, e);
+    }
     if (this.out.size >= LINES_CHUNK) await this.handOn();
   }
 

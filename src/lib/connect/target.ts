@@ -34,6 +34,8 @@ export interface Target {
   readonly firstAnswerMs: number | null;
   /** Turns a driver error into a typed one naming this target. */
   fail(err: unknown): Error;
+  /** The same, naming the node it happened on (a cluster node, not the one we were pointed at). */
+  failAt(node: string, err: unknown): Error;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     },
     connectNode,
     fail: (err) => translateRedisError(err, errorCtx),
+    failAt: (node, err) => translateRedisError(err, { ...errorCtx, address: node, lastEvent: undefined }),
     close: async () => { await quietly(() => cluster.quit()); cluster.disconnect(); },
   };
 }
@@ -191,6 +194,7 @@ function makeStandaloneTarget(
     forDb,
     connectNode,
     fail: (err) => translateRedisError(err, errorCtx),
+    failAt: (node, err) => translateRedisError(err, { ...errorCtx, address: node, lastEvent: undefined }),
     close: async () => { await quietly(() => client.quit()); client.disconnect(); },
   };
 }

@@ -45,7 +45,7 @@ export async function measureLatency(target: Target, opts: LatencyOptions): Prom
       try {
         return { ...empty, ping: await pingRoundTrips(n.client, opts), monitor: await monitorReport(n.client), commands: await commandLatency(n.client) };
       } catch (e) {
-        return { ...empty, error: target.fail(e).message };
+        return { ...empty, error: target.failAt(n.address, e).message };
       }
     }));
   } finally {

@@ -37,7 +37,7 @@ export async function memoryReport(target: Target): Promise<NodeMemory[]> {
       try {
         return await readNode(n.client, n.address, n.role);
       } catch (e) {
-        return blank(n.address, n.role, target.fail(e).message);
+        return blank(n.address, n.role, target.failAt(n.address, e).message);
       }
     }));
   } finally {

@@ -109,11 +109,11 @@ export interface LocalCluster {
 }
 
 /** Three masters with the 16384 slots split between them, and cluster_state:ok. */
-export async function startCluster(masters = 3): Promise<LocalCluster> {
+export async function startCluster(masters = 3, args: string[] = []): Promise<LocalCluster> {
   const nodes: LocalServer[] = [];
   try {
     for (let i = 0; i < masters; i++) {
-      nodes.push(await startServer({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }));
+      nodes.push(await startServer({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', ...args] }));
     }
     const { Redis } = await loadDriver();
     const clients = nodes.map((n) => new Redis({ port: n.port, host: n.host, lazyConnect: true }));

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { PermissionError, UsageError } from '../../errors.js';
+import { PermissionError, UsageError, withDetail } from '../../errors.js';
+import { formatCount } from '../numbers.js';
 import type { NodeHandle, Target } from '../connect/target.js';
 import { versionAtLeast } from '../connect/target.js';
 import { Pace } from '../pace.js';
@@ -67,7 +68,16 @@ export async function* walkKeys(target: Target, opts: WalkOptions): AsyncGenerat
   const pace = new Pace(opts.rate);
   const nodes = target.masters();
   const walkers = nodes.map((n) => walkNode(target, n, opts, pace));
-  yield* merge(walkers);
+  let walked = 0;
+  try {
+    for await (const batch of merge(walkers)) {
+      walked += batch.keys.length + batch.vanished;
+      yield batch;
+    }
+  } catch (e) {
+    // Each node's failure already names that node; say how far the walk got.
+    throw withDetail(e instanceof Error ? e : new Error(String(e)), `the walk stopped after ${formatCount(walked)} keys`);
+  }
 }
 
 export function probeMask(p: ProbeFields | undefined): number {
@@ -100,7 +110,7 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions, pa
     try {
       return (await node.client.scanBuffer(...(args as [string]))) as unknown as [Buffer, Buffer[]];
     } catch (e) {
-      throw target.fail(e);
+      throw target.failAt(node.address, e);
     }
   };
 
@@ -155,7 +165,7 @@ class Prober {
       const reply = await runScript(this.node.client, this.script, [], [this.mask, ...names]);
       return decodeProbeReply(names, reply as (Buffer | number)[], this.mask);
     } catch (e) {
-      const err = this.target.fail(e);
+      const err = this.target.failAt(this.node.address, e);
       if (err instanceof PermissionError) {
         this.useScript = false;
         if (!this.warned) this.onFallback?.(this.node.address, 'EVAL is not allowed for this user; reading keys with pipelined commands (slower)');
@@ -261,7 +271,13 @@ async function* merge<T>(gens: AsyncGenerator<T>[]): AsyncGenerator<T> {
     return;
   }
   const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
-  const next = (i: number) => pending.set(i, gens[i].next().then((r) => ({ i, r })));
+  const next = (i: number) => {
+    const p = gens[i].next().then((r) => ({ i, r }));
+    // When one node fails, the others' pending pages are abandoned: their
+    // failures must not surface later as unhandled rejections.
+    p.catch(() => undefined);
+    pending.set(i, p);
+  };
   gens.forEach((_, i) => next(i));
   try {
     while (pending.size) {
@@ -284,7 +300,7 @@ export async function countKeys(target: Target): Promise<{ node: string; keys: n
       try {
         return { node: n.address, keys: await n.client.dbsize() };
       } catch (e) {
-        throw target.fail(e);
+        throw target.failAt(n.address, e);
       }
     }),
   );
