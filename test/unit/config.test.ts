@@ -74,6 +74,35 @@ describe('resolveConnection', () => {
     await expect(resolveConnection({ timeout: 'soon' }, ctx)).rejects.toThrow(/--timeout/);
   });
 
+  it('an explicit --url or --host replaces the whole default target (nothing crosses hosts)', async () => {
+    const config = validateConfig({ defaultProfile: 'dev', profiles: { dev: { host: 'd', port: 7000, password: 'devpw', tls: true } } }, 'c.json');
+    const env = { REDIS_URL: 'rediss://u:h1pw@h1:7001/3' };
+    expect(await resolveConnection({ url: 'redis://h2' }, { env, config, ...quiet })).toMatchObject({ host: 'h2', port: 6379, db: 0, user: undefined, password: undefined, tls: null });
+    expect(await resolveConnection({ url: 'redis://[::1]' }, { env, config, ...quiet })).toMatchObject({ host: '::1', port: 6379, password: undefined });
+    expect(await resolveConnection({ host: 'h3' }, { env, config, ...quiet })).toMatchObject({ host: 'h3', port: 6379, db: 0, password: undefined, tls: null });
+    // Without an explicit target, REDIS_URL still applies, and --port/--db adjust it.
+    expect(await resolveConnection({ port: '7005' }, { env, config, ...quiet })).toMatchObject({ host: 'h1', port: 7005, db: 3, password: 'h1pw' });
+    // REDISCLI_AUTH names no host: it goes with whatever host is named, as in redis-cli.
+    expect(await resolveConnection({ url: 'redis://h2' }, { env: { ...env, REDISCLI_AUTH: 'any' }, config, ...quiet })).toMatchObject({ host: 'h2', password: 'any' });
+    await expect(resolveConnection({ url: 'redis://h2', profile: 'dev' }, { env, config, ...quiet })).rejects.toThrow(/--profile dev names a target and --url names another/);
+  });
+
+  it('refuses empty targets, query strings, bad escapes and prototype names as profiles', async () => {
+    const ctx = { env: { REDIS_URL: 'redis://h1:7001' }, config: noConfig, ...quiet };
+    for (const flags of [{ url: '' }, { url: '  ' }, { url: 'redis://' }, { url: 'rediss://' }, { host: '' }, { host: ' ' }]) {
+      await expect(resolveConnection(flags, ctx)).rejects.toThrow(UsageError);
+    }
+    await expect(resolveConnection({ url: 'redis://h:1?db=3' }, ctx)).rejects.toThrow(/query parameters/);
+    await expect(resolveConnection({ url: 'redis://u%zz:pw@h:1' }, ctx)).rejects.toThrow(/malformed %-escape/);
+    await expect(resolveConnection({ url: 'redis://u:p%zzsecret@h:1' }, ctx)).rejects.not.toThrow(/secret/);
+    for (const profile of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      await expect(resolveConnection({ profile }, ctx)).rejects.toThrow(`profile "${profile}" not found`);
+    }
+    expect(() => validateConfig({ __proto__: {} }, 'c.json')).not.toThrow();
+    expect(() => validateConfig(JSON.parse('{"__proto__": {"x": 1}}'), 'c.json')).toThrow(/__proto__ is not a known section/);
+    expect(() => validateConfig({ profiles: { p: { constructor: 'x' } } }, 'c.json')).toThrow(/constructor is not a profile field/);
+  });
+
   it('parses a sentinel list', async () => {
     const s = await resolveConnection({ sentinel: 'a:26379,b', masterName: 'mymaster' }, { env: {}, config: noConfig, ...quiet });
     expect(s.mode).toBe('sentinel');
