@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, RedisOpsError, UsageError } from '../errors.js';
+import { ExitCode, RedisOpsError, UsageError, withDetail } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { keyJson, keyText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
@@ -119,6 +119,7 @@ function parseDbMap(text: string | undefined): Map<number, number> {
   for (const part of text.split(',')) {
     const m = /^(\d+):(\d+)$/.exec(part.trim());
     if (!m) throw new UsageError(`--db-map: "${part}" is not FROM:TO (e.g. 0:3,1:4)`);
+    if (map.has(Number(m[1]))) throw new UsageError(`--db-map: database ${m[1]} is mapped twice (${m[1]}:${map.get(Number(m[1]))} and ${m[1]}:${m[2]})`);
     map.set(Number(m[1]), Number(m[2]));
   }
   return map;
@@ -131,6 +132,9 @@ async function runRestore(
 ): Promise<number> {
   const modes = [f.skipExisting && 'skip', f.replace && 'replace', f.failOnExisting && 'fail'].filter(Boolean) as ('skip' | 'replace' | 'fail')[];
   if (modes.length > 1) throw new UsageError('choose one of --skip-existing, --replace, --fail-on-existing');
+  // It checks every key before writing one: stdin cannot be read twice.
+  if (file === '-' && f.failOnExisting) throw new UsageError('--fail-on-existing needs a file (it checks every key before writing any, and stdin cannot be read twice): save the backup to a file first');
+  if (f.failOnExisting && !f.verify) throw new UsageError('--fail-on-existing needs the verification pass (it checks every key there): drop --no-verify');
   if (!['absolute', 'relative', 'none'].includes(f.ttl)) throw new UsageError(`--ttl: "${f.ttl}" is not absolute, relative or none`);
   for (const t of f.type) validateKeyType(t);
   const { globToRegExp } = await import('../lib/glob.js');
@@ -168,9 +172,16 @@ async function runRestore(
     }
     await rails.confirm({ description: `restore ${planned} (${modes[0] ?? 'skip'} existing keys, TTL ${f.ttl})`, sample: [], target: `${target.address} db ${target.db}` }, out);
     await rails.openLog();
-    const progress = await out.progress('restoring…');
+    const progress = await out.progress(rails.dryRun ? 'checking what would be restored…' : 'restoring…');
     try {
       await restoreFrom(file, restorer, () => {}, file !== '-' && f.verify);
+    } catch (e) {
+      // Say how far it got, in the error and (for scripts) as a final JSON object.
+      progress.stop();
+      const err = target.fail(e);
+      const written = restorer.written;
+      if (out.json) await out.jsonDocument({ status: 'failed', written, error: err.message.split('\n')[0], ...restorer.summary });
+      throw withDetail(err, `${formatCount(written)} key(s) restored before it stopped`);
     } finally {
       progress.stop();
     }

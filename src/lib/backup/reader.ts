@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError, UsageError } from '../../errors.js';
-import { isTrailer, parseHeader, parseJson, recordHead, validateRecord, type Header, type KeyRecord } from './format.js';
+import { isTrailer, keyOf, parseHeader, parseJson, recordHead, validateRecord, type Header, type KeyRecord, type RecordHead, type StreamValue } from './format.js';
+import { RecordSequence } from './sequence.js';
 import { DumpBatch } from './rdbPayload.js';
 
 export interface ReadItem {
@@ -11,10 +13,11 @@ export interface ReadItem {
   lineNo: number;
 }
 
-/** A record line left unparsed (readBackupLines): its bytes, without the newline. */
+/** A record line left unparsed (readBackupLines): its bytes, without the newline, and its head. */
 export interface RawLine {
   raw: Buffer;
   lineNo: number;
+  head: RecordHead;
 }
 
 /** How every record line that redis-ops writes begins. */
@@ -59,7 +62,13 @@ async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJ
    * file's unterminated last line); fills `items` with the good records up to
    * the first problem, which it throws.
    */
+  const sequence = new RecordSequence();
   const lines = (region: Buffer, items: (ReadItem | RawLine)[]): void => {
+    // Text that is not UTF-8 would be decoded one way by JSON.parse (U+FFFD)
+    // and copied another by the byte path: refused, so both read alike.
+    const utf8 = isUtf8(region);
+    // Where the next \u escape in the region is, looked up once per escape, not per line.
+    let escape = -1;
     let at = 0;
     while (at < region.length) {
       let end = region.indexOf(10, at);
@@ -68,10 +77,22 @@ async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJ
       at = end + 1;
       lineNo++;
       if (trailerSeen) throw new InputError(`${where(lineNo)}: data after the trailer`);
-      if (raw && lineNo > 1 && region[start + 1] === 0x22 && region.subarray(start, start + RECORD_START.length).equals(RECORD_START)) {
-        items.push({ raw: region.subarray(start, end), lineNo });
-        records++;
-        continue;
+      if (!utf8 && !isUtf8(region.subarray(start, end))) throw new InputError(`${where(lineNo)}: not valid UTF-8 (a backup is UTF-8 text; bytes that are not go in {"b64"})`);
+      if (escape !== -2 && escape < start) {
+        const next = region.indexOf(UNICODE_ESCAPE, start);
+        escape = next < 0 ? -2 : next; // -2: none left in this region
+      }
+      if (escape >= 0 && escape < end && hasLoneSurrogate(region.toString('utf8', start, end))) throw new InputError(`${where(lineNo)}: a lone surrogate escape (\\udXXX): not a character, so not restorable exactly`);
+      if (raw && lineNo > 1 && region[start + 1] === 0x22 && region.subarray(start, start + RECORD_START.length).equals(RECORD_START) && !isPartLine(region, end)) {
+        const line = region.subarray(start, end);
+        const head = recordHead(line);
+        // Streams are parsed: their entry ids are checked across records.
+        if (head && head.type !== 'stream') {
+          sequence.record(where(lineNo), lineNo, head);
+          items.push({ raw: line, lineNo, head });
+          records++;
+          continue;
+        }
       }
       const line = region.toString('utf8', start, end);
       if (lineNo === 1) {
@@ -84,10 +105,13 @@ async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJ
         // The checksum covers every byte before the trailer line.
         hash.update(region.subarray(0, start));
         if (obj.sha256 !== hash.digest('hex')) throw new InputError(`${where(lineNo)}: checksum mismatch: the file was changed after it was written`);
+        sequence.end(where(lineNo));
         trailerSeen = true;
         continue;
       }
-      items.push({ record: validateRecord(obj, where(lineNo)), lineNo });
+      const record = validateRecord(obj, where(lineNo));
+      sequence.record(where(lineNo), lineNo, { ...record, key: keyOf(record) }, record.type === 'stream' ? (record.value as StreamValue) : undefined);
+      items.push({ record, lineNo });
       records++;
     }
     if (!trailerSeen) hash.update(region);
@@ -137,6 +161,21 @@ async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJ
   }
   if (lineNo === 0) throw new InputError(`${name}: empty: not a backup`);
   if (!trailerSeen) throw new InputError(`${where(lineNo)}: no trailer: the backup is truncated`);
+}
+
+/** A big key's record ends in "part":N,"more":true|false}; any other record's value ends in ", ] or }. */
+function isPartLine(region: Buffer, end: number): boolean {
+  return region[end - 1] === 0x7d && region[end - 2] === 0x65; // …true} / …false}
+}
+
+const UNICODE_ESCAPE = Buffer.from('\\u');
+
+/** Whether a JSON line has a \uD800–\uDFFF escape that is not half of a pair (read escape by escape, so \\ud800 is text). */
+function hasLoneSurrogate(text: string): boolean {
+  for (const m of text.matchAll(/\\(u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[dD][89a-fA-F][0-9a-fA-F]{2}|.)/g)) {
+    if (m[1]!.length === 5) return true;
+  }
+  return false;
 }
 
 async function maybeGunzip(raw: NodeJS.ReadableStream, source: string): Promise<NodeJS.ReadableStream> {
@@ -192,8 +231,8 @@ export async function verifyBackup(source: string, onRecord?: (r: ReadItem) => P
   for await (const batch of onRecord ? readBackup(source, onHeader) : readBackupLines(source, onHeader)) {
     for (let item of batch) {
       if ('raw' in item) {
-        const head = recordHead(item.raw);
-        if (head && scratch.addLine(item.raw, head)) {
+        const head = item.head;
+        if (scratch.addLine(item.raw, head)) {
           scratch.discard();
           count(head.db, head.type, undefined);
           continue;

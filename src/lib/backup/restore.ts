@@ -1,13 +1,13 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
-import { InputError, UsageError } from '../../errors.js';
+import { InputError, UsageError, withDetail } from '../../errors.js';
 import { versionAtLeast, type Target } from '../connect/target.js';
 import { keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
 import type { Rails, StopReason } from '../rails.js';
 import { loadScript, runScript, runScriptEncoded } from '../scripts/loader.js';
 import { sameSlotKey } from '../slotTag.js';
-import { decodeBytes, keyOf, parseJson, recordHead, validateRecord, type Header, type KeyRecord, type StreamValue } from './format.js';
+import { decodeBytes, keyOf, parseJson, validateRecord, type Header, type KeyRecord, type RecordHead, type StreamValue } from './format.js';
 import { DumpBatch } from './rdbPayload.js';
 import { readBackup, readBackupLines, type RawLine, type ReadItem } from './reader.js';
 
@@ -40,6 +40,8 @@ export interface RestoreSummary {
   expired: number;
   /** Left out by --match, --type or --db. */
   filtered: number;
+  /** Collections with no elements in the file (a big key emptied while it was read): Redis has no empty collections, so nothing is written. */
+  empty: number;
   durationMs: number;
   stoppedBy: StopReason | null;
 }
@@ -73,7 +75,7 @@ export class Restorer {
   private readonly started = Date.now();
 
   constructor(private readonly base: Target, private readonly opts: RestoreOptions, private readonly rails: Rails, source: string) {
-    this.summary = { dryRun: rails.dryRun, source, records: 0, keys: 0, created: 0, replaced: 0, skipped: 0, expired: 0, filtered: 0, durationMs: 0, stoppedBy: null };
+    this.summary = { dryRun: rails.dryRun, source, records: 0, keys: 0, created: 0, replaced: 0, skipped: 0, expired: 0, filtered: 0, empty: 0, durationMs: 0, stoppedBy: null };
   }
 
   /**
@@ -83,7 +85,7 @@ export class Restorer {
    */
   async apply(item: ReadItem | RawLine): Promise<boolean> {
     if ('raw' in item) {
-      const done = await this.applyLine(item.raw);
+      const done = await this.applyLine(item.raw, item.head);
       if (done !== null) return done;
       const where = `${this.summary.source} line ${item.lineNo}`;
       item = { record: validateRecord(parseJson(item.raw.toString('utf8'), where), where), lineNo: item.lineNo };
@@ -97,6 +99,14 @@ export class Restorer {
     }
     if (r.part !== undefined && r.part > 0) throw new InputError(`line ${item.lineNo}: part ${r.part} of a key whose first part is missing`);
     const key = keyOf(r);
+    if (!r.more && Array.isArray(r.value) && r.value.length === 0) {
+      // Nothing to write: count it where the other keys are counted.
+      if (this.passesFilters(r.db, key, r.type)) {
+        this.summary.keys++;
+        this.summary.empty++;
+      } else this.summary.filtered++;
+      return true;
+    }
     const expireAt = await this.admitKey(r.db, key, r.type, r);
     if (typeof expireAt !== 'number') {
       if (expireAt === 'stop') return false;
@@ -128,11 +138,10 @@ export class Restorer {
    * counted or admitted), then the same steps as a parsed record. Null when
    * the line has to be parsed (not a small key in the plain form, or a dry run).
    */
-  private async applyLine(line: Buffer): Promise<boolean | null> {
+  private async applyLine(line: Buffer, head: RecordHead): Promise<boolean | null> {
     if (this.big || this.rails.dryRun) return null;
-    const head = recordHead(line);
     // A record of a database left out by --db is never given a target (into a cluster, that would be an error).
-    if (!head || head.type === 'stream' || (this.opts.onlyDb !== undefined && head.db !== this.opts.onlyDb)) return null;
+    if (head.type === 'stream' || isEmptyValue(line, head) || (this.opts.onlyDb !== undefined && head.db !== this.opts.onlyDb)) return null;
     const [id, group] = this.groupFor(await this.targetOf(head.db), head.key);
     if (!group.batch.addLine(line, head)) return null;
     this.summary.records++;
@@ -153,7 +162,7 @@ export class Restorer {
    * of the rails is spent).
    */
   private async admitKey(db: number, key: Buffer, type: string, times: { expireAtMs: number | null; capturedAtMs: number }): Promise<number | 'skip' | 'stop'> {
-    if ((this.opts.onlyDb !== undefined && db !== this.opts.onlyDb) || !keyMatches(key, this.opts.match) || (this.opts.types.length && !this.opts.types.includes(type))) {
+    if (!this.passesFilters(db, key, type)) {
       this.summary.filtered++;
       return 'skip';
     }
@@ -170,6 +179,10 @@ export class Restorer {
     }
     this.summary.keys++;
     return expireAt;
+  }
+
+  private passesFilters(db: number, key: Buffer, type: string): boolean {
+    return (this.opts.onlyDb === undefined || db === this.opts.onlyDb) && keyMatches(key, this.opts.match) && (!this.opts.types.length || this.opts.types.includes(type));
   }
 
   /** The batch of a key's database and slot (one script call writes one slot). */
@@ -296,6 +309,9 @@ export class Restorer {
   }
 
   private async startBig(target: Target, r: KeyRecord, key: Buffer, expireAt: number): Promise<void> {
+    // Keys before this one are written first: a failure in its parts then
+    // leaves exactly the keys before it restored, as the count says.
+    for (const k of [...this.batch.keys()]) await this.flushGroup(k);
     await Promise.all(this.inFlight.splice(0));
     const temp = sameSlotKey(key, 'redis-ops:restore');
     this.big = { target, record: r, key, temp, expireAt, skip: false };
@@ -309,6 +325,34 @@ export class Restorer {
     }
     if (!big.skip) await this.writePart(r);
     else if (!r.more) this.big = null;
+  }
+
+  /**
+   * A run that fails in the middle of a big key removes its temporary key
+   * (or, when even that fails, names it: it expires within an hour).
+   */
+  async abandon(): Promise<string | null> {
+    // Batches already sent still count (what they wrote is written).
+    await Promise.allSettled(this.inFlight.splice(0));
+    const big = this.big;
+    this.big = null;
+    if (!big || big.skip || !big.temp) return null;
+    try {
+      await big.target.client.unlink(big.temp);
+      return null;
+    } catch {
+      return `the temporary key ${big.temp} is left (it expires within an hour)`;
+    }
+  }
+
+  /** A driver error as a typed one naming the target. */
+  fail(e: unknown): Error {
+    return this.base.fail(e);
+  }
+
+  /** Keys written so far (created or replaced). */
+  get written(): number {
+    return this.summary.created + this.summary.replaced;
   }
 
   /** Writes one part of a big key (or a stream) into its temporary key; the last part puts it in place. */
@@ -383,6 +427,11 @@ export class Restorer {
 }
 
 /** SET … PXAT is Redis 6.2+ (RESTORE … ABSTTL 5.0+); older servers get the time left, measured here. */
+/** A one-record collection with no elements: `"value":[]}` (Redis has no empty collections). */
+function isEmptyValue(line: Buffer, head: RecordHead): boolean {
+  return line[head.valueAt] === 0x5b && line[head.valueAt + 1] === 0x5d;
+}
+
 function absoluteTtl(target: Target): boolean {
   return versionAtLeast(target.serverVersion, '6.2.0') || target.serverVersion === null;
 }
@@ -437,10 +486,9 @@ export async function restoreFrom(source: string, restorer: Restorer, onHeader: 
     }
     await restorer.finish();
   } catch (e) {
-    if (e instanceof InputError && source === '-') {
-      await restorer.finish().catch(() => undefined);
-      throw new InputError(`${e.message}; stopped after applying ${applied} record(s)`);
-    }
-    throw e;
+    const left = await restorer.abandon();
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (e instanceof InputError && source === '-') throw withDetail(err, `stopped after applying ${applied} record(s)${left ? `; ${left}` : ''}`);
+    throw left ? withDetail(restorer.fail(err), left) : err;
   }
 }

@@ -11,6 +11,7 @@ import { keyJson } from '../keyname.js';
 import { walkKeys } from '../scan/walk.js';
 import { loadScript, runScriptEncoded, type Script } from '../scripts/loader.js';
 import type { OutputPlace } from '../outputPath.js';
+import { KeySet } from './keySet.js';
 import { LINES_CHUNK, LineWriter } from './lineWriter.js';
 import { PackedReader } from './packedReader.js';
 import { bytesJson, FORMAT, FORMAT_VERSION, LineHash, makeRecord, recordLine, type Bytes, type Header, type KeyRecord, type KeyType, type StreamGroup } from './format.js';
@@ -186,6 +187,8 @@ export class KeyBackup {
    * pages of a big key) never leaves a half-written key in an undo file.
    */
   private holding = false;
+  /** Keys already sent to be read: SCAN may return a key twice, a backup holds it once. */
+  private readonly seen = new KeySet();
 
   constructor(private readonly target: Target, private readonly sink: RecordSink, private readonly types: string[] = []) {
     this.legacy = Buffer.from(versionAtLeast(target.serverVersion, '7.0.0') ? '0' : '1');
@@ -198,7 +201,8 @@ export class KeyBackup {
    * is always sent before a reply is written, so the server reads while we
    * write (see READS_IN_FLIGHT).
    */
-  async add(node: NodeHandle, db: number, names: Buffer[]): Promise<void> {
+  async add(node: NodeHandle, db: number, all: Buffer[]): Promise<void> {
+    const names = all.filter((k) => this.seen.add(db, k) === 0);
     for (let i = 0; i < names.length; i += READ_BATCH) {
       const reads = readKeys(node, this.script, this.legacy, names.slice(i, i + READ_BATCH));
       reads.catch(() => undefined); // awaited in order by writeOldest; a failure surfaces there
@@ -430,7 +434,9 @@ interface Base {
 async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: number, record: (r: KeyRecord) => Promise<void>): Promise<boolean> {
   const c = node.client;
   let part = 0;
+  let open = false;
   const emit = async (value: unknown, more: boolean) => {
+    open = more;
     await record(makeRecord(key, base.db, base.type, base.expireAtMs, base.capturedAtMs, value, part++, more));
   };
   switch (base.type) {
@@ -464,7 +470,8 @@ async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: num
           pending = pending.slice(CHUNK);
         }
       } while (cursor !== '0');
-      if (part === 0) await emit([], false);
+      // Nothing read at all (emptied meanwhile), or the last page ended a part that promised more.
+      if (part === 0 || open) await emit([], false);
       break;
     }
     case 'stream': {
