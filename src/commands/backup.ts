@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, RedisOpsError, UsageError, withDetail } from '../errors.js';
+import { ExitCode, RedisOpsError, UsageError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { keyJson, keyText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
@@ -126,7 +126,7 @@ function parseDbMap(text: string | undefined): Map<number, number> {
 }
 
 async function runRestore(
-  { target, out, signal }: RunContext, file: string,
+  { target, out, signal, newRails }: RunContext, file: string,
   f: RailsFlags & { skipExisting?: boolean; replace?: boolean; failOnExisting?: boolean; ttl: string; match: string[]; type: string[]; dbMap?: string; verify: boolean; db?: string },
   dbGiven: boolean,
 ): Promise<number> {
@@ -138,10 +138,9 @@ async function runRestore(
   if (!['absolute', 'relative', 'none'].includes(f.ttl)) throw new UsageError(`--ttl: "${f.ttl}" is not absolute, relative or none`);
   for (const t of f.type) validateKeyType(t);
   const { globToRegExp } = await import('../lib/glob.js');
-  const { Rails } = await import('../lib/rails.js');
   const { Restorer, restoreFrom } = await import('../lib/backup/restore.js');
   const { verifyBackup } = await import('../lib/backup/reader.js');
-  const rails = new Rails(railsFrom('restore', f), signal);
+  const rails = await newRails(railsFrom('restore', f), 'keys');
   const restorer = new Restorer(target, {
     mode: modes[0] ?? 'skip',
     ttl: f.ttl as 'absolute' | 'relative' | 'none',
@@ -175,13 +174,6 @@ async function runRestore(
     const progress = await out.progress(rails.dryRun ? 'checking what would be restored…' : 'restoring…');
     try {
       await restoreFrom(file, restorer, () => {}, file !== '-' && f.verify);
-    } catch (e) {
-      // Say how far it got, in the error and (for scripts) as a final JSON object.
-      progress.stop();
-      const err = target.fail(e);
-      const written = restorer.written;
-      if (out.json) await out.jsonDocument({ status: 'failed', written, error: err.message.split('\n')[0], ...restorer.summary });
-      throw withDetail(err, `${formatCount(written)} key(s) restored before it stopped`);
     } finally {
       progress.stop();
     }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ExitCode, RedisOpsError } from '../errors.js';
+import { ExitCode, RedisOpsError, UsageError, withDetail } from '../errors.js';
 import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
 // The config file's sections are validated by their own modules: load them
 // before any config is read (they are small and import nothing heavy).
@@ -8,6 +8,8 @@ import '../lib/ttl/rules.js';
 import '../lib/queues/config.js';
 import { resolveConnection, type ConnectionFlags, type ConnectionSpec } from '../lib/connect/spec.js';
 import type { Target } from '../lib/connect/target.js';
+import type { Rails, RailsOptions } from '../lib/rails.js';
+import { formatCount } from '../lib/numbers.js';
 import { Output, stdoutIsProduct, stdoutWasClosed, type OutputFlags } from '../output/output.js';
 
 export interface RunContext {
@@ -16,6 +18,12 @@ export interface RunContext {
   config: RedisOpsConfig;
   /** Aborted on Ctrl-C: walks stop at the next page and report what they have. */
   signal: AbortSignal;
+  /**
+   * The rails of a command that writes. The runner then reports, when the
+   * run fails, how many `noun` it had changed (in the error, and with --json
+   * as a final object {"status":"failed","changed":N,"error"}).
+   */
+  newRails(options: RailsOptions, noun: string): Promise<Rails>;
 }
 
 /** Which flag holds the TLS client key, for the few commands that use --key for something else. */
@@ -118,19 +126,53 @@ export async function runWithTarget(
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   if (writesData(cmd, purpose)) stdoutIsProduct(() => controller.abort());
+  let tracked: { rails: Rails; noun: string } | null = null;
+  const newRails = async (options: RailsOptions, noun: string) => {
+    const { Rails } = await import('../lib/rails.js');
+    const rails = new Rails(options, controller.signal);
+    tracked = { rails, noun };
+    return rails;
+  };
   try {
-    const code = await body({ target, out, config, signal: controller.signal });
+    const code = await body({ target, out, config, signal: controller.signal, newRails });
     if (stdoutWasClosed()) throw new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)');
     process.exitCode = code ?? ExitCode.ok;
   } catch (e) {
-    if (e instanceof RedisOpsError) throw e;
-    if (stdoutWasClosed()) throw new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)');
-    throw target.fail(e);
+    const err = e instanceof RedisOpsError ? e
+      : stdoutWasClosed() ? new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)')
+      : target.fail(e);
+    throw tracked ? await failedRun(err, tracked, out) : err;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     await target.close();
   }
+}
+
+/**
+ * A write that failed says how far it got: the count in the error (unless
+ * the command said it already) and, with --json, a final object.
+ */
+async function failedRun(err: Error, { rails, noun }: { rails: Rails; noun: string }, out: Output): Promise<Error> {
+  const n = rails.changedCount;
+  if (rails.dryRun || (n === 0 && err instanceof UsageError)) return err;
+  if (out.json && !stdoutWasClosed()) {
+    await out.jsonDocument({ status: 'failed', command: rails.options.command, changed: n, error: err.message.split('\n')[0] }).catch(() => undefined);
+  }
+  if (isCounted(err)) return err;
+  return withDetail(err, n === 0 ? 'nothing was changed' : `${formatCount(n)} ${noun} changed before it stopped`);
+}
+
+const counted = new WeakSet<Error>();
+
+/** Marks an error whose message already says how many items were changed. */
+export function countedError(err: Error): Error {
+  counted.add(err);
+  return err;
+}
+
+function isCounted(err: Error): boolean {
+  return counted.has(err);
 }
 
 /** A command that changes data (it has the rails), or whose stdout is a backup. */

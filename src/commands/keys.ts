@@ -193,13 +193,12 @@ function decodeBase64Key(text: string): Buffer {
   return Buffer.from(text, 'base64');
 }
 
-async function keysDelete({ target, out, signal }: RunContext, pattern: string, f: ScanFlags & RailsFlags): Promise<number> {
+async function keysDelete({ target, out, signal, newRails }: RunContext, pattern: string, f: ScanFlags & RailsFlags): Promise<number> {
   const rails = railsFrom('keys delete', f);
   const scan = { ...scanOptionsFrom(pattern, f, signal), limit: undefined, match: pattern };
-  const { Rails } = await import('../lib/rails.js');
   const { deleteMatchingKeys } = await import('../lib/keys/delete.js');
   const { scanKeys } = await import('../lib/keys/scan.js');
-  const r = new Rails(rails, signal);
+  const r = await newRails(rails, 'keys');
 
   if (!rails.dryRun && !rails.yes && out.interactive) {
     // The plan: a read-only walk to count and sample what would go.

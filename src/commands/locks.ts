@@ -88,9 +88,8 @@ async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<
 async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFlags & { key?: string; force?: boolean }): Promise<number> {
   const { target, out, signal } = ctx;
   if (f.force && !f.key) throw new UsageError('--force needs --key KEY: it reaps one named lock');
-  const { Rails } = await import('../lib/rails.js');
   const { listLocks, reapLocks } = await import('../lib/locks/locks.js');
-  const rails = new Rails(railsFrom('locks reap', f), signal);
+  const rails = await ctx.newRails(railsFrom('locks reap', f), 'locks');
   const { globToRegExp } = await import('../lib/glob.js');
   // The plan reads tokens only where that does not refresh idle times (7.2+)
   // or for one named lock; otherwise the reap script checks the idle time itself.

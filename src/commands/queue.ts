@@ -117,7 +117,6 @@ async function printJobs(ctx: RunContext, ref: { name: string; system: string; d
 
 async function enqueue(ctx: RunContext, name: string, json: string | undefined, f: FindFlags & RailsFlags & { file?: string; priority?: string; class?: string; new?: boolean }): Promise<number> {
   const { parseJobs, enqueueJobs } = await import('../lib/queues/enqueue.js');
-  const { Rails } = await import('../lib/rails.js');
   const { out, target } = ctx;
   if ((json !== undefined) === (f.file !== undefined) && !(json === undefined && f.file === undefined && !process.stdin.isTTY)) {
     throw new UsageError('queue enqueue: give the job as an argument, or --file PATH, or NDJSON on stdin (not more than one)');
@@ -137,7 +136,7 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
   }
   const priority = f.priority !== undefined ? Number(f.priority) : undefined;
   if (priority !== undefined && !Number.isFinite(priority)) throw new UsageError(`--priority must be a number, not "${f.priority}"`);
-  const rails = new Rails(railsFrom('queue enqueue', f), ctx.signal);
+  const rails = await ctx.newRails(railsFrom('queue enqueue', f), 'jobs');
   let q;
   try {
     q = await pick(ctx, name, f);
@@ -160,9 +159,8 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
 
 async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags, command: string, plan: (ref: import('../lib/queues/model.js').QueueRef) => import('../lib/queues/drain.js').DrainPlan): Promise<number> {
   const { drain } = await import('../lib/queues/drain.js');
-  const { Rails } = await import('../lib/rails.js');
   const { out, target } = ctx;
-  const rails = new Rails(railsFrom(command, f), ctx.signal);
+  const rails = await ctx.newRails(railsFrom(command, f), 'jobs');
   const q = await pick(ctx, name, f);
   try {
     const p = plan(q.ref);

@@ -121,10 +121,9 @@ async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags): Promis
   return ExitCode.ok;
 }
 
-async function resetSlowlog({ target, out, signal }: RunContext, f: { dryRun?: boolean; yes?: boolean; log?: string }): Promise<number> {
+async function resetSlowlog({ target, out, signal, newRails }: RunContext, f: { dryRun?: boolean; yes?: boolean; log?: string }): Promise<number> {
   const { discoverNodes, closeNodes } = await import('../lib/connect/nodes.js');
-  const { Rails } = await import('../lib/rails.js');
-  const rails = new Rails(railsFrom('slowlog reset', f), signal);
+  const rails = await newRails(railsFrom('slowlog reset', f), 'slowlogs');
   const nodes = (await discoverNodes(target)).filter((n) => n.client);
   const results: { node: string; entries: number; reset: boolean }[] = [];
   try {

@@ -5,7 +5,7 @@ import { keyJson } from '../lib/keyname.js';
 import { matchesEveryKey, railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
 import { formatBytes, formatCount, formatPercent } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, countedError, runWithTarget, type RunContext } from './context.js';
 
 export function registerTtl(program: Command): void {
   const ttl = program.command('ttl').description('keys without expiry: audit them, and give them a TTL or delete them');
@@ -139,10 +139,9 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     idleOverSec: f.idleOver !== undefined ? parseDuration(f.idleOver, '--idle-over') / 1000 : undefined,
     age: f.ageField !== undefined ? { field: f.ageField, olderThanMs: parseDuration(f.olderThan!, '--older-than') } : undefined,
   };
-  const { Rails } = await import('../lib/rails.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
   const { cleanupTtl } = await import('../lib/ttl/cleanup.js');
-  const rails = new Rails(railsFrom('ttl cleanup', f), signal);
+  const rails = await ctx.newRails(railsFrom('ttl cleanup', f), 'keys');
   const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
   if (options.idleOverSec !== undefined) {
     const { usesLfu } = await import('../lib/ttl/audit.js');
@@ -181,7 +180,7 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     if (sink) await sink.finish();
   } catch (e) {
     progress.stop();
-    throw await keepUndo(target.fail(e), sink, rails.changedCount);
+    throw countedError(await keepUndo(target.fail(e), sink, rails.changedCount));
   } finally {
     progress.stop();
     await rails.close();

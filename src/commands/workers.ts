@@ -85,10 +85,9 @@ async function list(ctx: RunContext, f: WorkerFlags & { failOnDead?: boolean }):
 }
 
 async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrphans?: boolean; includeUnclaimed?: boolean }): Promise<number> {
-  const { Rails } = await import('../lib/rails.js');
   const { reapWorkers } = await import('../lib/workers/workers.js');
   const { out, target } = ctx;
-  const rails = new Rails(railsFrom('workers reap', f), ctx.signal);
+  const rails = await ctx.newRails(railsFrom('workers reap', f), 'records');
   const perDb = await collect(ctx, f);
   const dead = perDb.flatMap((x) => x.report.workers.filter((w) => !w.alive));
   const orphans = perDb.flatMap((x) => x.report.orphans.filter((o) => o.requeueable));

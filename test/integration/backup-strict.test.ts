@@ -180,7 +180,8 @@ describe('restore never leaves a temporary key', () => {
       const r = await runCli(['restore', file, '--yes', '--json', '--url', server.url]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/OOM/);
-      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', written: 1 });
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', command: 'restore', changed: 1 });
+      expect(r.stderr).toMatch(/; 1 keys changed before it stopped$/m);
     } finally {
       await redis.config('SET', 'maxmemory', '0');
     }

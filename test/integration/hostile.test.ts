@@ -136,6 +136,29 @@ describe('a failed cleanup keeps its undo backup (item 1)', () => {
   });
 });
 
+describe('a write that fails says how far it got (issue 14, item 7)', () => {
+  it('keys delete against a server that stops answering: the count in the error and a final JSON object', async () => {
+    await redis.flushall();
+    await fill('str:', 5000);
+    const log = path('changes.log');
+    const run = startCli(['keys', 'delete', 'str:*', '--yes', '--json', '--log', log, '--rate', '2000', '--timeout', '1s', '--url', server.url]);
+    await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 500, 'the delete to be under way');
+    server.process.kill('SIGSTOP');
+    let r;
+    try {
+      r = await run.done;
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    expect(r.code).toBe(1);
+    const logged = readFileSync(log, 'utf8').trim().split('\n').length;
+    const m = /did not answer within 1000 ms; ([\d,]+) keys changed before it stopped/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(Number(m![1].replace(/,/g, ''))).toBe(logged);
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'failed', command: 'keys delete', changed: logged, error: `127.0.0.1:${server.port} did not answer within 1000 ms` });
+  });
+});
+
 describe('empty arguments never mean "everything" (item 2)', () => {
   beforeEach(async () => {
     await redis.flushall();

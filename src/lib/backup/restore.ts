@@ -486,6 +486,9 @@ export async function restoreFrom(source: string, restorer: Restorer, onHeader: 
     }
     await restorer.finish();
   } catch (e) {
+    // From stdin, the records before a bad line are applied (a killed run's
+    // partial file restores up to where it stops).
+    if (e instanceof InputError && source === '-') await restorer.finish().catch(() => undefined);
     const left = await restorer.abandon();
     const err = e instanceof Error ? e : new Error(String(e));
     if (e instanceof InputError && source === '-') throw withDetail(err, `stopped after applying ${applied} record(s)${left ? `; ${left}` : ''}`);
