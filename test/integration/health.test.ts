@@ -146,11 +146,36 @@ describe('health on replicated deployments', () => {
     expect(JSON.parse(healthy.stdout).checks.find((c: { name: string }) => c.name === 'masterLink')).toMatchObject({ status: 'ok' });
     await primary.stop();
     await waitFor(async () => /master_link_status:down/.test(await rc.info('replication')));
-    const r = await runCli(['health', '--url', replica.url, '--json']);
+    // A down link is graded by how long it has been down (issue 14): a blip of a
+    // second is ok by default; with a zero threshold it is CRITICAL at once.
+    const blip = await runCli(['health', '--url', replica.url, '--json', '--only', 'masterLink']);
+    const link = JSON.parse(blip.stdout).checks[0];
+    expect(link).toMatchObject({ name: 'masterLink', unit: 's' });
+    expect(link.message).toMatch(/^link to master 127\.0\.0\.1:\d+ is down for \d+ s$/);
+    const r = await runCli(['health', '--url', replica.url, '--json', '--threshold', 'masterLink.crit=0']);
     rc.disconnect();
     await replica.stop();
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout).checks.find((c: { name: string }) => c.name === 'masterLink')).toMatchObject({ status: 'crit', value: 'down' });
+    expect(JSON.parse(r.stdout).checks.find((c: { name: string }) => c.name === 'masterLink')).toMatchObject({ status: 'crit' });
+  });
+
+  it('a replica in its initial sync is WARNING with its progress, not CRITICAL', async () => {
+    // The master waits 5 s before a diskless transfer: the replica has never been connected.
+    const primary = await startServer({ args: ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '30'] });
+    const replica = await startServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    const rc = clientFor(replica);
+    try {
+      await waitFor(async () => /master_link_down_since_seconds:-1/.test(await rc.info('replication')));
+      const r = await runCli(['health', '--url', replica.url, '--json', '--only', 'masterLink']);
+      expect(r.code).toBe(1);
+      const link = JSON.parse(r.stdout).checks[0];
+      expect(link).toMatchObject({ name: 'masterLink', status: 'warn', value: 'sync' });
+      expect(link.message).toMatch(/^initial sync from master 127\.0\.0\.1:\d+ /);
+    } finally {
+      rc.disconnect();
+      await replica.stop();
+      await primary.stop();
+    }
   });
 
   it('a Sentinel deployment is discovered and every node checked', async () => {

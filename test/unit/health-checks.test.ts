@@ -22,11 +22,19 @@ describe('health checks', () => {
     expect(crit.message).toContain('writes will fail');
   });
 
-  it('flags fragmentation only when the excess is over 10 MB', () => {
+  it('flags fragmentation only over the ratio and with at least 100 MB of waste (Redis does not defragment below that)', () => {
     expect(find('mem_fragmentation_ratio:2.5\nmem_fragmentation_bytes:1000', 'fragmentation').status).toBe('ok');
-    expect(find(`used_memory:${50 * 1024 * 1024}\nmem_fragmentation_ratio:2.5\nmem_fragmentation_bytes:${20 * 1024 * 1024}`, 'fragmentation').status).toBe('warn');
-    // An almost empty instance: its RSS is mostly the binary (MEMORY DOCTOR says the same).
-    expect(find(`used_memory:900000\nmem_fragmentation_ratio:13.9\nmem_fragmentation_bytes:${11 * 1024 * 1024}`, 'fragmentation').status).toBe('ok');
+    // A fresh 7 MB server: ratio 2.55, 11 MB of waste: healthy (it used to warn).
+    const fresh = find(`used_memory:${7 * 1024 * 1024}\nmem_fragmentation_ratio:2.55\nmem_fragmentation_bytes:${11 * 1024 * 1024}`, 'fragmentation');
+    expect(fresh.status).toBe('ok');
+    expect(fresh.message).toBe('ratio 2.55, 11.0 MB beyond the allocated memory (warns over 1.4 with at least 100 MB)');
+    expect(find(`used_memory:${50 * 1024 * 1024}\nmem_fragmentation_ratio:2.5\nmem_fragmentation_bytes:${20 * 1024 * 1024}`, 'fragmentation').status).toBe('ok');
+    const big = find(`used_memory:${500 * 1024 * 1024}\nmem_fragmentation_ratio:1.5\nmem_fragmentation_bytes:${250 * 1024 * 1024}`, 'fragmentation');
+    expect(big).toMatchObject({ status: 'warn', value: 1.5 });
+    expect(big.message).toBe('ratio 1.5, 250 MB beyond the allocated memory (warns over 1.4 with at least 100 MB)');
+    // Configurable: the waste floor is a threshold of its own.
+    const o = { ...opts, thresholds: resolveThresholds(undefined, ['fragmentationWasteMb.warn=10']) };
+    expect(find(`used_memory:${50 * 1024 * 1024}\nmem_fragmentation_ratio:2.5\nmem_fragmentation_bytes:${20 * 1024 * 1024}`, 'fragmentation', {}, o).status).toBe('warn');
   });
 
   it('rejected connections are critical', () => {
@@ -40,9 +48,17 @@ describe('health checks', () => {
     expect(find('rdb_last_save_time:900000\nrdb_changes_since_last_save:5', 'lastSave', { saveConfigured: false }).status).toBe('ok');
   });
 
-  it('a replica whose link is down is critical; a silent link is graded', () => {
-    expect(find('role:slave\nmaster_host:m\nmaster_port:1\nmaster_link_status:down\nmaster_link_down_since_seconds:12', 'masterLink', { role: 'replica' }))
-      .toMatchObject({ status: 'crit', value: 'down' });
+  it('a replica\'s down link is graded by how long it has been down; an initial sync warns with its progress; a silent link is graded', () => {
+    const down = (s: number) => find(`role:slave\nmaster_host:m\nmaster_port:1\nmaster_link_status:down\nmaster_link_down_since_seconds:${s}`, 'masterLink', { role: 'replica' });
+    expect(down(1)).toMatchObject({ status: 'ok', value: 1, unit: 's', message: 'link to master m:1 is down for 1 s' });
+    expect(down(12)).toMatchObject({ status: 'warn', value: 12 });
+    expect(down(61)).toMatchObject({ status: 'crit', value: 61 });
+    const sync = find('role:slave\nmaster_host:m\nmaster_port:1\nmaster_link_status:down\nmaster_link_down_since_seconds:-1\nmaster_sync_in_progress:1\nmaster_sync_total_bytes:1048576\nmaster_sync_read_bytes:262144\nmaster_sync_perc:25.00', 'masterLink', { role: 'replica' });
+    expect(sync).toMatchObject({ status: 'warn', value: 'sync' });
+    expect(sync.message).toBe('initial sync from master m:1 in progress: 25% of 1.0 MB');
+    const waiting = find('role:slave\nmaster_host:m\nmaster_port:1\nmaster_link_status:down\nmaster_link_down_since_seconds:-1\nmaster_sync_in_progress:0', 'masterLink', { role: 'replica' });
+    expect(waiting).toMatchObject({ status: 'warn', value: 'sync' });
+    expect(waiting.message).toBe('initial sync from master m:1 not started yet (the master prepares the transfer)');
     expect(find('role:slave\nmaster_link_status:up\nmaster_last_io_seconds_ago:30', 'masterLink', { role: 'replica' }).status).toBe('warn');
   });
 

@@ -90,13 +90,16 @@ export function evaluateNode(s: NodeSnapshot, o: CheckOptions): Check[] {
   const ratio = num(i, 'mem_fragmentation_ratio');
   const fragBytes = num(i, 'mem_fragmentation_bytes') ?? 0;
   if (ratio !== null) {
-    // MEMORY DOCTOR's rules: a high ratio matters only when the excess is big,
-    // and an instance using under 5 MB is too small to judge (its RSS is mostly the binary).
-    const judged = fragBytes > 10 * 1024 * 1024 && used >= 5 * 1024 * 1024;
+    // A high ratio matters only with real waste: Redis itself does not
+    // defragment below 100 MB (active-defrag-ignore-bytes); a fresh server
+    // shows ratio 2.5 on a few MB and is healthy.
+    const floorMb = t.fragmentationWasteMb.warn;
+    const judged = floorMb === null || fragBytes >= floorMb * 1024 * 1024;
     const st = judged ? level(ratio, t.fragmentation) : 'ok';
     const swapping = ratio < 1 && used > 100 * 1024 * 1024;
+    const rule = t.fragmentation.warn === null ? '' : ` (warns over ${t.fragmentation.warn}${floorMb === null ? '' : ` with at least ${floorMb} MB`})`;
     add('fragmentation', swapping ? 'warn' : st, ratio, 'ratio', t.fragmentation,
-      swapping ? `RSS below used memory (ratio ${ratio}): parts of the dataset may be swapped out` : `ratio ${ratio}, ${formatBytes(Math.max(0, fragBytes))} beyond the allocated memory`);
+      swapping ? `RSS below used memory (ratio ${ratio}): parts of the dataset may be swapped out` : `ratio ${ratio}, ${formatBytes(Math.max(0, fragBytes))} beyond the allocated memory${rule}`);
   }
 
   const evicted = num(i, 'evicted_keys') ?? 0;
@@ -133,9 +136,21 @@ export function evaluateNode(s: NodeSnapshot, o: CheckOptions): Check[] {
 
   if (s.role === 'replica' || i.role === 'slave') {
     const link = i.master_link_status ?? 'unknown';
-    if (link !== 'up') {
-      const down = num(i, 'master_link_down_since_seconds');
-      add('masterLink', 'crit', link, null, t.masterLink, `link to master ${i.master_host}:${i.master_port} is ${link}${down !== null && down >= 0 ? ` for ${down} s` : ''}`);
+    const master = `${i.master_host}:${i.master_port}`;
+    const down = num(i, 'master_link_down_since_seconds');
+    if (link !== 'up' && (down === null || down < 0 || i.master_sync_in_progress === '1')) {
+      // Never connected yet (-1): the initial sync, e.g. the seconds of
+      // repl-diskless-sync-delay after a replica starts. Not yet a failure.
+      const total = num(i, 'master_sync_total_bytes');
+      const perc = num(i, 'master_sync_perc');
+      const progress = i.master_sync_in_progress === '1'
+        ? `in progress${perc !== null ? `: ${Math.round(perc)}%` : ''}${total !== null && total > 0 ? ` of ${formatBytes(total)}` : ''}`
+        : 'not started yet (the master prepares the transfer)';
+      add('masterLink', 'warn', 'sync', null, t.masterLink, `initial sync from master ${master} ${progress}`);
+    } else if (link !== 'up') {
+      // A link down for a second is a blip; graded by how long, as a silent link is.
+      const st = level(down!, t.masterLink);
+      add('masterLink', st, down, 's', t.masterLink, `link to master ${master} is ${link} for ${down} s`);
     } else {
       const io = num(i, 'master_last_io_seconds_ago') ?? 0;
       graded('masterLink', io, 's', () => `link to master ${i.master_host}:${i.master_port} up, last heard ${io} s ago`);

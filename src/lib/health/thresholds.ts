@@ -9,7 +9,7 @@ export interface Levels {
 
 /**
  * Defaults follow well-known alert rules: memory 70/90% of maxmemory
- * (Datadog), fragmentation > 1.4 with > 10 MB (MEMORY DOCTOR), replica link
+ * (Datadog), fragmentation > 1.4 with ≥ 100 MB of waste (active-defrag-ignore-bytes), replica link
  * silence 10/60 s (repl-ping-replica-period, repl-timeout), rejected
  * connections and a day without a save are critical.
  */
@@ -17,7 +17,10 @@ export const DEFAULT_THRESHOLDS = {
   ping: { warn: 100, crit: 1000 }, // ms
   memory: { warn: 70, crit: 90 }, // % of maxmemory
   rss: { warn: 80, crit: 90 }, // % of the host's memory
-  fragmentation: { warn: 1.4, crit: null }, // ratio, when the excess is over 10 MB
+  fragmentation: { warn: 1.4, crit: null }, // ratio, when the waste is at least fragmentationWasteMb
+  // Not a check: the waste (RSS beyond allocated memory) below which fragmentation is never graded.
+  // Redis itself does not defragment below 100 MB (active-defrag-ignore-bytes).
+  fragmentationWasteMb: { warn: 100, crit: null },
   evictedKeys: { warn: null, crit: null }, // since start; caches evict by design
   rejectedConnections: { warn: null, crit: 1 },
   clients: { warn: 80, crit: 95 }, // % of maxclients
@@ -51,7 +54,7 @@ registerConfigSection('health', (value, where): HealthConfig => {
       if (!isObject(v)) throw new UsageError(`${where}.thresholds must be an object`);
       out.thresholds = {};
       for (const [name, levels] of Object.entries(v)) {
-        if (!(name in DEFAULT_THRESHOLDS)) throw new UsageError(`${where}.thresholds.${name} is not a check with thresholds (${Object.keys(DEFAULT_THRESHOLDS).join(', ')})`);
+        if (!Object.hasOwn(DEFAULT_THRESHOLDS, name)) throw new UsageError(`${where}.thresholds.${name} is not a check with thresholds (${Object.keys(DEFAULT_THRESHOLDS).join(', ')})`);
         if (!isObject(levels)) throw new UsageError(`${where}.thresholds.${name} must be {"warn": n, "crit": n}`);
         const l: Partial<Levels> = {};
         for (const [level, n] of Object.entries(levels)) {
@@ -85,7 +88,7 @@ export function resolveThresholds(config: HealthConfig | undefined, flags: strin
   for (const [name, levels] of Object.entries(config?.thresholds ?? {})) Object.assign(t[name as keyof Thresholds], levels);
   for (const flag of flags) {
     const m = /^([A-Za-z]+)\.(warn|crit)=(.+)$/.exec(flag);
-    if (!m || !(m[1] in t)) throw new UsageError(`--threshold: "${flag}" must be CHECK.warn=N or CHECK.crit=N (checks: ${Object.keys(t).join(', ')})`);
+    if (!m || !Object.hasOwn(t, m[1])) throw new UsageError(`--threshold: "${flag}" must be CHECK.warn=N or CHECK.crit=N (checks: ${Object.keys(t).join(', ')})`);
     const v = m[3] === 'none' ? null : Number(m[3]);
     if (v !== null && !Number.isFinite(v)) throw new UsageError(`--threshold: "${m[3]}" is not a number (or none)`);
     t[m[1] as keyof Thresholds][m[2] as 'warn' | 'crit'] = v;
