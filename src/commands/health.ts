@@ -116,7 +116,8 @@ async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<
     skip: list(f.skip, '--skip') ?? cfg?.skip,
     slowlogState: f.slowlogState,
   };
-  const intervalMs = f.watch !== undefined ? parseDuration(f.watch, '--watch') : null;
+  // Each round is INFO and PING on every node: more often than once a second is load, not monitoring.
+  const intervalMs = f.watch !== undefined ? parseDuration(f.watch, '--watch', { minMs: 1000 }) : null;
   if (format === 'table') await loadTables();
   const { out, target, signal } = ctx;
   let report: HealthReport;

@@ -214,7 +214,7 @@ async function stats(ctx: RunContext, names: string[], f: FindFlags & { watch?: 
   const { queueStats } = await import('../lib/queues/find.js');
   const { renderQueueTable, renderQueuePrometheus, queueRates } = await import('../output/render/queues.js');
   const { out, signal } = ctx;
-  const intervalMs = f.watch !== undefined ? parseDuration(f.watch, '--watch') : null;
+  const intervalMs = f.watch !== undefined ? parseDuration(f.watch, '--watch', { minMs: 1000 }) : null;
   const opts = await findOptions(ctx, f, names);
   if (!out.json) await (await import('../output/table.js')).loadTables();
   let prev: { at: number; queues: QueueInfo[] } | null = null;

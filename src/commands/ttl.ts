@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError, withDetail } from '../errors.js';
-import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { maxTtlMs, parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { keyJson } from '../lib/keyname.js';
 import { matchesEveryKey, railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
@@ -132,7 +132,7 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
   const ttlAboveMs = f.ttlAbove !== undefined ? parseDuration(f.ttlAbove, '--ttl-above') : undefined;
   // --set-ttl gives keys an expiry: by default only to keys that have none.
   const noTtl = f.ttl === false || (f.setTtl !== undefined && ttlAboveMs === undefined);
-  const action = f.delete ? { kind: 'unlink' as const } : f.setTtl !== undefined ? { kind: 'expire' as const, ttlMs: parseDuration(f.setTtl, '--set-ttl') } : { kind: 'rules' as const };
+  const action = f.delete ? { kind: 'unlink' as const } : f.setTtl !== undefined ? { kind: 'expire' as const, ttlMs: parseDuration(f.setTtl, '--set-ttl', { maxMs: maxTtlMs(), why: 'longer than an expiry can be' }) } : { kind: 'rules' as const };
   if (action.kind === 'expire' && action.ttlMs <= 0) throw new UsageError('--set-ttl must be longer than 0');
   const options = {
     match: pattern, count: parsePositiveInt(f.count, '--count'), action, noTtl, ttlAboveMs, rules, signal,

@@ -8,7 +8,18 @@ const UNIT_MS: Record<string, number> = {
  * Parses "90s", "10m", "1h30m", "2d", "500ms", or a bare number of seconds.
  * Returns milliseconds. Throws a UsageError naming the flag on bad input.
  */
-export function parseDuration(text: string, flag = 'duration'): number {
+export function parseDuration(text: string, flag = 'duration', limits: { minMs?: number; maxMs?: number; why?: string } = {}): number {
+  const ms = parseAnyDuration(text, flag);
+  if (limits.minMs !== undefined && ms < limits.minMs) {
+    throw new UsageError(`${flag}: "${text}" is too short: at least ${formatDuration(limits.minMs)}${limits.why ? ` (${limits.why})` : ''}`);
+  }
+  if (limits.maxMs !== undefined && ms > limits.maxMs) {
+    throw new UsageError(`${flag}: "${text}" is too long: at most ${formatDuration(limits.maxMs)}${limits.why ? ` (${limits.why})` : ''}`);
+  }
+  return ms;
+}
+
+function parseAnyDuration(text: string, flag: string): number {
   const s = String(text).trim().toLowerCase();
   if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
@@ -53,4 +64,9 @@ export function parsePositiveNumber(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: "${text}" is not a positive number`);
   return n;
+}
+
+/** The longest expiry a key can be given: expiry instants are kept as milliseconds within a JavaScript Date's range (the backup format's too). */
+export function maxTtlMs(now = Date.now()): number {
+  return 8_640_000_000_000_000 - now;
 }

@@ -109,7 +109,8 @@ export async function resolveConnection(flags: ConnectionFlags, ctx: ResolveCont
   if (flags.cluster) flagLayer.cluster = true;
   if (flags.sentinel !== undefined) flagLayer.sentinel = flags.sentinel;
   if (flags.masterName !== undefined) flagLayer.masterName = flags.masterName;
-  if (flags.timeout !== undefined) flagLayer.timeoutMs = parseDuration(flags.timeout, '--timeout');
+  // 0 would mean "wait for ever" to the driver: never what a timeout flag means.
+  if (flags.timeout !== undefined) flagLayer.timeoutMs = parseDuration(flags.timeout, '--timeout', { minMs: 1 });
   layers.push(flagLayer);
 
   const m: Layer = Object.assign({}, ...layers.map(stripUndefined));
@@ -160,7 +161,7 @@ function profileLayer(name: string, ctx: ResolveContext): Layer {
   const direct: Layer = {
     host: p.host, port: p.port, db: p.db, user: p.user, tls: p.tls, cacert: p.cacert, cert: p.cert,
     key: p.key, insecure: p.insecure, cluster: p.cluster, sentinel: p.sentinel, masterName: p.masterName,
-    timeoutMs: p.timeout !== undefined ? parseDuration(p.timeout, `profiles.${name}.timeout in ${file}`) : undefined,
+    timeoutMs: p.timeout !== undefined ? parseDuration(p.timeout, `profiles.${name}.timeout in ${file}`, { minMs: 1 }) : undefined,
   };
   Object.assign(layer, stripUndefined(direct));
   if (p.password !== undefined) layer.password = p.password;

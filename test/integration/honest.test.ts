@@ -1,0 +1,55 @@
+/**
+ * Exact answers and honest failures (issue 14): values that must be refused,
+ * messages that must say what really happened, reports that must not stay
+ * silent. Each test was written to fail on the code before its fix.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { clientFor, startServer, type LocalServer } from '../helpers/redis.js';
+import { runCli } from '../helpers/cli.js';
+
+let server: LocalServer;
+let redis: Redis;
+const dir = mkdtempSync(join(tmpdir(), 'ro-honest-'));
+
+beforeAll(async () => {
+  server = await startServer();
+  redis = clientFor(server);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+beforeEach(async () => {
+  await redis.flushall();
+});
+
+const cli = (args: string[], opts: { input?: string } = {}) => runCli([...args, '--url', server.url], opts);
+
+describe('values that must be refused (item 12)', () => {
+  it('--set-ttl longer than an expiry can be: exit 2, nothing changed', async () => {
+    await redis.set('k:1', 'v');
+    const r = await cli(['ttl', 'cleanup', 'k:*', '--set-ttl', '99999999999d', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--set-ttl: "99999999999d" is too long: at most .* \(longer than an expiry can be\)/);
+    expect(await redis.pttl('k:1')).toBe(-1);
+  });
+
+  it('--timeout 0: exit 2 (the driver would wait for ever)', async () => {
+    const r = await cli(['keys', 'scan', '--timeout', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--timeout: "0" is too short: at least 1ms/);
+  });
+
+  it('--watch below 1 s is refused: health (UNKNOWN, its usage code) and queue stats (exit 2)', async () => {
+    const h = await cli(['health', '--watch', '0', '--format', 'nagios']);
+    expect(h.code).toBe(3);
+    expect(h.stdout).toMatch(/^REDIS UNKNOWN - --watch: "0" is too short: at least 1s/);
+    const q = await cli(['queue', 'stats', '--watch', '500ms']);
+    expect(q.code).toBe(2);
+    expect(q.stderr).toMatch(/--watch: "500ms" is too short: at least 1s/);
+  });
+});
