@@ -55,6 +55,36 @@ describe('sandbox', () => {
     expect(await portOpen(port)).toBe(false);
   });
 
+  it('--cluster starts a filled 3-master cluster (it used to fail on a cross-slot pipeline)', async () => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', '--cluster', '--json', '--keys', '400', '--no-big'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const info = await new Promise<{ url: string; cluster: boolean; keys: number }>((resolve, reject) => {
+      const timer = setInterval(() => {
+        try {
+          resolve(JSON.parse(out));
+          clearInterval(timer);
+        } catch { /* not complete yet */ }
+      }, 50);
+      child.on('exit', () => { clearInterval(timer); reject(new Error(`sandbox exited early: ${out}${err}`)); });
+    });
+    try {
+      expect(info.cluster).toBe(true);
+      const stats = JSON.parse((await runCli(['keys', 'stats', '--url', info.url, '--json'])).stdout);
+      expect(stats.scanned).toBe(info.keys);
+      expect(stats.nodes).toHaveLength(3);
+      expect(new Set(stats.types.map((t: { type: string }) => t.type))).toEqual(new Set(['string', 'hash', 'list', 'set', 'zset', 'stream']));
+    } finally {
+      const code = await new Promise<number | null>((resolve) => {
+        child.on('exit', (c) => resolve(c));
+        child.kill('SIGINT');
+      });
+      expect(code).toBe(0);
+    }
+  });
+
   it('says how to install redis-server when it is missing', async () => {
     const r = await runCli(['sandbox', '--keys', '10'], { env: { REDIS_SERVER_BIN: '/nonexistent/redis-server' } });
     expect(r.code).toBe(1);

@@ -22,17 +22,30 @@ export interface DatasetSummary {
 export async function fillSandbox(client: Redis | Cluster, opts: DatasetOptions): Promise<DatasetSummary> {
   const patterns: Record<string, number> = {};
   const unit = Math.max(1, Math.floor(opts.keys / 20));
+  // Each add() writes one key. A cluster pipeline must stay in one slot, so
+  // there every key gets a pipeline of its own (ioredis sends them together);
+  // a single server takes one pipeline for many keys.
+  const clustered = 'nodes' in client;
   let p = client.pipeline();
   let queued = 0;
+  let sent: Promise<unknown>[] = [];
+  const run = (pipeline: ReturnType<typeof client.pipeline>) => pipeline.exec().then((replies) => {
+    const failed = replies?.find(([e]) => e);
+    if (failed) throw failed[0];
+  });
   const flush = async (force = false) => {
     if (queued >= 2000 || (force && queued)) {
-      await p.exec();
+      if (!clustered) sent.push(run(p));
+      await Promise.all(sent);
+      sent = [];
       p = client.pipeline();
       queued = 0;
     }
   };
   const add = async (pattern: string, fn: () => void) => {
+    if (clustered) p = client.pipeline();
     fn();
+    if (clustered) sent.push(run(p));
     patterns[pattern] = (patterns[pattern] ?? 0) + 1;
     queued++;
     await flush();
@@ -95,12 +108,11 @@ export async function fillSandbox(client: Redis | Cluster, opts: DatasetOptions)
 
   if (opts.big) {
     const chunk = 1000;
-    for (let i = 0; i < 100_000; i += chunk) p.rpush('events:log', ...Array.from({ length: chunk }, (_, j) => `event-${i + j}`));
-    for (let i = 0; i < 50_000; i += chunk) p.zadd('leaderboard:global', ...Array.from({ length: chunk }, (_, j) => [String((i + j) * 1.5), `player:${i + j}`]).flat());
-    for (let i = 0; i < 30_000; i += chunk) p.sadd('tags:all', ...Array.from({ length: chunk }, (_, j) => `tag-${i + j}`));
-    p.set('blob:report', 'r'.repeat(2 * 1024 * 1024));
-    await p.exec();
-    for (const k of ['events:log', 'leaderboard:*', 'tags:all', 'blob:report']) patterns[k] = 1;
+    await add('events:log', () => { for (let i = 0; i < 100_000; i += chunk) p.rpush('events:log', ...Array.from({ length: chunk }, (_, j) => `event-${i + j}`)); });
+    await add('leaderboard:*', () => { for (let i = 0; i < 50_000; i += chunk) p.zadd('leaderboard:global', ...Array.from({ length: chunk }, (_, j) => [String((i + j) * 1.5), `player:${i + j}`]).flat()); });
+    await add('tags:all', () => { for (let i = 0; i < 30_000; i += chunk) p.sadd('tags:all', ...Array.from({ length: chunk }, (_, j) => `tag-${i + j}`)); });
+    await add('blob:report', () => p.set('blob:report', 'r'.repeat(2 * 1024 * 1024)));
+    await flush(true);
   }
   const keys = Object.values(patterns).reduce((a, b) => a + b, 0);
   return { keys, patterns };
