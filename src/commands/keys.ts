@@ -223,7 +223,7 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
     await r.confirm({ description: `UNLINK the keys matching ${pattern}`, sample: [], target: `${target.address} db ${target.db}` }, out);
   }
 
-  const progress = await out.progress('deleting…');
+  const progress = await out.progress(rails.dryRun ? 'planning (dry run): nothing is deleted…' : 'deleting…');
   let result;
   try {
     result = await deleteMatchingKeys(target, scan, r, {
@@ -232,7 +232,7 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
         if (out.json) await out.ndjson(keys.map((k) => ({ ...keyJson(k.key), node, db: target.db, action: 'unlink' })));
         else await out.write(keyLines(keys.map((k) => k.key), false));
       },
-      onProgress: (n) => progress.update(`unlinked ${formatCount(n)} keys`),
+      onProgress: (n) => progress.update(`${rails.dryRun ? 'would unlink' : 'unlinked'} ${formatCount(n)} keys`),
     });
   } finally {
     progress.stop();

@@ -63,6 +63,8 @@ export class Output {
   readonly colour: boolean;
   readonly c: ChalkInstance;
   private readonly streams: Streams;
+  /** The spinner on stderr, while one runs: cleared before data goes to stdout (they may share a terminal). */
+  private spinner: { clear(): unknown } | null = null;
 
   constructor(flags: OutputFlags, streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }) {
     this.streams = streams;
@@ -96,6 +98,8 @@ export class Output {
    */
   async write(chunk: string | Buffer): Promise<void> {
     const data = typeof chunk === 'string' ? terminalSafe(chunk, this.colour) : chunk;
+    // The spinner redraws itself on its next frame, on a line of its own.
+    this.spinner?.clear();
     if (!this.streams.stdout.write(data)) await once(this.streams.stdout, 'drain');
   }
 
@@ -116,10 +120,12 @@ export class Output {
 
   /** Informational text for people; silenced by -q. */
   info(message: string): void {
+    this.spinner?.clear();
     if (!this.quiet) this.streams.stderr.write(`${terminalSafe(message, this.colour)}\n`);
   }
 
   warn(message: string): void {
+    this.spinner?.clear();
     this.streams.stderr.write(`${this.c.yellow(terminalSafe(message, false))}\n`);
   }
 
@@ -133,7 +139,9 @@ export class Output {
     if (this.quiet || !this.stderrIsTTY || this.streams.env.TERM === 'dumb' || !this.streams.stderr.columns) return noProgress;
     const { default: ora } = await import('ora');
     const spinner = ora({ text: initial, stream: this.streams.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
+    this.spinner = spinner;
     let last = 0;
+    const self = this;
     return {
       active: true,
       update(text: string) {
@@ -144,6 +152,7 @@ export class Output {
       },
       stop() {
         spinner.stop();
+        if (self.spinner === spinner) self.spinner = null;
       },
     };
   }

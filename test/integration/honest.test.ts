@@ -53,3 +53,27 @@ describe('values that must be refused (item 12)', () => {
     expect(q.stderr).toMatch(/--watch: "500ms" is too short: at least 1s/);
   });
 });
+
+describe('at a terminal, progress never glues onto data (item 20)', () => {
+  /** The pty's output as the lines a person sees: a move to column 1 (CSI G) is a carriage return; other sequences removed; split at CR and LF. */
+  const segments = (output: string) => output.replace(/\x1b\[1?G/g, '\r').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r|\n/).filter(Boolean);
+
+  it('keys scan and keys delete --dry-run: the spinner is cleared before each key; the dry run says it deletes nothing', async () => {
+    const { runInTty } = await import('../helpers/tty.js');
+    const p = redis.pipeline();
+    for (let i = 0; i < 3000; i++) p.set(`k:${i}`, 'v');
+    await p.exec();
+    for (const args of [['keys', 'scan', 'k:*'], ['keys', 'delete', 'k:*', '--dry-run']]) {
+      const r = await runInTty([...args, '--url', server.url], { waitFor: /$^/ });
+      expect(r.code, r.output).toBe(0);
+      const lines = segments(r.output);
+      expect(lines.filter((l) => /k:\d/.test(l) && !/^k:\d+$/.test(l))).toEqual([]);
+      expect(lines.filter((l) => /^k:\d+$/.test(l))).toHaveLength(3000);
+      if (args[1] === 'delete') {
+        expect(r.output).not.toMatch(/deleting…/);
+        expect(r.output).toMatch(/nothing is deleted/);
+      }
+    }
+    expect(await redis.dbsize()).toBe(3000);
+  });
+});
