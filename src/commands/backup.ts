@@ -71,7 +71,7 @@ async function runBackup({ target, out, signal }: RunContext, f: { output?: stri
   const { outputPlace } = await import('../lib/outputPath.js');
   const { stdoutWasClosed } = await import('../output/output.js');
   const place = outputPlace(path, '-o', { replace: Boolean(f.force) });
-  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m), { mentionOthers: true });
   const sink = new BackupSink(place, gzip);
   await sink.open();
   const progress = await out.progress('backing up…');

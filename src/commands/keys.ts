@@ -133,7 +133,7 @@ async function keysStats(
 ): Promise<number> {
   const { collectKeyStats, walkProgressText } = await import('../lib/keys/stats.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
-  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m), { mentionOthers: true });
   const depth = parsePositiveInt(f.depth, '--depth');
   const progress = await out.progress('walking keys…');
   let stats;

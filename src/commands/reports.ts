@@ -10,7 +10,8 @@ export function registerReports(program: Command): void {
       .description('memory on every node (INFO, MEMORY STATS, MEMORY DOCTOR) and the keys and patterns that hold it')
       .option('--no-scan', 'only the server-reported figures; do not walk the keys')
       .option('--top <n>', 'biggest keys to list', '10')
-      .option('--groups <n>', 'key patterns to list', '15'),
+      .option('--groups <n>', 'key patterns to list', '15')
+      .option('--all-dbs', 'walk every non-empty logical database (the server figures cover them all anyway)'),
   ).action(async (_f, cmd: Command) => {
     await runWithTarget(cmd, 'memory', (ctx) => memory(ctx, cmd.opts()));
   });
@@ -25,16 +26,18 @@ export function registerReports(program: Command): void {
   });
 }
 
-async function memory({ target, out, signal }: RunContext, f: { scan: boolean; top: string; groups: string }): Promise<number> {
+async function memory({ target, out, signal }: RunContext, f: { scan: boolean; top: string; groups: string; allDbs?: boolean }): Promise<number> {
   const { memoryReport } = await import('../lib/memory/report.js');
   const nodes = await memoryReport(target);
   let scan = null;
   if (f.scan) {
     const { collectKeyStats, walkProgressText } = await import('../lib/keys/stats.js');
+    const { databasesToWalk } = await import('../lib/connect/dbs.js');
+    const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m), { mentionOthers: true });
     const progress = await out.progress('walking keys…');
     try {
       scan = await collectKeyStats(target, {
-        separator: ':', depth: 3, count: 250, lengths: 'auto', signal,
+        separator: ':', depth: 3, count: 250, lengths: 'auto', signal, dbs,
         top: parsePositiveInt(f.top, '--top', { allowZero: true }),
         groups: parsePositiveInt(f.groups, '--groups'),
         onFallback: (_n, why) => out.warn(why),

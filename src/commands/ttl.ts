@@ -56,7 +56,7 @@ async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnVi
   const { target, out, signal } = ctx;
   const { auditTtl, usesLfu } = await import('../lib/ttl/audit.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
-  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m));
+  const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m), { mentionOthers: true });
   const rules = rulesFrom(ctx);
   if (f.failOnViolation && rules.length === 0) out.warn('warning: --fail-on-violation without ttlRules in the config file: nothing can violate');
   const progress = await out.progress('auditing…');

@@ -81,7 +81,7 @@ describe('health on a standalone server', () => {
   it('--watch checks again every interval until Ctrl-C (NDJSON off a terminal)', async () => {
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('../helpers/cli.js');
-    const child = spawn(process.execPath, [BIN, 'health', '--url', server.url, '--json', '--watch', '200ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'health', '--url', server.url, '--json', '--watch', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     await new Promise<void>((resolve) => { const t = setInterval(() => { if (out.split('\n').filter(Boolean).length >= 3) { clearInterval(t); resolve(); } }, 20); });

@@ -77,3 +77,28 @@ describe('at a terminal, progress never glues onto data (item 20)', () => {
     expect(await redis.dbsize()).toBe(3000);
   });
 });
+
+describe('reports say which databases they leave out (item 21)', () => {
+  it('backup, memory, keys stats and ttl audit on db 0 name the other non-empty databases; memory --all-dbs walks them', async () => {
+    await redis.set('a', '1');
+    const db2 = clientFor(server, 2);
+    const db3 = clientFor(server, 3);
+    await db2.mset('x', '1', 'y', '2', 'z', '3');
+    await db3.set('w', '1');
+    try {
+      const file = join(dir, 'db0.jsonl');
+      for (const args of [['backup', '-o', file], ['memory'], ['keys', 'stats'], ['ttl', 'audit']]) {
+        const r = await cli(args);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+        expect(r.stderr).toContain('db 2 (3 keys) and db 3 (1 key) are not included: --all-dbs');
+      }
+      const all = await cli(['memory', '--all-dbs', '--json']);
+      expect(all.code).toBe(0);
+      expect(all.stderr).not.toContain('not included');
+      expect(JSON.parse(all.stdout).scan.scanned).toBe(5);
+    } finally {
+      db2.disconnect();
+      db3.disconnect();
+    }
+  });
+});

@@ -227,7 +227,7 @@ describe('bad input changes nothing and says so in one line', () => {
   it('queue stats --watch prints one JSON document per sample, with rates from the second on', async () => {
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('../helpers/cli.js');
-    const child = spawn(process.execPath, [BIN, 'queue', 'stats', '--watch', '300ms', '--json', '--url', server.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'queue', 'stats', '--watch', '1s', '--json', '--url', server.url], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     while (out.split('\n').filter(Boolean).length < 1) await new Promise((r) => setTimeout(r, 50));

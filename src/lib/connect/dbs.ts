@@ -1,19 +1,40 @@
 import { keyspace, parseInfo } from '../info.js';
 import type { Target } from './target.js';
+import { formatCount } from '../numbers.js';
 
 /**
  * The logical databases a walking command covers: the connection's own, or
  * with --all-dbs every non-empty one (from INFO keyspace). A cluster has only
  * database 0: --all-dbs there says so and walks it, rather than failing.
  */
-export async function databasesToWalk(target: Target, allDbs: boolean, warn: (m: string) => void): Promise<number[]> {
-  if (!allDbs) return [target.db];
+export async function databasesToWalk(target: Target, allDbs: boolean, warn: (m: string) => void, opts: { mentionOthers?: boolean } = {}): Promise<number[]> {
+  if (!allDbs) {
+    // A report of "the keyspace" that silently leaves out other databases misleads.
+    if (opts.mentionOthers && target.mode !== 'cluster') {
+      const others = await otherDatabases(target);
+      if (others.length) {
+        const list = others.map((d) => `db ${d.db} (${formatCount(d.keys)} key${d.keys === 1 ? '' : 's'})`);
+        const named = list.length > 1 ? `${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}` : list[0];
+        warn(`${named} ${others.length > 1 ? 'are' : 'is'} not included: --all-dbs`);
+      }
+    }
+    return [target.db];
+  }
   if (target.mode === 'cluster') {
     warn(`${target.address} is a cluster, which has only database 0: --all-dbs walks database 0`);
     return [0];
   }
   const info = parseInfo(await target.client.info('keyspace'));
   return keyspace(info).filter((d) => d.keys > 0).map((d) => d.db);
+}
+
+/** Non-empty databases other than the target's own; none when INFO is not allowed. */
+async function otherDatabases(target: Target): Promise<{ db: number; keys: number }[]> {
+  try {
+    return keyspace(parseInfo(await target.client.info('keyspace'))).filter((d) => d.keys > 0 && d.db !== target.db);
+  } catch {
+    return [];
+  }
 }
 
 /**
