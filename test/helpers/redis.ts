@@ -20,3 +20,12 @@ export async function allKeys(client: Redis): Promise<string[]> {
   } while (cursor !== '0');
   return keys.sort();
 }
+
+/**
+ * Gives a key an idle time (OBJECT IDLETIME) of `seconds`, deterministically:
+ * RESTORE … IDLETIME sets it, where sleeping would make a test depend on timing.
+ */
+export async function makeIdle(client: Redis, key: string, seconds: number): Promise<void> {
+  const payload = await client.dumpBuffer(key);
+  await client.call('RESTORE', key, 0, payload, 'REPLACE', 'IDLETIME', seconds);
+}

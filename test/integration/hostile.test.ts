@@ -48,6 +48,18 @@ function backupKeys(file: string): string[] {
   return lines.filter((r) => r.key !== undefined).map((r) => r.key as string).sort();
 }
 
+/** Bytes waiting, unread, in the receive queues of connections to this local port (Linux /proc/net/tcp). */
+function unreadBytesAt(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let total = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // local address, remote address, state (01: established), tx_queue:rx_queue
+    if (f.length > 4 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '01') total += parseInt(f[4]!.split(':')[1]!, 16);
+  }
+  return total;
+}
+
 function expectOneLine(stderr: string) {
   expect(stderr.trim().split('\n')).toHaveLength(1);
   expect(stderr).not.toMatch(/\s+at .*\(/);
@@ -572,8 +584,10 @@ describe('health tells a frozen or foreign server apart (items 5, 6, 7)', () => 
     server.process.kill('SIGSTOP');
     const run = startCli(['health', '--json', '--only', 'ping', '--timeout', '20s', '--url', server.url]);
     try {
-      // Long enough for the check to have sent its first command into the stall.
-      await new Promise((r) => setTimeout(r, 2500));
+      // The check has sent its first command into the stall: the stopped server has unread bytes.
+      await until(() => unreadBytesAt(server.port) > 0, 'the check to be waiting on the stopped server');
+      // A stall of at least 1.5 s after the command was sent, whatever the machine's speed.
+      await new Promise((r) => setTimeout(r, 1500));
     } finally {
       server.process.kill('SIGCONT');
     }

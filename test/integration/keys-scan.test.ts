@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { clientFor, startServer, type LocalServer } from '../helpers/redis.js';
+import { clientFor, makeIdle, startServer, type LocalServer } from '../helpers/redis.js';
 import { ndjson, runCli } from '../helpers/cli.js';
 
 let server: LocalServer;
@@ -91,9 +91,9 @@ describe('keys scan', () => {
   it('--idle-over keeps only keys idle for longer', async () => {
     // Not small integers: Redis shares those objects, and their idle time is the server's uptime.
     await redis.set('idle:old', 'old value');
-    await new Promise((r) => setTimeout(r, 2200));
+    await makeIdle(redis, 'idle:old', 3600);
     await redis.set('idle:new', 'new value');
-    const r = await runCli(['keys', 'scan', 'idle:*', ...url(), '--idle-over', '2s']);
+    const r = await runCli(['keys', 'scan', 'idle:*', ...url(), '--idle-over', '10m']);
     expect(r.stdout).toBe('idle:old\n');
   });
 

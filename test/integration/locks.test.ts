@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { openTarget, type Target } from '../../src/lib/connect/target.js';
 import { listLocks, reapLocks } from '../../src/lib/locks/locks.js';
 import { Rails, railsFrom } from '../../src/lib/rails.js';
-import { clientFor, startServer, type LocalServer } from '../helpers/redis.js';
+import { clientFor, makeIdle, startServer, type LocalServer } from '../helpers/redis.js';
 import { runCli } from '../helpers/cli.js';
 
 let server: LocalServer;
@@ -28,10 +28,7 @@ beforeEach(async () => {
   await redis.set('bull:emails:42:lock', 'worker-token');
   await redis.set('unrelated', 'x');
   // Idle for an hour, deterministically: RESTORE sets a key's idle time.
-  for (const key of ['lock:job:crashed', 'orders:lock', 'bull:emails:42:lock', 'unrelated']) {
-    const payload = await redis.dumpBuffer(key);
-    await redis.call('RESTORE', key, 0, payload, 'REPLACE', 'IDLETIME', 3600);
-  }
+  for (const key of ['lock:job:crashed', 'orders:lock', 'bull:emails:42:lock', 'unrelated']) await makeIdle(redis, key, 3600);
 });
 
 const yes = () => new Rails(railsFrom('locks reap', { yes: true }));

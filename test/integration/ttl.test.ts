@@ -6,7 +6,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { openTarget } from '../../src/lib/connect/target.js';
 import { Rails, railsFrom } from '../../src/lib/rails.js';
 import { cleanupTtl } from '../../src/lib/ttl/cleanup.js';
-import { allKeys, clientFor, startCluster, startServer, type LocalServer } from '../helpers/redis.js';
+import { allKeys, clientFor, makeIdle, startCluster, startServer, type LocalServer } from '../helpers/redis.js';
 import { ndjson, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'redis-ops-ttl-'));
@@ -81,9 +81,9 @@ describe('ttl cleanup', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ matched: 1, changed: 1 });
     expect(await redis.ttl('s:long')).toBeLessThanOrEqual(3600);
     await redis.set('idle:old', 'old value');
-    await new Promise((res) => setTimeout(res, 2200));
+    await makeIdle(redis, 'idle:old', 3600);
     await redis.set('idle:new', 'new value');
-    const d = await cli('ttl', 'cleanup', 'idle:*', '--delete', '--idle-over', '2s', '--yes', '--json');
+    const d = await cli('ttl', 'cleanup', 'idle:*', '--delete', '--idle-over', '10m', '--yes', '--json');
     expect(JSON.parse(d.stdout)).toMatchObject({ matched: 1, changed: 1 });
     expect(await allKeys(redis)).toEqual(['idle:new', 's:long', 's:short']);
   });
