@@ -19,7 +19,7 @@ export function registerSlowlog(program: Command): void {
   const slowlog = addConnectionOptions(
     program.command('slowlog')
       .description('slow commands from every node, newest first, with secrets redacted')
-      .option('-n, --count <n>', 'entries to read per node', '50')
+      .option('-n, --count <n>', 'entries to show per node, newest first, after filtering', '50')
       .option('--group', 'aggregate by command: count, total, p50, p99, max')
       .option('--since <id|time>', 'only entries after this id, or since this time (ISO-8601, unix seconds, or a duration ago: 1h)')
       .option('--state <file>', 'remember the newest id per node in FILE and show only newer entries (for cron)')
@@ -68,7 +68,7 @@ async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags): Promis
         continue;
       }
       try {
-        all.push(...(await readSlowlog(n.client, n.address, count)));
+        all.push(...(await readSlowlog(n.client, n.address)));
       } catch (e) {
         throw target.fail(e);
       }
@@ -83,6 +83,12 @@ async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags): Promis
   if (since?.timeSec !== undefined) entries = entries.filter((e) => e.time >= since.timeSec!);
   if (!f.includeSelf) entries = entries.filter((e) => !e.self);
   entries.sort((a, b) => b.time - a.time || b.id - a.id);
+  const shown = new Map<string, number>();
+  entries = entries.filter((e) => {
+    const n = shown.get(e.node) ?? 0;
+    shown.set(e.node, n + 1);
+    return n < count;
+  });
   if (state && f.state) writeState(f.state, advanceState(state, all));
   all = [];
 

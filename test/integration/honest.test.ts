@@ -102,3 +102,27 @@ describe('reports say which databases they leave out (item 21)', () => {
     }
   });
 });
+
+describe('slowlog tells the truth (items 14, 15)', () => {
+  it('-n 2 shows the newest two entries that are not the tool\'s own, however many of its own are newer', async () => {
+    await redis.config('SET', 'slowlog-log-slower-than', '0');
+    await redis.call('SLOWLOG', 'RESET');
+    const app = clientFor(server);
+    await app.call('CLIENT', 'SETNAME', 'billing-api');
+    for (const k of ['a', 'b', 'c']) await app.get(`app:${k}`);
+    app.disconnect();
+    // The tool's own walk fills the slowlog after the application's entries.
+    await cli(['keys', 'stats']);
+    const r = await cli(['slowlog', '-n', '2', '--json']);
+    await redis.config('SET', 'slowlog-log-slower-than', '10000');
+    expect(r.code).toBe(0);
+    const entries = JSON.parse(r.stdout).entries;
+    expect(entries.map((e: { args: string[]; clientName: string }) => [e.args.join(' '), e.clientName])).toEqual([['get app:c', 'billing-api'], ['get app:b', 'billing-api']]);
+    const mine = JSON.parse((await cli(['slowlog', '-n', '500', '--json', '--include-self'])).stdout).entries;
+    expect(mine.filter((e: { clientName: string | null }) => e.clientName?.startsWith('redis-ops:keys-stats')).length).toBeGreaterThan(0);
+    // Every command of the walk came from a named connection.
+    const walk = mine.filter((e: { args: string[] }) => /^(evalsha|scan|dbsize|memory)$/i.test(e.args[0] ?? ''));
+    expect(walk.length).toBeGreaterThan(0);
+    expect(walk.every((e: { clientName: string | null }) => e.clientName?.startsWith('redis-ops:'))).toBe(true);
+  });
+});

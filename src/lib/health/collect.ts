@@ -84,7 +84,7 @@ async function snapshot(target: Target, n: DeploymentNode, wantSlowlog: boolean)
     if (!cfgErr && Array.isArray(cfg)) base.saveConfigured = String(cfg[1] ?? '').trim() !== '';
     if (base.info.cluster_enabled === '1') Object.assign(base.info, parseInfo(String(await client.call('CLUSTER', 'INFO'))));
     base.role = base.info.role === 'slave' ? 'replica' : 'master';
-    const slowlog = wantSlowlog ? await readSlowlog(client, n.address, 128) : [];
+    const slowlog = wantSlowlog ? await readSlowlog(client, n.address) : [];
     return { snapshot: base, slowlog };
   } catch (e) {
     // Reachable (PING answered) but INFO refused, say, stays reachable: the checks say unknown.

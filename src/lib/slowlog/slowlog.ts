@@ -19,9 +19,16 @@ export interface SlowlogEntry {
   self: boolean;
 }
 
-/** SLOWLOG GET from one node, redacted and truncated; binary arguments escaped. */
-export async function readSlowlog(client: Redis, node: string, count: number): Promise<SlowlogEntry[]> {
-  const raw = (await client.callBuffer('SLOWLOG', 'GET', count)) as unknown[][];
+/**
+ * Every SLOWLOG entry of one node (at most slowlog-max-len), redacted and
+ * truncated; binary arguments escaped. All of them, not the newest N: the
+ * newest may be the tool's own, and filtering those out of N would leave
+ * nothing to show.
+ */
+export async function readSlowlog(client: Redis, node: string): Promise<SlowlogEntry[]> {
+  const len = Number(await client.call('SLOWLOG', 'LEN'));
+  if (len === 0) return [];
+  const raw = (await client.callBuffer('SLOWLOG', 'GET', len)) as unknown[][];
   return raw.map((e) => {
     const argv = (e[3] as Buffer[]).map((b) => keyText(Buffer.isBuffer(b) ? b : Buffer.from(String(b))));
     const args = truncateArgs(redactArgs(argv));
