@@ -151,6 +151,7 @@ async function keysStats(
       count: parsePositiveInt(f.count, '--count'),
       signal,
       onFallback: (_n, why) => out.warn(why),
+      onNoBytes: (node) => out.warn(`warning: ${node}: MEMORY USAGE is not allowed for this user; the report goes on without bytes ("bytesMeasured": false)`),
       onProgress: (p) => { if (progress.active) progress.update(walkProgressText(p, formatCount)); },
     });
   } finally {

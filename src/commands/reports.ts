@@ -41,6 +41,7 @@ async function memory({ target, out, signal }: RunContext, f: { scan: boolean; t
         top: parsePositiveInt(f.top, '--top', { allowZero: true }),
         groups: parsePositiveInt(f.groups, '--groups'),
         onFallback: (_n, why) => out.warn(why),
+        onNoBytes: (node) => out.warn(`warning: ${node}: MEMORY USAGE is not allowed for this user; the key walk goes on without bytes ("bytesMeasured": false)`),
         onProgress: (p) => { if (progress.active) progress.update(walkProgressText(p, formatCount)); },
       });
     } finally {

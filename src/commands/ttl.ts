@@ -67,6 +67,7 @@ async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnVi
       count: parsePositiveInt(f.count, '--count'), groups: parsePositiveInt(f.groups, '--groups'),
       separator: f.separator, depth: parsePositiveInt(f.depth, '--depth'),
       readIdle: !(await usesLfu(target)),
+      onNoBytes: (node) => out.warn(`warning: ${node}: MEMORY USAGE is not allowed for this user; the audit goes on without bytes ("bytesMeasured": false)`),
       onProgress: (n) => { if (progress.active) progress.update(`scanned ${formatCount(n)} keys`); },
     });
   } finally {
@@ -78,12 +79,13 @@ async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnVi
     const { formatDuration } = await import('../lib/duration.js');
     await loadTables();
     const multi = dbs.length > 1;
+    const bytes = (n: number) => (a.bytesMeasured ? formatBytes(n) : '-');
     const parts = [
-      `${out.c.bold('Without expiry')}: ${formatCount(a.noTtl.count)} of ${formatCount(a.scanned)} keys (${formatPercent(a.scanned ? a.noTtl.count / a.scanned : 0)}), ${formatBytes(a.noTtl.bytes)}`,
+      `${out.c.bold('Without expiry')}: ${formatCount(a.noTtl.count)} of ${formatCount(a.scanned)} keys (${formatPercent(a.scanned ? a.noTtl.count / a.scanned : 0)}), ${bytes(a.noTtl.bytes)}`,
       renderTable(out, {
         head: [...(multi ? ['db'] : []), 'pattern', 'keys', 'no TTL', 'no-TTL memory', 'longest idle', '< 1h', '1h–24h', '1d–7d', '> 7d'], right: multi ? [2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 3, 4, 5, 6, 7, 8],
         rows: a.patterns.map((p) => [
-          ...(multi ? [p.db < 0 ? '*' : `db${p.db}`] : []), p.pattern, formatCount(p.count), formatCount(p.noTtl.count), formatBytes(p.noTtl.bytes),
+          ...(multi ? [p.db < 0 ? '*' : `db${p.db}`] : []), p.pattern, formatCount(p.count), formatCount(p.noTtl.count), bytes(p.noTtl.bytes),
           p.noTtl.maxIdleSec === null ? '-' : p.noTtl.count ? formatDuration(p.noTtl.maxIdleSec * 1000) : '-',
           formatCount(p.ttl.under1h), formatCount(p.ttl.h1to24), formatCount(p.ttl.d1to7), formatCount(p.ttl.over7d),
         ]),

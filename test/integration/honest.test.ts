@@ -126,3 +126,44 @@ describe('slowlog tells the truth (items 14, 15)', () => {
     expect(walk.every((e: { clientName: string | null }) => e.clientName?.startsWith('redis-ops:'))).toBe(true);
   });
 });
+
+describe('restricted users (item 10)', () => {
+  beforeEach(async () => {
+    await redis.call('ACL', 'SETUSER', 'nomem', 'reset', 'on', '>nomempw', '~*', '&*', '+@all', '-memory', '-latency');
+    const p = redis.pipeline();
+    for (let i = 0; i < 300; i++) p.set(`k:${i}`, `v${i}`);
+    await p.exec();
+  });
+  const asNomem = (args: string[]) => runCli([...args, '--user', 'nomem', '--url', server.url], { env: { REDISCLI_AUTH: 'nomempw' } });
+
+  it('keys stats, ttl audit and memory without MEMORY: figures without bytes, said once, "bytesMeasured": false', async () => {
+    const stats = await asNomem(['keys', 'stats', '--json']);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ scanned: 300, bytesMeasured: false });
+    expect(stats.stderr.trim().split('\n')).toEqual([`warning: 127.0.0.1:${server.port}: MEMORY USAGE is not allowed for this user; the report goes on without bytes ("bytesMeasured": false)`]);
+    const audit = await asNomem(['ttl', 'audit', '--json']);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ scanned: 300, bytesMeasured: false, noTtl: { count: 300 } });
+    const memory = await asNomem(['memory', '--json']);
+    expect(memory.code, memory.stderr).toBe(0);
+    expect(JSON.parse(memory.stdout).scan).toMatchObject({ scanned: 300, bytesMeasured: false });
+    const text = await asNomem(['keys', 'stats']);
+    expect(text.stdout).toMatch(/^k:\*\s+300\s+-\s/m);
+    // With MEMORY allowed, bytes are measured.
+    expect(JSON.parse((await cli(['keys', 'stats', '--json'])).stdout)).toMatchObject({ bytesMeasured: true });
+  });
+
+  it('latency without LATENCY keeps the PING figures and notes the denied part', async () => {
+    await redis.config('SET', 'latency-monitor-threshold', '100');
+    try {
+      const r = await asNomem(['latency', '--samples', '5', '--interval', '0', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const [node] = JSON.parse(r.stdout).nodes ?? JSON.parse(r.stdout);
+      expect(node.ping).toMatchObject({ samples: 5 });
+      expect(node.error).toBeNull();
+      expect(node.monitor.hint).toMatch(/LATENCY is not allowed for this user/);
+    } finally {
+      await redis.config('SET', 'latency-monitor-threshold', '0');
+    }
+  });
+});

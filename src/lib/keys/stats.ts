@@ -26,6 +26,8 @@ export interface KeyStatsOptions extends PatternOptions {
   signal?: AbortSignal;
   onProgress?: (p: WalkProgress) => void;
   onFallback?: WalkOptions['onFallback'];
+  /** Said once when MEMORY USAGE is refused (an ACL user without it): the report goes on without bytes. */
+  onNoBytes?: (node: string) => void;
 }
 
 export interface WalkProgress {
@@ -82,6 +84,8 @@ export interface KeyStats {
   topByMemory: TopKey[];
   topByLength: TopKey[] | null;
   lengthsMeasured: boolean;
+  /** false when MEMORY USAGE was not allowed on some node: every bytes figure then leaves those keys out (0). */
+  bytesMeasured: boolean;
   separator: string;
   depth: number;
 }
@@ -129,6 +133,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
   const topLen = new TopN<TopKey & { raw: Buffer }>(opts.top);
   let scanned = 0;
   let vanished = 0;
+  let bytesMeasured = true;
   let complete = true;
 
   const sampleDone = () => opts.sample !== undefined && scanned >= opts.sample;
@@ -145,6 +150,10 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
     if (sampleDone() || opts.signal?.aborted) return;
     const walk = walkKeys(t, {
       match: opts.match, type: opts.type, count: opts.count, signal: opts.signal, onFallback: opts.onFallback,
+      onNoBytes: (node) => {
+        bytesMeasured = false;
+        opts.onNoBytes?.(node);
+      },
       probe: { type: true, ttl: true, memory: true, length: lengths },
     });
     for await (const batch of walk) {
@@ -237,6 +246,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
     topByMemory: topByMemory.map(strip),
     topByLength: lengths ? topLen.result().map(strip) : null,
     lengthsMeasured: lengths,
+    bytesMeasured,
     separator: opts.separator,
     depth: opts.depth,
   };

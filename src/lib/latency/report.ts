@@ -23,7 +23,7 @@ export interface NodeLatency {
     thresholdMs: number | null;
     latest: { event: string; time: number; latestMs: number; maxMs: number }[];
     doctor: string | null;
-    /** How to turn monitoring on, when it is off. */
+    /** How to turn monitoring on, when it is off; or why it could not be read (LATENCY not allowed). */
     hint: string | null;
   };
   /** INFO latencystats (Redis 7+): per-command percentiles; null on older servers. */
@@ -81,8 +81,16 @@ async function monitorReport(client: Redis): Promise<NodeLatency['monitor']> {
   if (threshold === 0) {
     return { enabled: false, thresholdMs: 0, latest: [], doctor: null, hint: 'latency monitoring is off: CONFIG SET latency-monitor-threshold 100 records events slower than 100 ms' };
   }
-  const latest = ((await client.call('LATENCY', 'LATEST')) as [string, number, number, number][]).map(([event, time, latestMs, maxMs]) => ({ event, time: Number(time), latestMs: Number(latestMs), maxMs: Number(maxMs) }));
-  const doctor = String(await client.call('LATENCY', 'DOCTOR'));
+  let latest: NodeLatency['monitor']['latest'];
+  let doctor: string;
+  try {
+    latest = ((await client.call('LATENCY', 'LATEST')) as [string, number, number, number][]).map(([event, time, latestMs, maxMs]) => ({ event, time: Number(time), latestMs: Number(latestMs), maxMs: Number(maxMs) }));
+    doctor = String(await client.call('LATENCY', 'DOCTOR'));
+  } catch (e) {
+    // An ACL user without LATENCY: the PING figures measured still stand.
+    if (!/NOPERM|no permissions/i.test(String((e as Error).message))) throw e;
+    return { enabled: null, thresholdMs: threshold, latest: [], doctor: null, hint: 'LATENCY is not allowed for this user: events and the doctor\'s report are left out; the PING figures stand' };
+  }
   return { enabled: threshold === null ? null : true, thresholdMs: threshold, latest, doctor, hint: null };
 }
 

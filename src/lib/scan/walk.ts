@@ -28,6 +28,8 @@ export interface WalkOptions {
   rate?: number;
   /** Called once per node with why the probe script could not be used. */
   onFallback?: (node: string, reason: string) => void;
+  /** Called once per node when MEMORY USAGE is not allowed: the walk goes on without bytes. */
+  onNoBytes?: (node: string) => void;
 }
 
 export interface KeyInfo {
@@ -101,7 +103,7 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions, pa
   // Before 6.0 SCAN has no TYPE: filter here, which needs the type.
   const clientFilterType = opts.type && !scanType ? opts.type : undefined;
   const fieldsMask = mask | (clientFilterType ? 1 : 0);
-  const probe = fieldsMask ? new Prober(target, node, fieldsMask, opts.onFallback) : null;
+  const probe = fieldsMask ? new Prober(target, node, fieldsMask, opts.onFallback, opts.onNoBytes) : null;
   const count = opts.rate ? pace.chunk(opts.count) : opts.count;
   const scan = async (cursor: Buffer | string): Promise<[Buffer, Buffer[]]> => {
     const args: (string | Buffer | number)[] = [cursor, 'COUNT', count];
@@ -152,19 +154,29 @@ class Prober {
   private readonly script;
 
   constructor(
-    private readonly target: Target, private readonly node: NodeHandle, private readonly mask: number,
+    private readonly target: Target, private readonly node: NodeHandle, private mask: number,
     private readonly onFallback?: WalkOptions['onFallback'],
+    private readonly onNoBytes?: WalkOptions['onNoBytes'],
   ) {
     this.script = loadScript('probe-0', target.serverVersion);
   }
 
   async read(names: Buffer[]): Promise<{ keys: KeyInfo[]; vanished: number }> {
     if (names.length === 0) return { keys: [], vanished: 0 };
-    if (!this.useScript) return probeWithPipeline(this.node.client, names.map((key) => ({ key })), this.mask);
+    const mask = this.mask;
+    if (!this.useScript) return probeWithPipeline(this.node.client, names.map((key) => ({ key })), mask);
     try {
-      const reply = await runScript(this.node.client, this.script, [], [this.mask, ...names]);
-      return decodeProbeReply(names, reply as (Buffer | number)[], this.mask);
+      const reply = await runScript(this.node.client, this.script, [], [mask, ...names]);
+      return decodeProbeReply(names, reply as (Buffer | number)[], mask);
     } catch (e) {
+      // An ACL user without MEMORY: the script is refused as a whole. Walk on
+      // without bytes (figures stay right; sizes are unknown), and say so once
+      // (two batches are in flight: the second fails the same way).
+      if (mask & 4 && /can't run this command|NOPERM/i.test(String((e as Error).message))) {
+        if (this.mask & 4) this.onNoBytes?.(this.node.address);
+        this.mask &= ~4;
+        return this.read(names);
+      }
       const err = this.target.failAt(this.node.address, e);
       if (err instanceof PermissionError) {
         this.useScript = false;

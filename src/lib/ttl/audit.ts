@@ -18,6 +18,8 @@ export interface TtlAuditOptions {
   readIdle: boolean;
   signal?: AbortSignal;
   onProgress?: (scanned: number) => void;
+  /** Said once when MEMORY USAGE is refused (an ACL user without it): the audit goes on without bytes. */
+  onNoBytes?: (node: string) => void;
 }
 
 export interface PatternTtl {
@@ -41,6 +43,8 @@ export interface TtlAudit {
   scanned: number;
   durationMs: number;
   noTtl: { count: number; bytes: number };
+  /** false when MEMORY USAGE was not allowed on some node: bytes then leave those keys out. */
+  bytesMeasured: boolean;
   patterns: PatternTtl[];
   rules: RuleResult[];
   violations: number;
@@ -53,9 +57,14 @@ export async function auditTtl(target: Target, opts: TtlAuditOptions): Promise<T
   const rules: RuleResult[] = opts.rules.map((r) => ({ pattern: r.pattern, maxTtlMs: r.maxTtlMs, checked: 0, violations: 0, sample: [] }));
   const total = { count: 0, bytes: 0 };
   let scanned = 0;
+  let bytesMeasured = true;
   await forEachDb(target, opts.dbs, async (t, db) => {
     for await (const batch of walkKeys(t, {
       match: opts.match, count: opts.count, signal: opts.signal,
+      onNoBytes: (node) => {
+        bytesMeasured = false;
+        opts.onNoBytes?.(node);
+      },
       probe: { ttl: true, memory: true, idle: opts.readIdle },
     })) {
       for (const k of batch.keys) {
@@ -106,6 +115,7 @@ export async function auditTtl(target: Target, opts: TtlAuditOptions): Promise<T
     scanned,
     durationMs: Date.now() - started,
     noTtl: total,
+    bytesMeasured,
     patterns: shown,
     rules,
     violations: rules.reduce((a, r) => a + r.violations, 0),

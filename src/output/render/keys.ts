@@ -5,11 +5,13 @@ import type { KeyReport, PreviewItem, ValueJson } from '../../lib/keys/inspect.j
 import type { KeyStats, TopKey } from '../../lib/keys/stats.js';
 import { TTL_BUCKET_LABELS, type TtlBuckets } from '../../lib/keys/ttlBuckets.js';
 import type { Output } from '../output.js';
-import { formatBytes, formatCount, formatPercent, renderTable } from '../table.js';
+import { formatBytes as formatSize, formatCount, formatPercent, renderTable } from '../table.js';
 
 export function renderKeyStats(out: Output, s: KeyStats): string {
   const c = out.c;
   const parts: string[] = [];
+  // Without MEMORY USAGE (ACL), sizes are unknown: '-', never a made-up 0 B.
+  const formatBytes = (n: number | null | undefined) => (s.bytesMeasured ? formatSize(n) : '-');
   const est = s.extrapolated ? c.yellow(` (extrapolated ×${s.factor.toFixed(1)} from a sample of ${formatCount(s.scanned)})`) : '';
   const status = s.complete ? '' : c.yellow(' — incomplete walk: figures cover what was scanned');
   parts.push(`${c.bold('Keys')}: ${formatCount(s.scanned)} scanned of ${formatCount(s.dbsize)} (DBSIZE) in ${formatDuration(s.durationMs)}${est}${status}`);
@@ -44,17 +46,17 @@ export function renderKeyStats(out: Output, s: KeyStats): string {
       g.biggest ? `${shortKey(g.biggest)} (${formatBytes(g.biggest.bytes)})` : '-',
     ]),
   }));
-  parts.push(renderTop(out, 'Top keys by memory', s.topByMemory));
-  if (s.topByLength) parts.push(renderTop(out, 'Top keys by length', s.topByLength));
+  parts.push(renderTop(out, s.bytesMeasured ? 'Top keys by memory' : 'Keys (memory not measured)', s.topByMemory, formatBytes));
+  if (s.topByLength) parts.push(renderTop(out, 'Top keys by length', s.topByLength, formatBytes));
   else parts.push(c.dim('Lengths not measured: reading them refreshes idle time on this server (before Redis 7.2); --lengths to measure anyway.'));
   return parts.join('\n\n') + '\n';
 }
 
-function renderTop(out: Output, title: string, keys: TopKey[]): string {
+function renderTop(out: Output, title: string, keys: TopKey[], formatBytes: (n: number | null | undefined) => string): string {
   return renderTable(out, {
     title, head: ['key', 'type', 'memory', 'length', 'ttl', 'node'], right: [2, 3, 4],
     rows: keys.map((k) => [
-      shortKey(k), k.type, `${formatBytes(k.bytes)}${k.exact ? '' : '~'}`, formatCount(k.length),
+      shortKey(k), k.type, k.bytes === null ? '-' : `${formatBytes(k.bytes)}${k.exact ? '' : '~'}`, formatCount(k.length),
       k.ttlMs === null ? 'none' : formatDuration(k.ttlMs), k.node,
     ]),
   });
@@ -72,7 +74,7 @@ export function renderInspect(out: Output, r: KeyReport): string {
     `${c.bold('type')}      ${r.type} (${r.encoding ?? 'unknown encoding'})`,
     `${c.bold('ttl')}       ${r.ttlMs === null ? 'none' : formatDuration(r.ttlMs)}`,
     `${c.bold('idle')}      ${r.idleSec === null ? 'unknown (LFU policy)' : formatDuration(r.idleSec * 1000)}`,
-    `${c.bold('memory')}    ${formatBytes(r.bytes)}`,
+    `${c.bold('memory')}    ${formatSize(r.bytes)}`,
     `${c.bold('length')}    ${r.length === null ? '-' : formatCount(r.length)}${r.type === 'string' ? ' bytes' : ' elements'}`,
     `${c.bold('preview')}`,
     ...r.preview.items.map((i) => `  ${previewLine(i)}`),
