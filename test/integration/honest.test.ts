@@ -167,3 +167,40 @@ describe('restricted users (item 10)', () => {
     }
   });
 });
+
+describe('one-liners that say what happened (item 11)', () => {
+  it('a server killed mid-run: "lost the connection", no TLS hint', async () => {
+    const victim = await startServer();
+    const v = clientFor(victim);
+    const p = v.pipeline();
+    for (let i = 0; i < 5000; i++) p.set(`k:${i}`, 'v');
+    await p.exec();
+    v.disconnect();
+    const log = join(dir, 'killed.log');
+    const { startCli, until } = await import('../helpers/cli.js');
+    const { existsSync, readFileSync } = await import('node:fs');
+    const run = startCli(['keys', 'delete', 'k:*', '--yes', '--rate', '2000', '--log', log, '--url', victim.url]);
+    await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 300, 'the delete to be under way');
+    victim.process.kill('SIGKILL');
+    const r = await run.done;
+    await victim.stop();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^error: (lost the connection to|cannot connect to) 127\\.0\\.0\\.1:${victim.port}`));
+    expect(r.stderr).not.toMatch(/TLS|--tls/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('rediss:// to a plain port: says the TLS handshake went unanswered, not "did not answer"', async () => {
+    const r = await runCli(['keys', 'scan', '--url', server.url.replace('redis://', 'rediss://'), '--timeout', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: 127.0.0.1:${server.port} did not complete a TLS handshake within 1000 ms: is it a TLS port? (a plain Redis port never answers a TLS hello; drop --tls / use redis://)\n`);
+  });
+
+  it('a config file whose top level has "__proto__": exit 2, names the section', async () => {
+    const file = join(dir, 'proto.json');
+    writeFileSync(file, '{"__proto__": {"x": 1}}');
+    const r = await runCli(['keys', 'scan', '--config', file, '--url', server.url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/config .*proto\.json: __proto__ is not a known section/);
+  });
+});

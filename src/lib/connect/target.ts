@@ -58,7 +58,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
   const address = spec.mode === 'sentinel'
     ? `${spec.masterName}@${spec.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
     : `${spec.host}:${spec.port}`;
-  const errorCtx = { address, user: spec.user, timeoutMs: spec.timeoutMs, tls: spec.tls !== null, lastEvent: undefined as Error | undefined };
+  const errorCtx = { address, user: spec.user, timeoutMs: spec.timeoutMs, tls: spec.tls !== null, lastEvent: undefined as Error | undefined, answered: false };
   const base: RedisOptions = {
     username: spec.user,
     password: spec.password,
@@ -93,7 +93,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
   };
   const connectStandalone = (options: RedisOptions) => connectClient(options, errorCtx);
   const connectNode = (host: string, port: number) =>
-    connectClient({ ...base, host, port, db: 0 }, { ...errorCtx, address: `${host}:${port}`, lastEvent: undefined });
+    connectClient({ ...base, host, port, db: 0 }, { ...errorCtx, address: `${host}:${port}`, lastEvent: undefined, answered: false });
 
   // The first answer's wall time counts from the connect: ioredis sends
   // CLIENT SETNAME as it connects, so a stalled server stalls it there.
@@ -110,12 +110,14 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
       sentinelCommandTimeout: spec.timeoutMs,
     } as RedisOptions);
     const info = sinceStart(await serverInfo(client, errorCtx));
+    errorCtx.answered = true;
     return makeStandaloneTarget('sentinel', client, spec, address, info, errorCtx, connectNode, forDb);
   }
 
   // Database 0 until the topology is known: a cluster node refuses SELECT.
   const first = await connectStandalone({ ...base, host: spec.host, port: spec.port, db: 0 });
   const info = sinceStart(await serverInfo(first, errorCtx));
+  errorCtx.answered = true;
   if (info.mode === 'sentinel') {
     first.disconnect();
     throw new UsageError(`${address} is a Sentinel, not a data node: use --sentinel ${address} --master-name NAME`);

@@ -10,6 +10,8 @@ export interface ErrorContext {
   tls?: boolean;
   /** The last 'error' event of the connection: ioredis hides it behind "Connection is closed." */
   lastEvent?: Error;
+  /** The server had answered on this connection: a reset now is a lost server, not a TLS mismatch. */
+  answered?: boolean;
 }
 
 /** Turns what ioredis throws into one of our typed errors with a one-line message. */
@@ -49,11 +51,15 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
   if (/Protocol error|unexpected|Unknown type/i.test(msg) && e?.name !== 'ReplyError') {
     return new ConnectionError(`${where} did not answer as a Redis server does (${firstLine(msg).slice(0, 80)}): is it Redis, or a proxy or another service on that port?`);
   }
+  if (ctx.tls && !ctx.answered && (code === 'ETIMEDOUT' || /timed out/i.test(msg))) {
+    return new ConnectionError(`${where} did not complete a TLS handshake within ${ctx.timeoutMs} ms: is it a TLS port? (a plain Redis port never answers a TLS hello; drop --tls / use redis://)`);
+  }
   if (code === 'ETIMEDOUT' || /timed out/i.test(msg)) {
     return new ConnectionError(`${where} did not answer within ${ctx.timeoutMs} ms (raise --timeout if the server is slow)`);
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectionError(`cannot reach ${where} (${code})`);
   if (code === 'ECONNRESET' || code === 'EPIPE') {
+    if (ctx.answered) return new ConnectionError(`lost the connection to ${where} (${code}): the server closed it mid-run (stopped, restarted, or CLIENT KILL)`);
     return new ConnectionError(ctx.tls
       ? `${where} closed the TLS connection (${code}): does the server require a client certificate (--cert/--key), or not speak TLS at all?`
       : `${where} closed the connection (${code}): if the server speaks TLS, add --tls or use rediss://`);
