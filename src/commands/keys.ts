@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { keyJson, keyLines, keyText } from '../lib/keyname.js';
+import { keyFromText, keyJson, keyLines, keyText, patternFromText } from '../lib/keyname.js';
 import { matchesEveryKey, railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatCount } from '../output/table.js';
@@ -56,7 +56,8 @@ export function registerKeys(program: Command): void {
   addConnectionOptions(
     keys.command('inspect <key>')
       .description('type, encoding, TTL, idle time, memory, length and a preview of one key')
-      .option('--base64', 'KEY is given base64-encoded (for binary key names)')
+      .option('--base64', 'KEY is given base64-encoded (binary key names; without it, the escaped form keys scan prints: \\xff, \\n, \\\\)')
+      .option('--key64', 'the same as --base64 (the name of the JSON field)')
       .option('--items <n>', 'elements to preview', '10')
       .option('--max-bytes <n>', 'bytes shown of a string or of each element', '256'),
   ).action(async (key: string, _f, cmd: Command) => {
@@ -78,7 +79,8 @@ export function registerKeys(program: Command): void {
 
 function scanOptionsFrom(pattern: string | undefined, f: ScanFlags, signal: AbortSignal) {
   return {
-    match: pattern,
+    // The printed form (\xff, \n, \\) names the same bytes: a key copied from the output matches.
+    match: pattern === undefined ? undefined : patternFromText(pattern),
     type: validateKeyType(f.type),
     count: parsePositiveInt(f.count ?? '1000', '--count'),
     limit: f.limit !== undefined ? parsePositiveInt(f.limit, '--limit') : undefined,
@@ -168,9 +170,9 @@ async function keysStats(
 }
 
 async function keysInspect(
-  { target, out }: RunContext, keyArg: string, f: { base64?: boolean; items: string; maxBytes: string },
+  { target, out }: RunContext, keyArg: string, f: { base64?: boolean; key64?: boolean; items: string; maxBytes: string },
 ): Promise<number> {
-  const key = f.base64 ? decodeBase64Key(keyArg) : Buffer.from(keyArg, 'utf8');
+  const key = f.base64 || f.key64 ? decodeBase64Key(keyArg) : keyFromText(keyArg);
   const { inspectKey } = await import('../lib/keys/inspect.js');
   const report = await inspectKey(target, key, {
     items: parsePositiveInt(f.items, '--items'),
@@ -196,7 +198,7 @@ function decodeBase64Key(text: string): Buffer {
 
 async function keysDelete({ target, out, signal, newRails }: RunContext, pattern: string, f: ScanFlags & RailsFlags): Promise<number> {
   const rails = railsFrom('keys delete', f);
-  const scan = { ...scanOptionsFrom(pattern, f, signal), limit: undefined, match: pattern };
+  const scan = { ...scanOptionsFrom(pattern, f, signal), limit: undefined, match: patternFromText(pattern), pattern };
   const { deleteMatchingKeys } = await import('../lib/keys/delete.js');
   const { scanKeys } = await import('../lib/keys/scan.js');
   const r = await newRails(rails, 'keys');

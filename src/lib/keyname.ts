@@ -63,6 +63,54 @@ export function keyText(buf: Buffer): string {
 }
 
 /**
+ * The inverse of keyText: the escaped form the tool prints (\\, \n, \t,
+ * \r, \xNN) back to the key's bytes, so a key copied from the output names
+ * the same key. Other characters are their UTF-8 bytes.
+ */
+export function keyFromText(text: string): Buffer {
+  return unescapeText(text, false);
+}
+
+/**
+ * A glob pattern given in the printed form: escapes become bytes as in
+ * keyFromText, and a byte that is special to Redis's glob (* ? [ ] \) and
+ * came from an escape is matched literally. An escape keyText never writes
+ * (\*, \?, \[) keeps its glob meaning: a literal character.
+ */
+export function patternFromText(text: string): Buffer {
+  return unescapeText(text, true);
+}
+
+const GLOB_SPECIAL = new Set([0x2a, 0x3f, 0x5b, 0x5d, 0x5c]);
+
+function unescapeText(text: string, glob: boolean): Buffer {
+  if (!text.includes('\\')) return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  const byte = (b: number) => parts.push(Buffer.from(glob && GLOB_SPECIAL.has(b) ? [0x5c, b] : [b]));
+  let plain = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '\\' || i + 1 >= text.length) continue;
+    const next = text[i + 1];
+    const hex = text.slice(i + 2, i + 4);
+    const simple = next === '\\' ? 0x5c : next === 'n' ? 0x0a : next === 't' ? 0x09 : next === 'r' ? 0x0d : -1;
+    if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(hex)) {
+      parts.push(Buffer.from(text.slice(plain, i), 'utf8'));
+      byte(parseInt(hex, 16));
+      plain = i + 4;
+      i += 3;
+    } else if (simple >= 0) {
+      parts.push(Buffer.from(text.slice(plain, i), 'utf8'));
+      byte(simple);
+      plain = i + 2;
+      i += 1;
+    }
+    // Anything else is not an escape keyText writes: kept as typed (in a glob, \* is a literal *).
+  }
+  parts.push(Buffer.from(text.slice(plain), 'utf8'));
+  return Buffer.concat(parts);
+}
+
+/**
  * Keys as text lines, for output: plain keys are copied as bytes, the rest
  * escaped; `terminator` follows each key (newline, or NUL for raw output).
  */

@@ -204,3 +204,36 @@ describe('one-liners that say what happened (item 11)', () => {
     expect(r.stderr).toMatch(/config .*proto\.json: __proto__ is not a known section/);
   });
 });
+
+describe('a key copied from the output names that key (item 13)', () => {
+  it('inspect and delete take the escaped form keys scan prints; inspect takes --key64', async () => {
+    const bin = Buffer.from([0x62, 0x69, 0x6e, 0x3a, 0xff, 0x00]); // bin:\xff\x00
+    const near = Buffer.from([0x62, 0x69, 0x6e, 0x3a, 0xff, 0x01]);
+    await redis.set(bin, 'exact');
+    await redis.set(near, 'neighbour');
+    await redis.set('a\\b', 'backslash');
+    await redis.set('a\\bc', 'other');
+    const printed = (await cli(['keys', 'scan', 'bin:*'])).stdout.trim().split('\n').sort();
+    expect(printed).toEqual(['bin:\\xff\\x00', 'bin:\\xff\\x01']);
+    const inspect = await cli(['keys', 'inspect', 'bin:\\xff\\x00', '--json']);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ exists: true, key64: bin.toString('base64') });
+    const by64 = await cli(['keys', 'inspect', '--key64', bin.toString('base64'), '--json']);
+    expect(JSON.parse(by64.stdout)).toMatchObject({ exists: true });
+    expect(JSON.parse((await cli(['keys', 'inspect', 'a\\\\b', '--json'])).stdout)).toMatchObject({ exists: true, key: 'a\\b' });
+    let del = await cli(['keys', 'delete', 'bin:\\xff\\x00', '--yes', '--json']);
+    expect(del.code, del.stderr).toBe(0);
+    expect(JSON.parse(del.stdout)).toMatchObject({ deleted: 1 });
+    expect(await redis.exists(bin)).toBe(0);
+    expect(await redis.exists(near)).toBe(1);
+    del = await cli(['keys', 'delete', 'a\\\\b', '--yes', '--json']);
+    expect(JSON.parse(del.stdout)).toMatchObject({ deleted: 1 });
+    expect(await redis.exists('a\\bc')).toBe(1);
+    // A glob escape keyText never writes keeps its meaning: \* is a literal star.
+    await redis.set('star*', 'x');
+    await redis.set('starry', 'x');
+    del = await cli(['keys', 'delete', 'star\\*', '--yes', '--json']);
+    expect(JSON.parse(del.stdout)).toMatchObject({ deleted: 1 });
+    expect(await redis.exists('starry')).toBe(1);
+  });
+});

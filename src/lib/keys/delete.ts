@@ -28,11 +28,11 @@ export interface DeleteHooks {
  * through the cluster client, which follows a slot that moves mid-run.
  */
 export async function deleteMatchingKeys(
-  target: Target, scan: KeyScanOptions & { match: string }, rails: Rails, hooks: DeleteHooks = {},
+  target: Target, scan: KeyScanOptions & { match: Buffer; pattern: string }, rails: Rails, hooks: DeleteHooks = {},
 ): Promise<DeleteResult> {
   const started = Date.now();
   const result: DeleteResult = {
-    dryRun: rails.dryRun, pattern: scan.match, matched: 0, deleted: 0, vanished: 0, stoppedBy: null, durationMs: 0,
+    dryRun: rails.dryRun, pattern: scan.pattern, matched: 0, deleted: 0, vanished: 0, stoppedBy: null, durationMs: 0,
   };
   await rails.openLog();
   outer: for await (const page of scanKeys(target, scan)) {
