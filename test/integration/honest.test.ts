@@ -237,3 +237,19 @@ describe('a key copied from the output names that key (item 13)', () => {
     expect(await redis.exists('starry')).toBe(1);
   });
 });
+
+describe('queue enqueue --new creates only queues the tool can find again (item 9)', () => {
+  it('refuses names discovery would not find; a good name is found by peek', async () => {
+    for (const name of ['my queue', '*', 'myjobs', 'x:retry_queue', 'a*:queue']) {
+      const r = await cli(['queue', 'enqueue', name, '{"a":1}', '--new', '--yes']);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/would not find/);
+    }
+    expect(await redis.dbsize()).toBe(0);
+    const ok = await cli(['queue', 'enqueue', 'email_jobs', '{"a":1}', '--new', '--yes']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const peek = await cli(['queue', 'peek', 'email_jobs', '--json']);
+    expect(peek.code, peek.stderr).toBe(0);
+    expect(JSON.parse(peek.stdout).jobs).toHaveLength(1);
+  });
+});

@@ -21,6 +21,14 @@ const COMPANION_WORD = /(retry|dead|dlq|processing|priority|failed)/i;
  */
 const MAIN_SHAPE = /(^|[_:.\-])(queue|jobs|tasks)$|^(queue|jobs|tasks)[:_][^:]+$/i;
 
+/**
+ * Whether discovery finds a home-grown queue by this name: `queue enqueue
+ * --new` creates only queues the other queue commands can find again.
+ */
+export function isDiscoverableMain(name: string): boolean {
+  return MAIN_SHAPE.test(name) && !COMPANION_WORD.test(name) && !name.startsWith('rq:') && !/[*?[\]\s]/.test(name);
+}
+
 /** Companion keys of a home-grown main list, by role, in the order they are tried. */
 export function companionNames(main: string): Record<string, string[]> {
   const stem = main.replace(/[_:]queue$/i, '');
