@@ -8,6 +8,7 @@ import { benchHealth } from './health.js';
 import { benchKeys } from './keys.js';
 import { benchTtl } from './ttl.js';
 import { benchQueues } from './queue.js';
+import { benchSlowlog } from './slowlog.js';
 import { SERVER_CPU } from './lib.js';
 
 /** A throwaway server pinned to its own CPU (see lib.js). */
@@ -39,6 +40,14 @@ if (want('queue')) {
 }
 if (want('ttl')) {
   await benchTtl(benchServer);
+}
+if (want('slowlog')) {
+  const server = await benchServer();
+  try {
+    await benchSlowlog(server, { keys });
+  } finally {
+    await server.stop();
+  }
 }
 if (want('keys')) {
   const server = await benchServer();

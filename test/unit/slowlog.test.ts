@@ -51,3 +51,20 @@ describe('slowlog state', () => {
     expect(() => parseSince('yesterday-ish')).toThrow(/--since/);
   });
 });
+
+describe('markScriptInnards: commands a script ran belong to the script\'s caller', async () => {
+  const { markScriptInnards } = await import('../../src/lib/slowlog/slowlog.js');
+  const entry = (id: number, command: string, clientName: string | null, clientAddr: string | null): SlowlogEntry =>
+    ({ node: 'n', id, time: 1000, durationUs: 3000, command, args: [command], clientAddr, clientName, self: Boolean(clientName?.startsWith('redis-ops')) });
+  it('marks the unnamed inner commands logged just before our EVALSHA, and no one else\'s', () => {
+    const entries = [
+      entry(6, 'EVALSHA', 'billing-api', '10.0.0.5:4000'),
+      entry(5, 'HGETALL', null, '?:0'),
+      entry(4, 'EVALSHA', 'redis-ops:backup', '127.0.0.1:5000'),
+      entry(3, 'TYPE', null, '?:0'),
+      entry(2, 'GETRANGE', null, ''),
+      entry(1, 'KEYS', null, '10.0.0.9:4000'),
+    ];
+    expect(markScriptInnards(entries).map((x) => [x.id, x.self])).toEqual([[6, false], [5, false], [4, true], [3, true], [2, true], [1, false]]);
+  });
+});

@@ -204,11 +204,30 @@ export class KeyBackup {
   async add(node: NodeHandle, db: number, all: Buffer[]): Promise<void> {
     const names = all.filter((k) => this.seen.add(db, k) === 0);
     for (let i = 0; i < names.length; i += READ_BATCH) {
-      const reads = readKeys(node, this.script, this.legacy, names.slice(i, i + READ_BATCH));
+      const reads = readKeys(node, this.script, [...READ_ARGS, this.legacy, await this.stepBudget(node)], names.slice(i, i + READ_BATCH));
       reads.catch(() => undefined); // awaited in order by writeOldest; a failure surfaces there
       this.queue.push({ node, db, reads });
       if (this.queue.length >= READS_IN_FLIGHT) await this.writeOldest();
     }
+  }
+
+  private readonly budgets = new Map<string, Promise<Buffer>>();
+
+  /**
+   * How long one read script may run on this node (µs): a third of the node's
+   * slowlog-log-slower-than (the rest is for packing the reply, which the
+   * script's clock cannot see), so a backup never fills the slowlog an SRE
+   * reads for the application's slow commands. Read once per node; where
+   * CONFIG is not allowed, the default 10 ms is assumed. A threshold below
+   * 1 ms (or off) sets no limit of ours: the element budget keeps calls short.
+   */
+  private stepBudget(node: NodeHandle): Promise<Buffer> {
+    let b = this.budgets.get(node.address);
+    if (!b) {
+      b = slowlogThresholdUs(node).then((us) => Buffer.from(String(us >= 1000 ? Math.floor(us / 3) : 1_000_000_000)));
+      this.budgets.set(node.address, b);
+    }
+    return b;
   }
 
   /** Writes the records of every read sent and hands every line to the sink. */
@@ -402,12 +421,23 @@ interface PackedRead {
 
 const READ_ARGS = [Buffer.from(String(CHUNK)), Buffer.from(String(READ_BUDGET))];
 
+/** The node's slowlog-log-slower-than in µs; the default 10 ms where CONFIG is not allowed. */
+export async function slowlogThresholdUs(node: NodeHandle): Promise<number> {
+  try {
+    const reply = (await node.client.call('CONFIG', 'GET', 'slowlog-log-slower-than')) as string[];
+    const us = Number(reply[1]);
+    return Number.isFinite(us) ? us : 10_000;
+  } catch {
+    return 10_000;
+  }
+}
+
 /** Reads a slice of keys with the read script, calling it again for what a budget-limited call left. */
-async function readKeys(node: NodeHandle, script: Script, legacy: Buffer, names: Buffer[]): Promise<PackedRead[]> {
+async function readKeys(node: NodeHandle, script: Script, args: Buffer[], names: Buffer[]): Promise<PackedRead[]> {
   const out: PackedRead[] = [];
   let rest = names;
   while (rest.length) {
-    const packed = (await runScriptEncoded(node.client, script, [], [...READ_ARGS, legacy, ...rest])) as Buffer;
+    const packed = (await runScriptEncoded(node.client, script, [], [...args, ...rest])) as Buffer;
     const r = new PackedReader(packed);
     r.array();
     const handled = r.int();

@@ -29,7 +29,7 @@ export async function readSlowlog(client: Redis, node: string): Promise<SlowlogE
   const len = Number(await client.call('SLOWLOG', 'LEN'));
   if (len === 0) return [];
   const raw = (await client.callBuffer('SLOWLOG', 'GET', len)) as unknown[][];
-  return raw.map((e) => {
+  return markScriptInnards(raw.map((e) => {
     const argv = (e[3] as Buffer[]).map((b) => keyText(Buffer.isBuffer(b) ? b : Buffer.from(String(b))));
     const args = truncateArgs(redactArgs(argv));
     const clientName = e[5] !== undefined && String(e[5]) !== '' ? String(e[5]) : null;
@@ -44,7 +44,27 @@ export async function readSlowlog(client: Redis, node: string): Promise<SlowlogE
       clientName,
       self: clientName !== null && (clientName === CONNECTION_NAME || clientName.startsWith(`${CONNECTION_NAME}:`)),
     };
-  });
+  }));
+}
+
+/**
+ * A command run by a script is logged on its own, from the script's client
+ * (no name, address "?:0" or empty), just before the script's own entry.
+ * Such entries belong to the named connection whose EVAL/EVALSHA/FCALL comes
+ * next: ours when that connection is redis-ops's.
+ */
+export function markScriptInnards(entries: SlowlogEntry[]): SlowlogEntry[] {
+  const byId = [...entries].sort((a, b) => b.id - a.id); // newest first
+  let owner: SlowlogEntry | null = null;
+  for (const e of byId) {
+    const inner = e.clientName === null && (e.clientAddr === null || e.clientAddr === '' || e.clientAddr === '?:0');
+    if (!inner) {
+      owner = /^(EVAL|EVALSHA|EVAL_RO|EVALSHA_RO|FCALL|FCALL_RO)$/.test(e.command) ? e : null;
+      continue;
+    }
+    if (owner?.self && owner.time - e.time <= 1) e.self = true;
+  }
+  return entries;
 }
 
 /**
