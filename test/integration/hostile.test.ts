@@ -605,11 +605,13 @@ describe('health tells a frozen or foreign server apart (items 5, 6, 7)', () => 
   });
 
   it('an HTTP server or a proxy that closes the connection is UNKNOWN, exit 3, with the line on stdout', async () => {
-    for (const port of [httpPort, closerPort]) {
-      const nagios = await runCli(['health', '--format', 'nagios', '--timeout', '2s', '--port', String(port)]);
+    // Which of EPIPE and "Connection is closed" comes first varies: a few rounds each.
+    for (const port of [httpPort, closerPort, httpPort, closerPort, httpPort, closerPort]) {
+      const nagios = await runCli(['health', '--format', 'nagios', '--port', String(port)]);
       expect(nagios.code, nagios.stderr).toBe(3);
       expect(nagios.stdout).toMatch(new RegExp(`^REDIS UNKNOWN - 127\\.0\\.0\\.1:${port} .*\\n$`));
-      const json = await runCli(['health', '--json', '--timeout', '2s', '--port', String(port)]);
+      expect(nagios.stdout).not.toMatch(/TLS connection|if the server speaks TLS/);
+      const json = await runCli(['health', '--json', '--port', String(port)]);
       expect(json.code).toBe(3);
       expect(JSON.parse(json.stdout)).toMatchObject({ status: 'unknown' });
       expect(JSON.parse(json.stdout).error).toContain(`127.0.0.1:${port}`);

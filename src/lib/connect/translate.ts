@@ -47,13 +47,13 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
   }
   if (code === 'ECONNREFUSED') return new ConnectionError(`cannot connect to ${where}: connection refused (is the server running? check --host/--port/--url)`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectionError(`cannot resolve the host of ${where} (${code}); check --host/--url`);
-  if (/^Command timed out/.test(msg)) return new NoAnswerError(`${where} did not answer within ${ctx.timeoutMs} ms`);
   if (/Protocol error|unexpected|Unknown type/i.test(msg) && e?.name !== 'ReplyError') {
     return new ConnectionError(`${where} did not answer as a Redis server does (${firstLine(msg).slice(0, 80)}): is it Redis, or a proxy or another service on that port?`);
   }
   if (ctx.tls && !ctx.answered && (code === 'ETIMEDOUT' || /timed out/i.test(msg))) {
     return new ConnectionError(`${where} did not complete a TLS handshake within ${ctx.timeoutMs} ms: is it a TLS port? (a plain Redis port never answers a TLS hello; drop --tls / use redis://)`);
   }
+  if (/^Command timed out/.test(msg)) return new NoAnswerError(`${where} did not answer within ${ctx.timeoutMs} ms`);
   if (code === 'ETIMEDOUT' || /timed out/i.test(msg)) {
     return new ConnectionError(`${where} did not answer within ${ctx.timeoutMs} ms (raise --timeout if the server is slow)`);
   }
@@ -62,7 +62,7 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
     if (ctx.answered) return new ConnectionError(`lost the connection to ${where} (${code}): the server closed it mid-run (stopped, restarted, or CLIENT KILL)`);
     return new ConnectionError(ctx.tls
       ? `${where} closed the TLS connection (${code}): does the server require a client certificate (--cert/--key), or not speak TLS at all?`
-      : `${where} closed the connection (${code}): if the server speaks TLS, add --tls or use rediss://`);
+      : `${where} closed the connection before answering (${code}): is it a Redis port? (for a TLS port, add --tls or use rediss://; an HTTP server or a proxy also hangs up like this)`);
   }
   if (/certificate required|alert (bad|unknown) certificate|alert handshake failure/i.test(msg)) {
     return new ConnectionError(`${where} refused the TLS handshake (${firstLine(msg)}): does it require a client certificate (--cert/--key)?`);
