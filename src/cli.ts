@@ -13,6 +13,7 @@ import { registerTtl } from './commands/ttl.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { Output, stdoutClosedUnderUs } from './output/output.js';
 import { checkLogPath, rejectBlankArguments } from './commands/blank.js';
+import { hoistGlobalOptions } from './commands/globalOptions.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -46,6 +47,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The arguments as the commands read them: `help keys scan` is `keys scan
+ * --help`; connection and output options given before the command path are
+ * moved behind it.
+ */
+function commandLine(program: Command, args: string[]): string[] {
+  if (args[0] === 'help' && args.length > 1) return [...args.slice(1), '--help'];
+  return hoistGlobalOptions(program, args);
+}
+
 function debugWanted(argv: string[]): boolean {
   return argv.includes('--debug');
 }
@@ -72,7 +83,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync([...argv.slice(0, 2), ...commandLine(program, argv.slice(2))]);
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not errors; anything else Commander rejects is a usage error.

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ExitCode, RedisOpsError, UsageError, withDetail } from '../errors.js';
 import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
+import { parsePositiveInt } from '../lib/duration.js';
 // The config file's sections are validated by their own modules: load them
 // before any config is read (they are small and import nothing heavy).
 import '../lib/health/thresholds.js';
@@ -69,6 +70,27 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--debug', 'show stack traces for unexpected errors');
   cmd.optionsGroup('Options:');
   return cmd;
+}
+
+/**
+ * "Show at most N items" is --show N in every command. The old spelling
+ * (-n/--count in slowlog, queue peek and queue dead) works for one release,
+ * with a line on stderr: -n will then be the database there too, as in
+ * redis-cli and every other command, and --count only SCAN COUNT.
+ */
+export function addShowOption(cmd: Command, what: string, fallback: number): Command {
+  return cmd
+    .option('--show <n>', `${what} to show (default ${fallback})`)
+    .addOption(new Option('-n, --count <n>', 'deprecated: use --show N').hideHelp());
+}
+
+export function showCount(cmd: Command, fallback: number, warn: (m: string) => void): number {
+  const f = cmd.opts() as { show?: string; count?: string };
+  if (f.count !== undefined) {
+    warn(`warning: -n/--count is deprecated here and will become the database (-n) and SCAN COUNT (--count), as in every other command: use --show ${f.count}`);
+    if (f.show === undefined) return parsePositiveInt(f.count, '--count');
+  }
+  return f.show === undefined ? fallback : parsePositiveInt(f.show, '--show');
 }
 
 export function addRailsOptions(cmd: Command, options: Option[]): Command {

@@ -6,7 +6,7 @@ import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { DeclaredQueue } from '../lib/queues/config.js';
 import type { FindOptions } from '../lib/queues/find.js';
 import type { QueueInfo } from '../lib/queues/model.js';
-import { addConnectionOptions, addRailsOptions, type RunContext, runWithTarget } from './context.js';
+import { addConnectionOptions, addRailsOptions, addShowOption, type RunContext, runWithTarget, showCount } from './context.js';
 
 interface FindFlags {
   allDbs?: boolean;
@@ -45,10 +45,9 @@ export function registerQueue(program: Command): void {
       });
   }
 
-  addConnectionOptions(findFlags(queue.command('peek <name>').description('the next jobs a worker would take, pretty-printed; removes nothing'))
-    .option('-n, --count <n>', 'how many jobs (the database is --db here)', '10'), { dbShort: false })
+  addConnectionOptions(addShowOption(findFlags(queue.command('peek <name>').description('the next jobs a worker would take, pretty-printed; removes nothing')), 'jobs', 10), { dbShort: false })
     .action(async (name: string, _f, cmd: Command) => {
-      await runWithTarget(cmd, 'queue-peek', (ctx) => peek(ctx, name, cmd.opts()));
+      await runWithTarget(cmd, 'queue-peek', (ctx) => peek(ctx, name, cmd.opts(), showCount(cmd, 10, (m) => ctx.out.warn(m))));
     });
 
   addRailsOptions(addConnectionOptions(findFlags(queue.command('enqueue <name> [json]').description('add jobs to a home-grown or Sidekiq queue: JSON from the argument, --file, or NDJSON on stdin'))
@@ -67,11 +66,10 @@ export function registerQueue(program: Command): void {
       await runWithTarget(cmd, 'queue-retry-drain', (ctx) => retryDrain(ctx, name, cmd.opts()));
     });
 
-  addRailsOptions(addConnectionOptions(findFlags(queue.command('dead <name> <action>').description('dead letters: list, requeue (retry counter reset) or purge'))
-    .option('-n, --count <n>', 'list: how many jobs (the database is --db here)', '20'), { dbShort: false }), railsOptions())
+  addRailsOptions(addConnectionOptions(addShowOption(findFlags(queue.command('dead <name> <action>').description('dead letters: list, requeue (retry counter reset) or purge')), 'list: jobs', 20), { dbShort: false }), railsOptions())
     .action(async (name: string, action: string, _f, cmd: Command) => {
       if (!['list', 'requeue', 'purge'].includes(action)) throw new UsageError(`queue dead: unknown action "${action}" (list, requeue, purge)`);
-      await runWithTarget(cmd, `queue-dead-${action}`, (ctx) => dead(ctx, name, action, cmd.opts()));
+      await runWithTarget(cmd, `queue-dead-${action}`, (ctx) => dead(ctx, name, action, cmd.opts(), action === 'list' ? showCount(cmd, 20, (m) => ctx.out.warn(m)) : 20));
     });
 }
 
@@ -80,8 +78,7 @@ async function pick(ctx: RunContext, name: string, f: FindFlags) {
   return oneQueue(ctx.target, name, await findOptions(ctx, f));
 }
 
-async function peek(ctx: RunContext, name: string, f: FindFlags & { count: string }): Promise<number> {
-  const n = parsePositiveInt(f.count, '--count');
+async function peek(ctx: RunContext, name: string, f: FindFlags, n: number): Promise<number> {
   const { peekJobs } = await import('../lib/queues/peek.js');
   const q = await pick(ctx, name, f);
   try {
@@ -198,11 +195,10 @@ async function retryDrain(ctx: RunContext, name: string, f: FindFlags & RailsFla
   return runDrain(ctx, name, f, 'queue retry-drain', (ref) => retryDrainPlan(ref, { all: Boolean(f.all), maxRetries }));
 }
 
-async function dead(ctx: RunContext, name: string, action: string, f: FindFlags & RailsFlags & { count: string }): Promise<number> {
+async function dead(ctx: RunContext, name: string, action: string, f: FindFlags & RailsFlags, n: number): Promise<number> {
   const { deadRequeuePlan, deadPurgePlan } = await import('../lib/queues/drain.js');
   if (action === 'requeue') return runDrain(ctx, name, f, 'queue dead requeue', (ref) => deadRequeuePlan(ref));
   if (action === 'purge') return runDrain(ctx, name, f, 'queue dead purge', (ref) => deadPurgePlan(ref));
-  const n = parsePositiveInt(f.count, '--count');
   const { deadJobs } = await import('../lib/queues/peek.js');
   const q = await pick(ctx, name, f);
   try {

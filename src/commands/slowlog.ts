@@ -4,10 +4,9 @@ import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { railsFrom, railsOptions } from '../lib/rails.js';
 import type { SlowlogEntry } from '../lib/slowlog/slowlog.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, addShowOption, runWithTarget, showCount, type RunContext } from './context.js';
 
 interface SlowlogFlags {
-  count: string;
   group?: boolean;
   since?: string;
   state?: string;
@@ -16,17 +15,16 @@ interface SlowlogFlags {
 }
 
 export function registerSlowlog(program: Command): void {
-  const slowlog = addConnectionOptions(
+  const slowlog = addConnectionOptions(addShowOption(
     program.command('slowlog')
       .description('slow commands from every node, newest first, with secrets redacted')
-      .option('-n, --count <n>', 'entries to show per node, newest first, after filtering', '50')
       .option('--group', 'aggregate by command: count, total, p50, p99, max')
       .option('--since <id|time>', 'only entries after this id, or since this time (ISO-8601, unix seconds, or a duration ago: 1h)')
       .option('--state <file>', 'remember the newest id per node in FILE and show only newer entries (for cron)')
-      .option('--include-self', "include redis-ops's own commands"),
+      .option('--include-self', "include redis-ops's own commands"), 'entries per node, newest first, after filtering', 50),
     { dbShort: false },
   ).enablePositionalOptions().action(async (_f, cmd: Command) => {
-    await runWithTarget(cmd, 'slowlog', (ctx) => showSlowlog(ctx, cmd.opts<SlowlogFlags>()));
+    await runWithTarget(cmd, 'slowlog', (ctx) => showSlowlog(ctx, cmd.opts<SlowlogFlags>(), showCount(cmd, 50, (m) => ctx.out.warn(m))));
   });
 
   addRailsOptions(
@@ -52,10 +50,9 @@ export function parseSince(text: string, now = Date.now()): { id?: number; timeS
   }
 }
 
-async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags): Promise<number> {
+async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags, count: number): Promise<number> {
   const { discoverNodes, closeNodes } = await import('../lib/connect/nodes.js');
   const { readSlowlog, readState, newSince, advanceState, writeState, groupByCommand } = await import('../lib/slowlog/slowlog.js');
-  const count = parsePositiveInt(f.count, '--count');
   const since = f.since !== undefined ? parseSince(f.since) : null;
   const state = f.state ? readState(f.state) : null;
   const nodes = await discoverNodes(target);

@@ -118,7 +118,7 @@ describe('slowlog tells the truth (items 14, 15)', () => {
     expect(r.code).toBe(0);
     const entries = JSON.parse(r.stdout).entries;
     expect(entries.map((e: { args: string[]; clientName: string }) => [e.args.join(' '), e.clientName])).toEqual([['get app:c', 'billing-api'], ['get app:b', 'billing-api']]);
-    const mine = JSON.parse((await cli(['slowlog', '-n', '500', '--json', '--include-self'])).stdout).entries;
+    const mine = JSON.parse((await cli(['slowlog', '--show', '500', '--json', '--include-self'])).stdout).entries;
     expect(mine.filter((e: { clientName: string | null }) => e.clientName?.startsWith('redis-ops:keys-stats')).length).toBeGreaterThan(0);
     // Every command of the walk came from a named connection.
     const walk = mine.filter((e: { args: string[] }) => /^(evalsha|scan|dbsize|memory)$/i.test(e.args[0] ?? ''));

@@ -31,7 +31,7 @@ describe('home-grown queue (seed 000, written by the seed\'s code)', () => {
 
   it('peek shows the next jobs in the order a worker takes them, and removes nothing', async () => {
     const before = await redis.lrange('tts_queue', 0, -1);
-    const r = await cli(['queue', 'peek', 'tts_queue', '-n', '2', '--json']);
+    const r = await cli(['queue', 'peek', 'tts_queue', '--show', '2', '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.jobs.map((j: any) => j.id)).toEqual(['req-1', 'req-2']);

@@ -33,7 +33,7 @@ describe('slowlog', () => {
     await redis.call('ACL', 'SETUSER', 'ops', 'on', '>TopSecret-2', '~*', '+@all');
     await redis.call('AUTH', 'ops', 'TopSecret-2');
     await redis.set('marker', '1');
-    const r = await runCli(['slowlog', '--url', server.url, '--json', '-n', '100']);
+    const r = await runCli(['slowlog', '--url', server.url, '--json', '--show', '100']);
     await redis.config('SET', 'slowlog-log-slower-than', '10000');
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/TopSecret/);
@@ -50,7 +50,7 @@ describe('slowlog', () => {
   it('--include-self shows the tool\'s own commands', async () => {
     await redis.config('SET', 'slowlog-log-slower-than', '0');
     await runCli(['keys', 'scan', 'x:*', '--url', server.url]);
-    const r = await runCli(['slowlog', '--url', server.url, '--json', '-n', '200', '--include-self']);
+    const r = await runCli(['slowlog', '--url', server.url, '--json', '--show', '200', '--include-self']);
     await redis.config('SET', 'slowlog-log-slower-than', '10000');
     const names = JSON.parse(r.stdout).entries.map((e: { clientName: string | null }) => e.clientName);
     expect(names).toContain('redis-ops:keys-scan');
@@ -75,7 +75,7 @@ describe('slowlog', () => {
   });
 
   it('--group aggregates by command', async () => {
-    const r = await runCli(['slowlog', '--url', server.url, '--json', '--group', '-n', '500']);
+    const r = await runCli(['slowlog', '--url', server.url, '--json', '--group', '--show', '500']);
     const { groups } = JSON.parse(r.stdout);
     const set = groups.find((g: { command: string }) => g.command === 'SET');
     expect(set.count).toBeGreaterThanOrEqual(2);

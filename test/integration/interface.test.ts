@@ -1,0 +1,114 @@
+/**
+ * The interface an SRE already knows (issue 15): flags where redis-cli puts
+ * them, one meaning per flag, help that answers.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { clientFor, startServer, type LocalServer } from '../helpers/redis.js';
+import { runCli } from '../helpers/cli.js';
+
+let server: LocalServer;
+let redis: Redis;
+const dir = mkdtempSync(join(tmpdir(), 'ro-interface-'));
+let backupFile = '';
+
+beforeAll(async () => {
+  server = await startServer();
+  redis = clientFor(server);
+  await redis.set('k:1', 'v');
+  await redis.set('lock:a', 'tok');
+  await redis.lpush('tts_queue', '{"request_id":"r1"}');
+  await redis.lpush('tts_dead_letter_queue', '{"request_id":"d1"}');
+  backupFile = join(dir, 'b.jsonl');
+  expect((await runCli(['backup', '-o', backupFile, '--url', server.url])).code).toBe(0);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+/** Every command that talks to Redis, with the arguments it needs (writes as dry runs). */
+const COMMANDS = (): string[][] => [
+  ['keys', 'scan'], ['keys', 'stats'], ['keys', 'inspect', 'k:1'], ['keys', 'delete', 'k:*', '--dry-run'],
+  ['health', '--only', 'ping'], ['memory', '--no-scan'], ['latency', '--samples', '2', '--interval', '0'], ['slowlog'], ['slowlog', 'reset', '--dry-run'],
+  ['backup', '-o', '-'], ['backup', 'diff', backupFile], ['restore', backupFile, '--dry-run'],
+  ['ttl', 'audit'], ['ttl', 'cleanup', 'k:*', '--delete', '--dry-run'],
+  ['locks', 'list'], ['locks', 'reap', '--dry-run'],
+  ['queue', 'list'], ['queue', 'stats'], ['queue', 'peek', 'tts_queue'], ['queue', 'enqueue', 'tts_queue', '{"a":1}', '--dry-run'],
+  ['queue', 'retry-drain', 'tts_queue', '--dry-run'], ['queue', 'dead', 'tts_queue', 'list'],
+  ['workers'], ['workers', 'reap', '--dry-run'],
+];
+
+describe('connection and output options before or after the command path (item 1)', () => {
+  it('every command gives the same answer with -u/--json/-n before the command as after it', async () => {
+    for (const args of COMMANDS()) {
+      const after = await runCli([...args, '--url', server.url, '--db', '0', '--json']);
+      const before = await runCli(['-u', server.url, '-n', '0', '--json', ...args]);
+      const what = `${args.join(' ')}: ${before.stderr}`;
+      expect(before.code, what).toBe(after.code);
+      expect(before.code, what).toBeLessThan(2);
+      expect(before.stderr, what).not.toMatch(/unknown option|127\.0\.0\.1:1\b/);
+      expect(before.stdout.length > 0, what).toBe(after.stdout.length > 0);
+    }
+  });
+
+  it('redis-cli habits: -h host -p port first; --opt=value; -n is the database everywhere, also before slowlog', async () => {
+    const r = await runCli(['-h', '127.0.0.1', `--port=${server.port}`, 'keys', 'scan', 'k:*']);
+    expect(r.stdout).toBe('k:1\n');
+    const db1 = clientFor(server, 1);
+    await db1.set('only:in:1', 'x');
+    db1.disconnect();
+    expect((await runCli(['-p', String(server.port), '-n', '1', 'keys', 'scan'])).stdout).toBe('only:in:1\n');
+    // Before the command path -n is the database, even for slowlog (whose own -n is a deprecated count).
+    const s = await runCli(['-p', String(server.port), '-n', '1', 'slowlog', '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toBe('');
+  });
+
+  it('slowlog reset --url X still gives --url to reset', async () => {
+    const r = await runCli(['slowlog', 'reset', '--url', server.url, '--dry-run', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).nodes[0].node).toBe(`127.0.0.1:${server.port}`);
+  });
+});
+
+describe('one meaning per flag (item 2)', () => {
+  it('--show N is "show at most N" in slowlog, queue peek and queue dead list; -n/--count there still works, with a deprecation line', async () => {
+    const peek = await runCli(['queue', 'peek', 'tts_queue', '--show', '1', '--json', '--url', server.url]);
+    expect(peek.stderr).toBe('');
+    expect(JSON.parse(peek.stdout).jobs).toHaveLength(1);
+    for (const args of [['queue', 'peek', 'tts_queue', '-n', '1'], ['queue', 'dead', 'tts_queue', 'list', '--count', '1'], ['slowlog', '-n', '1']]) {
+      const r = await runCli([...args, '--json', '--url', server.url]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^warning: -n\/--count is deprecated here .*: use --show 1\n$/);
+    }
+  });
+});
+
+describe('help (item 3)', () => {
+  it('-h alone says it is the host and --help shows help', async () => {
+    for (const args of [['-h'], ['-h', 'keys', 'scan']]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('error: -h is the host, as in redis-cli (redis-ops -h 10.0.0.5 health); --help shows help\n');
+    }
+  });
+
+  it('redis-ops help keys scan shows the help of keys scan', async () => {
+    const r = await runCli(['help', 'keys', 'scan']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: redis-ops keys scan \[options\] \[pattern\]/);
+  });
+});
+
+describe('a config file for the profile tests', () => {
+  it('--profile before the command works too', async () => {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ profiles: { here: { url: server.url } } }), { mode: 0o600 });
+    const r = await runCli(['--config', file, '--profile', 'here', 'keys', 'scan', 'k:*']);
+    expect(r.stdout).toBe('k:1\n');
+  });
+});
