@@ -87,8 +87,9 @@ export function addShowOption(cmd: Command, what: string, fallback: number): Com
 export function showCount(cmd: Command, fallback: number, warn: (m: string) => void): number {
   const f = cmd.opts() as { show?: string; count?: string };
   if (f.count !== undefined) {
+    const n = parsePositiveInt(f.count, '--count');
     warn(`warning: -n/--count is deprecated here and will become the database (-n) and SCAN COUNT (--count), as in every other command: use --show ${f.count}`);
-    if (f.show === undefined) return parsePositiveInt(f.count, '--count');
+    if (f.show === undefined) return n;
   }
   return f.show === undefined ? fallback : parsePositiveInt(f.show, '--show');
 }
