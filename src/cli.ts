@@ -1,51 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { ExitCode, RedisOpsError, exitCodeFor } from './errors.js';
-import { registerBackup } from './commands/backup.js';
-import { registerHealth, USAGE_EXIT_OVERRIDES } from './commands/health.js';
-import { registerKeys } from './commands/keys.js';
-import { registerLocks } from './commands/locks.js';
-import { registerQueue } from './commands/queue.js';
-import { registerWorkers } from './commands/workers.js';
-import { registerReports } from './commands/reports.js';
-import { registerSlowlog } from './commands/slowlog.js';
-import { registerTtl } from './commands/ttl.js';
-import { registerSandbox } from './commands/sandbox.js';
+import { USAGE_EXIT_OVERRIDES } from './commands/health.js';
+import { buildProgram } from './program.js';
 import { Output, stdoutClosedUnderUs } from './output/output.js';
-import { checkLogPath, rejectBlankArguments } from './commands/blank.js';
 import { hoistGlobalOptions } from './commands/globalOptions.js';
-
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
-export function buildProgram(): Command {
-  const program = new Command('redis-ops')
-    .description('Inspect and maintain Redis and Valkey in production: safe by default, ready for cron and CI.')
-    .version(version, '-V, --version')
-    // -h is the host, as in redis-cli.
-    .helpOption('--help', 'show help')
-    .showSuggestionAfterError(true)
-    // A parent's options count only before its subcommand: `slowlog reset --url X`
-    // gives --url to reset, not to slowlog.
-    .enablePositionalOptions()
-    .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) })
-    .hook('preAction', (_program, action) => {
-      rejectBlankArguments(action);
-      checkLogPath(action, (m) => new Output(action.opts()).warn(m));
-    });
-  registerKeys(program);
-  registerHealth(program);
-  registerSlowlog(program);
-  registerReports(program);
-  registerBackup(program);
-  registerTtl(program);
-  registerLocks(program);
-  registerQueue(program);
-  registerWorkers(program);
-  registerSandbox(program);
-  for (const c of program.commands) c.exitOverride();
-  return program;
-}
 
 /**
  * The arguments as the commands read them: `help keys scan` is `keys scan

@@ -55,7 +55,7 @@ export function addConnectionOptions(cmd: Command, { dbShort = true, tlsKey = '-
     .option('--cluster', 'treat the server as a cluster node (detected automatically)')
     .option('--sentinel <host:port,...>', 'find the master through these Sentinels')
     .option('--master-name <name>', 'the master name the Sentinels monitor')
-    .option('--timeout <dur>', 'connect and command timeout (default 10s)')
+    .option('--timeout <dur>', 'the bound on each wait: the connect, and every command\'s answer (default 10s); health: the whole check')
     .option('--profile <name>', 'a connection profile from the config file')
     .option('--config <file>', 'config file (env REDIS_OPS_CONFIG, ./redis-ops.json, $XDG_CONFIG_HOME/redis-ops/config.json)');
   return addOutputOptions(cmd);
@@ -64,7 +64,7 @@ export function addConnectionOptions(cmd: Command, { dbShort = true, tlsKey = '-
 export function addOutputOptions(cmd: Command): Command {
   cmd.optionsGroup('Output:');
   cmd
-    .option('--json', 'machine-readable output on stdout (see README for the schema)')
+    .option('--json', 'machine-readable output on stdout (the schema of each command: docs/)')
     .option('-q, --quiet', 'no progress or informational messages')
     .option('--no-color', 'no colour (also NO_COLOR, TERM=dumb, or when stdout is not a terminal)')
     .option('--debug', 'show stack traces for unexpected errors');

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
@@ -43,7 +45,9 @@ export function registerSandbox(program: Command): void {
       if (out.json) await out.jsonDocument({ url, cluster: Boolean(cluster), keys: summary.keys, patterns: summary.patterns });
       else {
         await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${formatCount(summary.keys)} keys\n\n`);
-        await out.write(`Try, in another terminal:\n  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n  redis-ops queue stats\n  redis-ops queue retry-drain tts_queue --dry-run\n  redis-ops workers\n\nCtrl-C stops the server and deletes its data.\n`);
+        // From a checkout, redis-ops is not on the PATH until `npm link`: the hint must work as pasted.
+        const alias = onPath('redis-ops') ? '' : `  alias redis-ops="${process.execPath} ${process.argv[1]}"   # or, once: npm link\n`;
+        await out.write(`Try, in another terminal:\n${alias}  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n  redis-ops queue stats\n  redis-ops queue retry-drain tts_queue --dry-run\n  redis-ops workers\n\nCtrl-C stops the server and deletes its data.\n`);
       }
       if (f.demo) {
         await new Promise<void>((resolve) => {
@@ -61,5 +65,16 @@ export function registerSandbox(program: Command): void {
       await stop();
     }
     process.exitCode = ExitCode.ok;
+  });
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
 }

@@ -1,0 +1,50 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerBackup } from './commands/backup.js';
+import { registerHealth } from './commands/health.js';
+import { registerKeys } from './commands/keys.js';
+import { registerLocks } from './commands/locks.js';
+import { registerQueue } from './commands/queue.js';
+import { registerWorkers } from './commands/workers.js';
+import { registerReports } from './commands/reports.js';
+import { registerSlowlog } from './commands/slowlog.js';
+import { registerTtl } from './commands/ttl.js';
+import { registerSandbox } from './commands/sandbox.js';
+import { checkLogPath, rejectBlankArguments } from './commands/blank.js';
+import { Output } from './output/output.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * The whole command tree, without side effects: the CLI parses with it, the
+ * docs are generated from it, tests read it.
+ */
+export function buildProgram(): Command {
+  const program = new Command('redis-ops')
+    .description('Inspect and maintain Redis and Valkey in production: safe by default, ready for cron and CI.')
+    .version(version, '-V, --version')
+    // -h is the host, as in redis-cli.
+    .helpOption('--help', 'show help')
+    .showSuggestionAfterError(true)
+    // A parent's options count only before its subcommand: `slowlog reset --url X`
+    // gives --url to reset, not to slowlog.
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) })
+    .hook('preAction', (_program, action) => {
+      rejectBlankArguments(action);
+      checkLogPath(action, (m) => new Output(action.opts()).warn(m));
+    });
+  registerKeys(program);
+  registerHealth(program);
+  registerSlowlog(program);
+  registerReports(program);
+  registerBackup(program);
+  registerTtl(program);
+  registerLocks(program);
+  registerQueue(program);
+  registerWorkers(program);
+  registerSandbox(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
