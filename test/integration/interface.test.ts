@@ -112,3 +112,14 @@ describe('a config file for the profile tests', () => {
     expect(r.stdout).toBe('k:1\n');
   });
 });
+
+describe('key patterns that group what people store (item 9)', () => {
+  it('keys stats: 1,000 rate-limit keys by IP give one pattern ratelimit:ip:*', async () => {
+    const p = redis.pipeline();
+    for (let i = 0; i < 1000; i++) p.set(i % 2 ? `ratelimit:ip:10.${i >> 8}.${i & 255}.1` : `ratelimit:ip:2001:db8::${i.toString(16)}`, '1', 'EX', 60);
+    await p.exec();
+    const r = await runCli(['keys', 'stats', 'ratelimit:*', '--json', '--url', server.url]);
+    const groups = JSON.parse(r.stdout).groups;
+    expect(groups.map((g: { pattern: string; count: number }) => [g.pattern, g.count])).toEqual([['ratelimit:ip:*', 1000]]);
+  });
+});

@@ -54,23 +54,77 @@ function idLike(s: string, sh: Shape): boolean {
   return s.length >= 20 && sh.other === 0 && sh.digits > 0 && sh.hexLetters + sh.otherLetters > 0;
 }
 
+/**
+ * Values people key by that are not ids by shape alone: IPv4 addresses,
+ * dates (2026-11-30), ISO weeks (2026-W48), e-mail addresses, base64url
+ * tokens of 16+ characters. (Epoch seconds and milliseconds, 20261130, ULIDs,
+ * KSUIDs and long tokens are caught by idLike.)
+ */
+const VALUE_SHAPES = [
+  /^\d{1,3}(\.\d{1,3}){3}$/,
+  /^\d{4}-\d{2}-\d{2}$/,
+  /^\d{4}-W\d{2}$/,
+  /^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$/,
+];
+const TOKEN = /^(?=.*\d)(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_-]{16,}$/;
+
 export function generaliseSegment(segment: string): string {
   if (segment === '') return segment;
+  if (segment.includes('@') && VALUE_SHAPES[3]!.test(segment)) return '*';
   const sh = shapeOf(segment);
   if (sh.digits === 0) return segment; // a word: the common case
   if (idLike(segment, sh)) return '*';
+  if (VALUE_SHAPES.some((re) => re.test(segment)) || TOKEN.test(segment)) return '*';
   const m = SUFFIXED.exec(segment);
   if (m && /\d/.test(m[2])) return `${m[1]}*`;
   return segment;
 }
 
+/**
+ * An IPv6 address holds colons, the usual separator. In a key with "::" or
+ * seven colons or more, a run of hex groups of 1–4 digits (empty groups for
+ * "::") that has a "::" or eight groups, and a digit, is one segment: so
+ * `ratelimit:ip:2001:db8::1` is `ratelimit:ip:*`, and `a:b:c` stays words.
+ */
+function joinIpv6(parts: string[]): string[] {
+  const hexGroup = /^[0-9a-fA-F]{0,4}$/;
+  const out: string[] = [];
+  for (let i = 0; i < parts.length;) {
+    let j = i;
+    while (j < parts.length && hexGroup.test(parts[j]!)) j++;
+    const run = parts.slice(i, j);
+    const text = run.join(':');
+    const address = run.length >= 3 && /\d/.test(text) && (text.includes('::') || run.length === 8) && !text.includes(':::::');
+    if (address) {
+      out.push(IPV6_MARK);
+      i = j;
+    } else {
+      out.push(parts[i]!);
+      i++;
+    }
+  }
+  return out;
+}
+
 export function inferKeyPattern(key: string, opts: PatternOptions): string {
   if (!opts.separator) return generaliseSegment(key);
-  const parts = key.split(opts.separator, opts.depth + 1);
+  // Only keys with "::" or many colons can hold an IPv6 address: the others split as they are.
+  const parts = opts.separator === ':' && (key.includes('::') || countOf(key, ':') >= 7)
+    ? joinIpv6(key.split(':')).slice(0, opts.depth + 1)
+    : key.split(opts.separator, opts.depth + 1);
   const kept: string[] = [];
-  for (let i = 0; i < parts.length && i < opts.depth; i++) kept.push(generaliseSegment(parts[i]));
+  for (let i = 0; i < parts.length && i < opts.depth; i++) kept.push(parts[i] === IPV6_MARK ? '*' : generaliseSegment(parts[i]!));
   if (parts.length > opts.depth) kept.push('*');
   // `a:*:*` says no more than `a:*`.
   while (kept.length > 1 && kept[kept.length - 1] === '*' && kept[kept.length - 2] === '*') kept.pop();
   return kept.join(opts.separator);
+}
+
+/** Stands for an IPv6 address while the key is split (no key holds a NUL-wrapped word by chance). */
+const IPV6_MARK = '\u0000ipv6\u0000';
+
+function countOf(s: string, c: string): number {
+  let n = 0;
+  for (let i = s.indexOf(c); i >= 0; i = s.indexOf(c, i + 1)) n++;
+  return n;
 }
