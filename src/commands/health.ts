@@ -7,6 +7,8 @@ import type { HealthConfig } from '../lib/health/thresholds.js';
 import { addConnectionOptions, outputFor, runWithTarget, type RunContext } from './context.js';
 
 interface HealthFlags {
+  all?: boolean;
+  verbose?: boolean;
   json?: boolean;
   format: string;
   promFile?: string;
@@ -29,6 +31,8 @@ export function registerHealth(program: Command): void {
     program.command('health')
       .description('check every node: memory, persistence, replication, cluster, clients… (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)')
       .option('--format <format>', 'table, json or nagios', 'table')
+      .option('--all', 'table: list every check (by default, a line per node and the checks that are not OK)')
+      .option('-v, --verbose', 'the same as --all')
       .option('--prom-file <path>', 'also write Prometheus text format to PATH (atomically), for node_exporter')
       .option('--watch <dur>', 'check again every DUR until Ctrl-C (refreshes in place on a terminal)')
       .option('--fail-on <level>', 'lowest status that makes the exit code non-zero: warn or crit', 'warn')
@@ -129,7 +133,7 @@ async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<
     }
     const text = format === 'json'
       ? `${JSON.stringify(report, null, intervalMs !== null ? undefined : 2)}\n`
-      : format === 'nagios' ? renderNagios(report) : renderHealthTable(out, report);
+      : format === 'nagios' ? renderNagios(report) : renderHealthTable(out, report, Boolean(f.all || f.verbose));
     if (intervalMs !== null && out.stdoutIsTTY && format === 'table') await out.redraw(text);
     else await out.write(text);
     if (intervalMs === null) break;

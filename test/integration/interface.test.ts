@@ -123,3 +123,32 @@ describe('key patterns that group what people store (item 9)', () => {
     expect(groups.map((g: { pattern: string; count: number }) => [g.pattern, g.count])).toEqual([['ratelimit:ip:*', 1000]]);
   });
 });
+
+describe('health shows problems first (item 6)', () => {
+  it('a line per node, then only the checks that are not OK; --all (or -v) lists every check; JSON has all', async () => {
+    const ok = await runCli(['health', '--url', server.url]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^127\\.0\\.0\\.1:${server.port} \\(standalone\\): OK\\nnode +role +status +checks *\\n127\\.0\\.0\\.1:${server.port} +master +OK +\\d+ ok *\\nevery check ok \\(--all lists them\\)\\n$`));
+    const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+    await redis.config('SET', 'maxmemory', String(Math.floor(used * 1.02)));
+    try {
+      const bad = await runCli(['health', '--url', server.url]);
+      expect(bad.code).toBe(2);
+      const lines = bad.stdout.trim().split('\n');
+      expect(lines[0]).toBe(`127.0.0.1:${server.port} (standalone): CRITICAL`);
+      expect(bad.stdout).toMatch(new RegExp(`^127\\.0\\.0\\.1:${server.port} +master +CRITICAL +\\d+ ok, 1 crit *$`, 'm'));
+      expect(bad.stdout).toMatch(/^Not OK$/m);
+      expect(bad.stdout).toMatch(/^memory +CRITICAL/m);
+      expect(bad.stdout).not.toMatch(/^ping /m);
+      for (const flag of ['--all', '-v']) {
+        const all = await runCli(['health', '--url', server.url, flag]);
+        expect(all.stdout).toMatch(/^ping +OK/m);
+        expect(all.stdout).toMatch(/^memory +CRITICAL/m);
+      }
+      const json = JSON.parse((await runCli(['health', '--url', server.url, '--json'])).stdout);
+      expect(json.checks.find((c: { name: string }) => c.name === 'ping').status).toBe('ok');
+    } finally {
+      await redis.config('SET', 'maxmemory', '0');
+    }
+  });
+});

@@ -80,6 +80,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     const client = new IORedis(options);
     client.on('error', (e: Error) => { ctx.lastEvent = e; });
     if (opts.onConnect) client.once('connect', opts.onConnect);
+    client.once('connect', onTcp);
     try {
       await client.connect();
       // ioredis's own SELECT on connect fails quietly and leaves the connection
@@ -95,10 +96,12 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
   const connectNode = (host: string, port: number) =>
     connectClient({ ...base, host, port, db: 0 }, { ...errorCtx, address: `${host}:${port}`, lastEvent: undefined, answered: false });
 
-  // The first answer's wall time counts from the connect: ioredis sends
-  // CLIENT SETNAME as it connects, so a stalled server stalls it there.
-  const started = process.hrtime.bigint();
-  const sinceStart = (info: ServerInfo): ServerInfo => ({ ...info, answerMs: info.answerMs === null ? null : Number(process.hrtime.bigint() - started) / 1e6 });
+  // The first answer's wall time counts from the TCP connection: ioredis
+  // sends CLIENT SETNAME as it connects, so a stalled server stalls it there
+  // (the handshake itself, and our own start-up, are not the server's time).
+  let tcpAt: bigint | null = null;
+  const onTcp = () => { tcpAt ??= process.hrtime.bigint(); };
+  const sinceStart = (info: ServerInfo): ServerInfo => ({ ...info, answerMs: info.answerMs === null || tcpAt === null ? null : Number(process.hrtime.bigint() - tcpAt) / 1e6 });
   if (spec.mode === 'sentinel') {
     const client = await connectStandalone({
       ...base,

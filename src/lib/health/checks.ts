@@ -24,6 +24,8 @@ export interface NodeSnapshot {
   info: InfoFields;
   /** `save` or AOF configured; null when CONFIG GET was not allowed. */
   saveConfigured: boolean | null;
+  /** The ping figure is the first answer after connecting, which stalled (PING itself was fast). */
+  stalledFirst?: boolean;
   /** New slowlog entries since the remembered id; null without --slowlog-state. */
   slowlogNew: number | null;
   clusterFlags: string[];
@@ -70,7 +72,9 @@ export function evaluateNode(s: NodeSnapshot, o: CheckOptions): Check[] {
     return out;
   }
   const i = s.info;
-  graded('ping', round(s.pingMs ?? 0, 2), 'ms', () => `PING answered in ${round(s.pingMs ?? 0, 2)} ms`);
+  graded('ping', round(s.pingMs ?? 0, 2), 'ms', () => (s.stalledFirst
+    ? `the first command after connecting was answered in ${round(s.pingMs ?? 0, 2)} ms (the server stalled)`
+    : `PING answered in ${round(s.pingMs ?? 0, 2)} ms`));
 
   const used = num(i, 'used_memory') ?? 0;
   const max = num(i, 'maxmemory') ?? 0;

@@ -16,6 +16,9 @@ export interface HealthOptions {
   slowlogState?: string;
 }
 
+/** A first answer slower than this (well below the ping warning, 100 ms) is the server's stall, not our start-up. */
+const STALL_MS = 50;
+
 export interface HealthReport {
   status: Status;
   target: string;
@@ -31,10 +34,15 @@ export async function collectHealth(target: Target, opts: HealthOptions): Promis
     const state = opts.slowlogState ? readState(opts.slowlogState) : null;
     const snaps = await Promise.all(nodes.map(async (n, i) => {
       const s = await snapshot(target, n, state !== null);
-      // The node we connected to first may have stalled on that first command
-      // and answered PING at once after: its latency is the slower of the two.
+      // The node we connected to first may have stalled on the first command
+      // and answered PING at once after: a first answer slower than
+      // STALL_MS (a few ms of it are our own start-up) is its latency.
       const seed = target.mode === 'cluster' ? n.address === target.address : i === 0;
-      if (seed && s.snapshot.pingMs !== null && target.firstAnswerMs !== null) s.snapshot.pingMs = Math.max(s.snapshot.pingMs, target.firstAnswerMs);
+      const first = target.firstAnswerMs;
+      if (seed && s.snapshot.pingMs !== null && first !== null && first > STALL_MS && first > s.snapshot.pingMs) {
+        s.snapshot.pingMs = first;
+        s.snapshot.stalledFirst = true;
+      }
       return s;
     }));
     let slowState = state;

@@ -8,7 +8,7 @@ export const NAGIOS_EXIT: Record<Status, number> = { ok: 0, warn: 1, crit: 2, un
 const NAGIOS_WORD: Record<Status, string> = { ok: 'OK', warn: 'WARNING', crit: 'CRITICAL', unknown: 'UNKNOWN' };
 
 function paint(out: Output, st: Status): string {
-  const word = st.toUpperCase();
+  const word = NAGIOS_WORD[st];
   return st === 'ok' ? out.c.green(word) : st === 'warn' ? out.c.yellow(word) : out.c.red(word);
 }
 
@@ -19,15 +19,43 @@ function thresholdText(c: Check): string {
   return parts.length ? parts.join(', ') : '-';
 }
 
-export function renderHealthTable(out: Output, r: HealthReport): string {
+/**
+ * Problems first: a line per node (its worst status and how many checks are
+ * in each state), then only the checks that are not OK. `all` lists every
+ * check, as before.
+ */
+export function renderHealthTable(out: Output, r: HealthReport, all = false): string {
   const multi = new Set(r.checks.map((c) => c.node)).size > 1;
+  const title = `${out.c.bold(`${r.target} (${r.mode})`)}: ${paint(out, r.status)}`;
+  const shown = all ? r.checks : r.checks.filter((c) => c.status !== 'ok');
+  const parts = [title];
+  if (!all) {
+    const nodes = [...new Set(r.checks.map((c) => c.node))];
+    parts.push(renderTable(out, {
+      head: ['node', 'role', 'status', 'checks'],
+      rows: nodes.map((node) => {
+        const checks = r.checks.filter((c) => c.node === node);
+        const counts = (['ok', 'warn', 'crit', 'unknown'] as Status[]).map((st) => [st, checks.filter((c) => c.status === st).length] as const).filter(([, n]) => n > 0);
+        const role = r.nodes.find((n) => n.node === node)?.role ?? '-';
+        return [node, role, paint(out, worst(checks)), counts.map(([st, n]) => `${n} ${st}`).join(', ')];
+      }),
+    }));
+    if (shown.length === 0) return `${parts.join('\n')}\n${out.c.dim('every check ok (--all lists them)')}\n`;
+  }
   const head = [...(multi ? ['node'] : []), 'check', 'status', 'value', 'threshold', 'detail'];
-  const rows = r.checks.map((c) => [
+  const rows = shown.map((c) => [
     ...(multi ? [c.node] : []), c.name, paint(out, c.status),
     c.value === null ? '-' : `${c.value}${c.unit === '%' ? '%' : c.unit && !['count', 'ratio'].includes(c.unit) ? ` ${c.unit}` : ''}`,
     thresholdText(c), c.message,
   ]);
-  return `${out.c.bold(`${r.target} (${r.mode})`)}: ${paint(out, r.status)}\n${renderTable(out, { head, rows })}\n`;
+  parts.push(renderTable(out, { title: all ? undefined : 'Not OK', head, rows }));
+  return `${parts.join(all ? '\n' : '\n\n')}\n`;
+}
+
+const RANK: Record<Status, number> = { ok: 0, warn: 1, unknown: 2, crit: 3 };
+
+function worst(checks: Check[]): Status {
+  return checks.reduce<Status>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'ok');
 }
 
 /** One status line with perfdata, as the monitoring-plugin API wants it. */
