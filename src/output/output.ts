@@ -87,6 +87,11 @@ export class Output {
     return Boolean(this.streams.stdout.isTTY);
   }
 
+  /** The terminal's width for tables to fit; null off a terminal (nothing is cut there). */
+  get width(): number | null {
+    return this.streams.stdout.isTTY && this.streams.stdout.columns ? this.streams.stdout.columns : null;
+  }
+
   get stderrIsTTY(): boolean {
     return Boolean(this.streams.stderr.isTTY);
   }

@@ -7,9 +7,9 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `keys` into
  * it once the prompt has had time to appear. Output is the terminal's, merged.
  */
-export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<string, string>; waitFor?: RegExp } = {}): Promise<{ code: number; output: string }> {
+export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<string, string>; waitFor?: RegExp; cols?: number } = {}): Promise<{ code: number; output: string }> {
   // A real size, as a terminal has: spinners and prompts depend on it.
-  const command = `stty cols 120 rows 40; ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
+  const command = `stty cols ${opts.cols ?? 120} rows 40; ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qefc', command, '/dev/null'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm', REDIS_URL: 'redis://127.0.0.1:1', ...opts.env },

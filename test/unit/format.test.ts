@@ -11,3 +11,16 @@ describe('formatCount', () => {
     expect(formatCount(undefined)).toBe('-');
   });
 });
+
+describe('tables fit the terminal (issue 15, item 5)', async () => {
+  const { fitWidth, cutMiddle } = await import('../../src/output/table.js');
+  it('cuts long cells in the middle so the row fits; nothing is cut off a terminal', () => {
+    const rows = [['key', 'type', 'memory'], [`session:${'9f2c'.repeat(20)}:profile`, 'string', '1.2 MB'], ['short', 'hash', '10 B']];
+    const fitted = fitWidth(rows, 40);
+    for (const r of fitted) expect(r.join('  ').length).toBeLessThanOrEqual(40);
+    expect(fitted[1]![0]).toMatch(/^session:9f2c.*….*:profile$/);
+    expect(fitted[2]).toEqual(['short', 'hash', '10 B']);
+    expect(fitWidth(rows, null)).toEqual(rows);
+    expect(cutMiddle('abcdefghij', 5)).toBe('ab…ij');
+  });
+});

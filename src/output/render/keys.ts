@@ -48,7 +48,7 @@ export function renderKeyStats(out: Output, s: KeyStats): string {
   }));
   parts.push(renderTop(out, s.bytesMeasured ? 'Top keys by memory' : 'Keys (memory not measured)', s.topByMemory, formatBytes));
   if (s.topByLength) parts.push(renderTop(out, 'Top keys by length', s.topByLength, formatBytes));
-  else parts.push(c.dim('Lengths not measured: reading them refreshes idle time on this server (before Redis 7.2); --lengths to measure anyway.'));
+  else parts.push(c.dim('Lengths not measured: they refresh idle times before 7.2 (--lengths to measure).'));
   return parts.join('\n\n') + '\n';
 }
 
