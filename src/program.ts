@@ -11,6 +11,7 @@ import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { checkLogPath, rejectBlankArguments } from './commands/blank.js';
+import { addExamplesAndGroups } from './commands/examples.js';
 import { Output } from './output/output.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerQueue(program);
   registerWorkers(program);
   registerSandbox(program);
+  addExamplesAndGroups(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -12,7 +12,7 @@ const collect = (v: string, acc: string[]) => [...acc, v];
 export function registerBackup(program: Command): void {
   const backup = addConnectionOptions(
     program.command('backup')
-      .description('write keys to a JSON Lines backup: exact, streaming, binary-safe (see README for the format)')
+      .description('write keys to a JSON Lines backup: exact, streaming, binary-safe (the format: docs/backup.md)')
       .option('-o, --output <file>', 'file to write, or - for stdout (default: redis-ops-<time>.jsonl[.gz])')
       .option('--match <pattern>', 'only keys matching PATTERN (repeatable)', collect, [])
       .option('--type <type>', 'only keys of this type (repeatable)', collect, [])

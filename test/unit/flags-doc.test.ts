@@ -16,3 +16,19 @@ describe('docs/flags.md', () => {
     expect(doc.match(/`-n, --[a-z-]+ <n>`/g)).toEqual(['`-n, --db <n>`']);
   });
 });
+
+describe('help (issue 15, item 3)', async () => {
+  const { buildProgram } = await import('../../src/program.js');
+  const { commandsWithoutExamples } = await import('../../src/commands/examples.js');
+  it('every command has examples for the terminal, cron or CI at the end of its help', () => {
+    expect(commandsWithoutExamples(buildProgram())).toEqual([]);
+  });
+  it('the top-level help groups commands by job', () => {
+    const program = buildProgram();
+    let text = '';
+    program.configureOutput({ writeOut: (s) => { text += s; } });
+    program.outputHelp();
+    const headings = text.split('\n').filter((l) => /^[A-Z][a-z ]+:$/.test(l));
+    expect(headings).toEqual(['Options:', 'Inspect:', 'Monitor:', 'Backup:', 'Maintain:', 'Queues:', 'Try it:', 'Commands:']);
+  });
+});
