@@ -10,6 +10,7 @@ import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerCompletion } from './commands/completion.js';
 import { checkLogPath, rejectBlankArguments } from './commands/blank.js';
 import { addExamplesAndGroups } from './commands/examples.js';
 import { Output } from './output/output.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerQueue(program);
   registerWorkers(program);
   registerSandbox(program);
+  registerCompletion(program);
   addExamplesAndGroups(program);
   for (const c of program.commands) c.exitOverride();
   return program;

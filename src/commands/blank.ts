@@ -16,6 +16,7 @@ const blank = (v: unknown) => typeof v === 'string' && v.trim() === '';
 
 /** Refuses (exit 2) any empty or blank positional argument, or naming option, before the command runs. */
 export function rejectBlankArguments(cmd: Command): void {
+  if (cmd.name() === '__complete') return; // the word being completed is often empty
   const declared = cmd.registeredArguments;
   cmd.processedArgs.forEach((value: unknown, i: number) => {
     const name = declared[Math.min(i, declared.length - 1)]?.name() ?? 'argument';

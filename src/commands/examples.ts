@@ -32,12 +32,13 @@ const EXAMPLES: Record<string, [string, string][]> = {
   'workers list': [['terminal', 'redis-ops workers'], ['CI', 'redis-ops workers --fail-on-dead']],
   'workers reap': [['terminal', 'redis-ops workers reap --dry-run'], ['cron', 'redis-ops workers reap --requeue-orphans --stale-after 2m --yes --log reap.ndjson --json']],
   sandbox: [['terminal', 'redis-ops sandbox'], ['CI', 'redis-ops sandbox --json --keys 1000 &']],
+  completion: [['bash', 'source <(redis-ops completion bash)   # in ~/.bashrc'], ['zsh', 'source <(redis-ops completion zsh)    # in ~/.zshrc'], ['fish', 'redis-ops completion fish > ~/.config/fish/completions/redis-ops.fish']],
 };
 
 /** Which job each top-level command is for, in the top-level help. */
 const GROUPS: Record<string, string> = {
   keys: 'Inspect:', memory: 'Inspect:', health: 'Monitor:', slowlog: 'Monitor:', latency: 'Monitor:',
-  queue: 'Queues:', workers: 'Queues:', ttl: 'Maintain:', locks: 'Maintain:', backup: 'Backup:', restore: 'Backup:', sandbox: 'Try it:',
+  queue: 'Queues:', workers: 'Queues:', ttl: 'Maintain:', locks: 'Maintain:', backup: 'Backup:', restore: 'Backup:', sandbox: 'Try it:', completion: 'Try it:',
 };
 
 function pathOf(cmd: Command): string {
@@ -71,7 +72,8 @@ Reference: docs/ in the package (docs/flags.md lists every flag)`);
 export function commandsWithoutExamples(program: Command): string[] {
   const missing: string[] = [];
   const visit = (cmd: Command) => {
-    if ((cmd.commands as Command[]).length === 0 && !EXAMPLES[pathOf(cmd)]) missing.push(pathOf(cmd));
+    const hidden = (cmd as unknown as { _hidden: boolean })._hidden;
+    if ((cmd.commands as Command[]).length === 0 && !hidden && !EXAMPLES[pathOf(cmd)]) missing.push(pathOf(cmd));
     for (const sub of cmd.commands as Command[]) visit(sub);
   };
   for (const cmd of program.commands as Command[]) visit(cmd);

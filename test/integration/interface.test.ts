@@ -169,3 +169,40 @@ describe('tables fit an 80-column terminal (item 5)', () => {
     await redis.del(long);
   });
 });
+
+describe('shell completion (item 4)', () => {
+  it('the bash script, loaded in a real bash, completes commands, subcommands, flags, key types, formats and profile names', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const { chmodSync } = await import('node:fs');
+    // `redis-ops` on the PATH, as after npm link.
+    const binDir = join(dir, 'bin');
+    (await import('node:fs')).mkdirSync(binDir, { recursive: true });
+    writeFileSync(join(binDir, 'redis-ops'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+    chmodSync(join(binDir, 'redis-ops'), 0o755);
+    const config = join(dir, 'profiles.json');
+    writeFileSync(config, JSON.stringify({ profiles: { prod: { host: 'p' }, staging: { host: 's' } } }), { mode: 0o600 });
+    const complete = (words: string[]) => execFileSync('bash', ['-c', [
+      'source <(redis-ops completion bash)',
+      `COMP_WORDS=(${['redis-ops', ...words].map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}`,
+      '_redis_ops; printf "%s\\n" "${COMPREPLY[@]}"',
+    ].join('\n')], { env: { PATH: `${binDir}:${process.env.PATH}`, HOME: dir, REDIS_OPS_CONFIG: config }, encoding: 'utf8' }).trim().split('\n');
+    expect(complete(['ke'])).toEqual(['keys']);
+    expect(complete(['keys', 's'])).toEqual(['scan', 'stats']);
+    expect(complete(['keys', 'scan', '--ty'])).toEqual(['--type']);
+    expect(complete(['keys', 'scan', '--type', ''])).toEqual(['string', 'list', 'set', 'zset', 'hash', 'stream']);
+    expect(complete(['health', '--format', ''])).toEqual(['table', 'json', 'nagios']);
+    expect(complete(['--profile', ''])).toEqual(['prod', 'staging']);
+    expect(complete(['-h', 'cache-1', 'qu'])).toEqual(['queue']);
+    expect(complete(['queue', 'peek', '--sh'])).toEqual(['--show']);
+  });
+
+  it('zsh and fish scripts are printed; another shell is exit 2', async () => {
+    for (const shell of ['zsh', 'fish']) {
+      const r = await runCli(['completion', shell]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('redis-ops __complete --');
+    }
+    expect((await runCli(['completion', 'tcsh'])).code).toBe(2);
+  });
+});

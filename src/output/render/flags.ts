@@ -50,7 +50,7 @@ function table(options: Option[]): string[] {
 }
 
 function leaves(cmd: Command): Command[] {
-  const subs = cmd.commands as Command[];
+  const subs = (cmd.commands as Command[]).filter((c) => !(c as unknown as { _hidden: boolean })._hidden);
   const mine = cmd.parent && (cmd.options.length > 0 || subs.length === 0) ? [cmd] : [];
   return [...mine, ...subs.flatMap(leaves)];
 }
