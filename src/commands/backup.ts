@@ -75,6 +75,9 @@ async function runBackup({ target, out, signal }: RunContext, f: { output?: stri
   const sink = new BackupSink(place, gzip);
   await sink.open();
   const progress = await out.progress('backing up…');
+  const { ProgressMeter } = await import('../output/progressText.js');
+  const { keysIn } = await import('../lib/connect/dbs.js');
+  const meter = new ProgressMeter(progress.active && f.match.length === 0 && f.type.length === 0 ? await keysIn(target, dbs) : null);
   let keysDone = 0;
   const outputClosed = () => new RedisOpsError(`output closed after ${formatCount(keysDone)} keys: the backup is incomplete`);
   let summary;
@@ -83,7 +86,7 @@ async function runBackup({ target, out, signal }: RunContext, f: { output?: stri
       match: f.match, types: f.type, count: parsePositiveInt(f.count, '--count'), signal,
       onProgress: (p) => {
         keysDone = p.keys;
-        if (progress.active) progress.update(`${formatCount(p.keys)} keys, ${formatBytes(p.bytes)}`);
+        if (progress.active) progress.update(meter.text(p.keys, formatBytes(p.bytes)));
       },
     }, sink);
     keysDone = summary.keys;
@@ -152,6 +155,7 @@ async function runRestore(
   }, rails, file);
   try {
     let planned = 'the keys in the backup';
+    let total: number | null = null;
     if (file !== '-' && f.verify) {
       // Nothing is written unless the whole file checks out.
       const pending: import('../lib/backup/format.js').KeyRecord[] = [];
@@ -168,10 +172,16 @@ async function runRestore(
       await check();
       if (conflict) throw new UsageError(`key ${JSON.stringify(keyJson(conflict))} exists (--fail-on-existing): nothing was restored`);
       planned = `${formatCount(v.keys)} keys (${formatCount(v.records)} records) from ${file}, taken ${v.header.createdAt} from ${v.header.source.address}`;
+      total = v.keys;
     }
     await rails.confirm({ description: `restore ${planned} (${modes[0] ?? 'skip'} existing keys, TTL ${f.ttl})`, sample: [], target: `${target.address} db ${target.db}` }, out);
     await rails.openLog();
     const progress = await out.progress(rails.dryRun ? 'checking what would be restored…' : 'restoring…');
+    if (progress.active) {
+      const { ProgressMeter } = await import('../output/progressText.js');
+      const meter = new ProgressMeter(total);
+      restorer.onProgress((n) => progress.update(meter.text(n)));
+    }
     try {
       await restoreFrom(file, restorer, () => {}, file !== '-' && f.verify);
     } finally {

@@ -133,7 +133,9 @@ async function keysStats(
   { target, out, signal }: RunContext, pattern: string | undefined,
   f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean },
 ): Promise<number> {
-  const { collectKeyStats, walkProgressText } = await import('../lib/keys/stats.js');
+  const { collectKeyStats } = await import('../lib/keys/stats.js');
+    const { ProgressMeter } = await import('../output/progressText.js');
+    let meter: InstanceType<typeof ProgressMeter> | null = null;
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
   const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m), { mentionOthers: true });
   const depth = parsePositiveInt(f.depth, '--depth');
@@ -154,7 +156,11 @@ async function keysStats(
       signal,
       onFallback: (_n, why) => out.warn(why),
       onNoBytes: (node) => out.warn(`warning: ${node}: MEMORY USAGE is not allowed for this user; the report goes on without bytes ("bytesMeasured": false)`),
-      onProgress: (p) => { if (progress.active) progress.update(walkProgressText(p, formatCount)); },
+      onProgress: (p) => {
+        if (!progress.active) return;
+        meter ??= new ProgressMeter(p.total);
+        progress.update(meter.text(p.scanned, 'walking'));
+      },
     });
   } finally {
     progress.stop();
@@ -227,6 +233,9 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
   }
 
   const progress = await out.progress(rails.dryRun ? 'planning (dry run): nothing is deleted…' : 'deleting…');
+  const { ProgressMeter } = await import('../output/progressText.js');
+  const { keysIn } = await import('../lib/connect/dbs.js');
+  const meter = new ProgressMeter(progress.active ? await keysIn(target, [target.db]) : null);
   let result;
   try {
     result = await deleteMatchingKeys(target, scan, r, {
@@ -235,7 +244,7 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
         if (out.json) await out.ndjson(keys.map((k) => ({ ...keyJson(k.key), node, db: target.db, action: 'unlink' })));
         else await out.write(keyLines(keys.map((k) => k.key), false));
       },
-      onProgress: (n) => progress.update(`${rails.dryRun ? 'would unlink' : 'unlinked'} ${formatCount(n)} keys`),
+      onProgress: (n, scanned) => { if (progress.active) progress.update(meter.text(scanned, `${rails.dryRun ? 'would unlink' : 'unlinked'} ${formatCount(n)}`)); },
     });
   } finally {
     progress.stop();

@@ -31,7 +31,9 @@ async function memory({ target, out, signal }: RunContext, f: { scan: boolean; t
   const nodes = await memoryReport(target);
   let scan = null;
   if (f.scan) {
-    const { collectKeyStats, walkProgressText } = await import('../lib/keys/stats.js');
+    const { collectKeyStats } = await import('../lib/keys/stats.js');
+    const { ProgressMeter } = await import('../output/progressText.js');
+    let meter: InstanceType<typeof ProgressMeter> | null = null;
     const { databasesToWalk } = await import('../lib/connect/dbs.js');
     const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m), { mentionOthers: true });
     const progress = await out.progress('walking keys…');
@@ -42,7 +44,11 @@ async function memory({ target, out, signal }: RunContext, f: { scan: boolean; t
         groups: parsePositiveInt(f.groups, '--groups'),
         onFallback: (_n, why) => out.warn(why),
         onNoBytes: (node) => out.warn(`warning: ${node}: MEMORY USAGE is not allowed for this user; the key walk goes on without bytes ("bytesMeasured": false)`),
-        onProgress: (p) => { if (progress.active) progress.update(walkProgressText(p, formatCount)); },
+        onProgress: (p) => {
+        if (!progress.active) return;
+        meter ??= new ProgressMeter(p.total);
+        progress.update(meter.text(p.scanned, 'walking'));
+      },
       });
     } finally {
       progress.stop();

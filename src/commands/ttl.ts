@@ -163,6 +163,9 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
   let sink: import('../lib/backup/writer.js').BackupSink | null = null;
   let summary;
   const progress = await out.progress(rails.dryRun ? 'planning (dry run)…' : 'cleaning up…');
+  const { ProgressMeter } = await import('../output/progressText.js');
+  const { keysIn } = await import('../lib/connect/dbs.js');
+  const meter = new ProgressMeter(progress.active ? await keysIn(target, dbs) : null);
   try {
     let kb = null;
     if (f.backup && !rails.dryRun) {
@@ -177,7 +180,7 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     summary = await cleanupTtl(target, {
       ...options, dbs,
       onChange: rails.dryRun && out.json ? async (db, node, key, act) => { await out.ndjson([{ ...keyJson(key), db, node, action: act }]); } : undefined,
-      onProgress: (n, c) => { if (progress.active) progress.update(`scanned ${formatCount(n)} keys, ${rails.dryRun ? 'would change' : 'changed'} ${formatCount(c)}`); },
+      onProgress: (n, c) => { if (progress.active) progress.update(meter.text(n, `${rails.dryRun ? 'would change' : 'changed'} ${formatCount(c)}`)); },
     }, rails, kb);
     if (sink) await sink.finish();
   } catch (e) {

@@ -206,3 +206,23 @@ describe('shell completion (item 4)', () => {
     expect((await runCli(['completion', 'tcsh'])).code).toBe(2);
   });
 });
+
+describe('progress with rate and time left (item 8)', () => {
+  it('keys delete and ttl cleanup at a terminal show percent, count of the total, rate and ETA on stderr', async () => {
+    const { runInTty } = await import('../helpers/tty.js');
+    const p = redis.pipeline();
+    for (let i = 0; i < 3000; i++) p.set(`prog:${i}`, 'v');
+    await p.exec();
+    const total = await redis.dbsize();
+    for (const args of [['keys', 'delete', 'prog:*', '--dry-run', '--rate', '1500'], ['ttl', 'cleanup', 'prog:*', '--delete', '--dry-run', '--rate', '1500']]) {
+      const r = await runInTty([...args, '--url', server.url], { waitFor: /$^/ });
+      expect(r.code, r.output).toBe(0);
+      const line = new RegExp(`\\d+% · [\\d,]+ of ~${total.toLocaleString('en-US')} keys · [\\d,]+/s · ETA \\d+s · would (unlink|change) [\\d,]+`);
+      expect(r.output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''), args.join(' ')).toMatch(line);
+    }
+    // Off a terminal: no progress at all.
+    const piped = await runCli(['keys', 'delete', 'prog:*', '--dry-run', '--url', server.url]);
+    expect(piped.stderr).not.toMatch(/ETA/);
+    await redis.del(...Array.from({ length: 3000 }, (_, i) => `prog:${i}`));
+  });
+});

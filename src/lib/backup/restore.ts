@@ -345,6 +345,11 @@ export class Restorer {
     }
   }
 
+  /** Called with the count of keys written or left alone, as batches are answered. */
+  onProgress(fn: (keys: number) => void): void {
+    this.opts.onProgress = fn;
+  }
+
   /** A driver error as a typed one naming the target. */
   fail(e: unknown): Error {
     return this.base.fail(e);

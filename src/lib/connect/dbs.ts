@@ -28,6 +28,19 @@ export async function databasesToWalk(target: Target, allDbs: boolean, warn: (m:
   return keyspace(info).filter((d) => d.keys > 0).map((d) => d.db);
 }
 
+/** How many keys these databases hold (DBSIZE on every master; INFO keyspace for several databases): the total of a walk, for progress. */
+export async function keysIn(target: Target, dbs: number[]): Promise<number | null> {
+  try {
+    if (target.mode === 'cluster' || (dbs.length === 1 && dbs[0] === target.db)) {
+      const sizes = await Promise.all(target.masters().map((n) => n.client.dbsize()));
+      return sizes.reduce((a, b) => a + b, 0);
+    }
+    return keyspace(parseInfo(await target.client.info('keyspace'))).filter((d) => dbs.includes(d.db)).reduce((a, d) => a + d.keys, 0);
+  } catch {
+    return null;
+  }
+}
+
 /** Non-empty databases other than the target's own; none when INFO is not allowed. */
 async function otherDatabases(target: Target): Promise<{ db: number; keys: number }[]> {
   try {

@@ -18,7 +18,8 @@ export interface DeleteResult {
 export interface DeleteHooks {
   /** Called with each page of keys changed (or, in a dry run, that would be). */
   onKeys?: (node: string, keys: KeyInfo[]) => Promise<void>;
-  onProgress?: (done: number) => void;
+  /** Keys matched so far, and keys the walk has looked at. */
+  onProgress?: (matched: number, scanned: number) => void;
 }
 
 /**
@@ -35,7 +36,9 @@ export async function deleteMatchingKeys(
     dryRun: rails.dryRun, pattern: scan.pattern, matched: 0, deleted: 0, vanished: 0, stoppedBy: null, durationMs: 0,
   };
   await rails.openLog();
+  let scanned = 0;
   outer: for await (const page of scanKeys(target, scan)) {
+    scanned += page.seen;
     let keys = page.keys;
     while (keys.length) {
       const n = await rails.admit(keys.length);
@@ -50,7 +53,7 @@ export async function deleteMatchingKeys(
       }
       await rails.record(chunk.map((k) => ({ key: k.key, action: 'unlink', node: page.node, db: page.db })));
       await hooks.onKeys?.(page.node, chunk);
-      hooks.onProgress?.(result.matched);
+      hooks.onProgress?.(result.matched, scanned);
     }
   }
   // A budget that ran out while keys were still matching is a partial run;

@@ -36,12 +36,6 @@ export interface WalkProgress {
   elapsedMs: number;
 }
 
-/** "scanned 120,000 of 1,000,000 keys (95,000/s) ETA 9s", for progress lines. */
-export function walkProgressText(p: WalkProgress, format: (n: number) => string): string {
-  const rate = p.elapsedMs > 0 ? (p.scanned / p.elapsedMs) * 1000 : 0;
-  const eta = rate > 0 && p.total > p.scanned ? ` ETA ${Math.ceil((p.total - p.scanned) / rate)}s` : '';
-  return `scanned ${format(p.scanned)} of ${format(p.total)} keys (${format(rate)}/s)${eta}`;
-}
 
 export interface GroupStats {
   db: number;
