@@ -94,6 +94,16 @@ export function showCount(cmd: Command, fallback: number, warn: (m: string) => v
   return f.show === undefined ? fallback : parsePositiveInt(f.show, '--show');
 }
 
+/** A dry run lists what it would change: at most N items as text (20 by default), every one with --json. */
+export function dryRunShowOption(): Option {
+  return new Option('--show <n>', 'with --dry-run: items to list, each with why it is selected (default 20; --json lists all)');
+}
+
+export function dryRunShow(cmd: Command): number {
+  const show = (cmd.opts() as { show?: string }).show;
+  return show === undefined ? 20 : parsePositiveInt(show, '--show');
+}
+
 export function addRailsOptions(cmd: Command, options: Option[]): Command {
   cmd.optionsGroup('Safety rails:');
   for (const o of options) cmd.addOption(o);

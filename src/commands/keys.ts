@@ -5,7 +5,7 @@ import { keyFromText, keyJson, keyLines, keyText, patternFromText } from '../lib
 import { matchesEveryKey, railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
 
 interface ScanFlags {
   allDbs?: boolean;
@@ -72,8 +72,8 @@ export function registerKeys(program: Command): void {
       .option('--idle-over <dur>', 'only keys idle for longer than DUR')
       .option('--count <n>', 'SCAN COUNT per call', '1000'),
   );
-  addRailsOptions(del, railsOptions()).action(async (pattern: string, _f, cmd: Command) => {
-    await runWithTarget(cmd, 'keys-delete', (ctx) => keysDelete(ctx, pattern, cmd.opts()));
+  addRailsOptions(del, [...railsOptions(), dryRunShowOption()]).action(async (pattern: string, _f, cmd: Command) => {
+    await runWithTarget(cmd, 'keys-delete', (ctx) => keysDelete(ctx, pattern, cmd.opts(), dryRunShow(cmd)));
   });
 }
 
@@ -202,7 +202,7 @@ function decodeBase64Key(text: string): Buffer {
   return Buffer.from(text, 'base64');
 }
 
-async function keysDelete({ target, out, signal, newRails }: RunContext, pattern: string, f: ScanFlags & RailsFlags): Promise<number> {
+async function keysDelete({ target, out, signal, newRails }: RunContext, pattern: string, f: ScanFlags & RailsFlags, show: number): Promise<number> {
   const rails = railsFrom('keys delete', f);
   const scan = { ...scanOptionsFrom(pattern, f, signal), limit: undefined, match: patternFromText(pattern), pattern };
   const { deleteMatchingKeys } = await import('../lib/keys/delete.js');
@@ -236,13 +236,16 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
   const { ProgressMeter } = await import('../output/progressText.js');
   const { keysIn } = await import('../lib/connect/dbs.js');
   const meter = new ProgressMeter(progress.active ? await keysIn(target, [target.db]) : null);
+  // Why each key is selected: the pattern and every selector given.
+  const reason = [`matches ${pattern}`, f.type && `type ${f.type}`, f.ttl === false && 'no TTL', f.idleOver && `idle over ${f.idleOver}`].filter(Boolean).join(', ');
+  const { DryRunList } = await import('../output/preview.js');
+  const preview = new DryRunList(out, show);
   let result;
   try {
     result = await deleteMatchingKeys(target, scan, r, {
       onKeys: async (node, keys) => {
         if (!rails.dryRun) return;
-        if (out.json) await out.ndjson(keys.map((k) => ({ ...keyJson(k.key), node, db: target.db, action: 'unlink' })));
-        else await out.write(keyLines(keys.map((k) => k.key), false));
+        for (const k of keys) await preview.add(`${keyText(k.key)}  (${reason})`, { ...keyJson(k.key), node, db: target.db, action: 'unlink', reason });
       },
       onProgress: (n, scanned) => { if (progress.active) progress.update(meter.text(scanned, `${rails.dryRun ? 'would unlink' : 'unlinked'} ${formatCount(n)}`)); },
     });
@@ -251,6 +254,7 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
     await r.close();
   }
   const { renderDeleteResult } = await import('../output/render/keys.js');
+  await preview.finish();
   if (rails.dryRun) out.info(renderDeleteResult(out, result).trimEnd());
   else if (out.json) await out.jsonDocument(result);
   else await out.write(renderDeleteResult(out, result));

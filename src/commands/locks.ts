@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { parseDuration } from '../lib/duration.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { LocksConfig } from '../lib/ttl/rules.js';
 import { dataText, keyText } from '../lib/keyname.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
 
 interface LockFlags {
   staleAfter?: string;
@@ -31,7 +31,7 @@ export function registerLocks(program: Command): void {
     addConnectionOptions(common(locks.command('reap [patterns...]').description('delete stale locks by compare-and-delete, through the safety rails'))
       .option('--key <key>', 'one named lock (the TLS client key is --tls-key here)')
       .option('--force', 'with --key: reap it whether stale or not (after confirmation)'), { tlsKey: '--tls-key' }),
-    railsOptions(),
+    [...railsOptions(), dryRunShowOption()],
   ).action(async (patterns: string[], _f, cmd: Command) => {
     await runWithTarget(cmd, 'locks-reap', (ctx) => reap(ctx, patterns, cmd.opts()));
   });
@@ -85,7 +85,7 @@ async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<
   return ExitCode.ok;
 }
 
-async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFlags & { key?: string; force?: boolean }): Promise<number> {
+async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFlags & { key?: string; force?: boolean; show?: string }): Promise<number> {
   const { target, out, signal } = ctx;
   if (f.force && !f.key) throw new UsageError('--force needs --key KEY: it reaps one named lock');
   const { listLocks, reapLocks } = await import('../lib/locks/locks.js');
@@ -121,7 +121,14 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
   }
   if (out.json) await out.jsonDocument(result);
   else {
-    for (const l of result.locks) await out.write(`${shownKey(l)}: ${l.result}\n`);
+    // A dry run lists at most --show locks, each with why it is stale.
+    const show = result.dryRun ? (f.show === undefined ? 20 : parsePositiveInt(f.show, '--show')) : result.locks.length;
+    const reasons = new Map(plan.map((l) => [l.raw.toString('latin1'), l.reason]));
+    for (const l of result.locks.slice(0, show)) {
+      const why = result.dryRun ? reasons.get(Buffer.from(l.key ?? l.key64 ?? '', l.key !== undefined ? 'utf8' : 'base64').toString('latin1')) : undefined;
+      await out.write(`${shownKey(l)}: ${l.result}${why ? `  (${dataText(why)})` : ''}\n`);
+    }
+    if (result.locks.length > show) await out.write(`… and ${result.locks.length - show} more (--show N lists more; --json lists all)\n`);
     out.info(`${result.dryRun ? 'would reap' : 'reaped'} ${result.dryRun ? result.locks.length : result.reaped} of ${result.considered} stale lock(s)`);
   }
   return rails.stopReason ? ExitCode.partial : ExitCode.ok;

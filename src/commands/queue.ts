@@ -6,7 +6,7 @@ import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { DeclaredQueue } from '../lib/queues/config.js';
 import type { FindOptions } from '../lib/queues/find.js';
 import type { QueueInfo } from '../lib/queues/model.js';
-import { addConnectionOptions, addRailsOptions, addShowOption, type RunContext, runWithTarget, showCount } from './context.js';
+import { addConnectionOptions, addRailsOptions, addShowOption, dryRunShowOption, type RunContext, runWithTarget, showCount } from './context.js';
 
 interface FindFlags {
   allDbs?: boolean;
@@ -61,7 +61,7 @@ export function registerQueue(program: Command): void {
 
   addRailsOptions(addConnectionOptions(findFlags(queue.command('retry-drain <name>').description('move due retries back to their queue, atomically, one job at a time'))
     .option('--all', 'every job in the retry queue, due or not')
-    .option('--max-retries <n>', 'jobs retried this many times or more go to the dead-letter queue instead')), railsOptions())
+    .option('--max-retries <n>', 'jobs retried this many times or more go to the dead-letter queue instead')), [...railsOptions(), dryRunShowOption()])
     .action(async (name: string, _f, cmd: Command) => {
       await runWithTarget(cmd, 'queue-retry-drain', (ctx) => retryDrain(ctx, name, cmd.opts()));
     });
@@ -158,7 +158,8 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
   }
 }
 
-async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags, command: string, plan: (ref: import('../lib/queues/model.js').QueueRef) => import('../lib/queues/drain.js').DrainPlan): Promise<number> {
+async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags & { show?: string }, command: string, plan: (ref: import('../lib/queues/model.js').QueueRef) => import('../lib/queues/drain.js').DrainPlan): Promise<number> {
+  const show = f.show === undefined ? 20 : parsePositiveInt(f.show, '--show');
   const { drain } = await import('../lib/queues/drain.js');
   const { out, target } = ctx;
   const rails = await ctx.newRails(railsFrom(command, f), 'jobs');
@@ -178,6 +179,13 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
     }
     if (out.json) await out.jsonDocument({ queue: q.ref.name, system: q.ref.system, db: q.ref.db, ...result });
     else {
+      // A dry run shows what it would move: the first --show jobs, each with where to and why.
+      const items = result.items ?? [];
+      for (const it of items.slice(0, show)) {
+        const what = it.job ? `job ${dataText(it.job)}` : dataText((it.item ?? `(base64) ${it.item64}`).slice(0, 60));
+        await out.write(`${it.action}  ${what}${it.to ? ` → ${dataText(it.to)}` : ''}  (${dataText(it.reason)})\n`);
+      }
+      if (items.length > show) await out.write(`… and ${items.length - show} more (--show N lists more; --json lists all)\n`);
       const moved = Object.entries(result.moved).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing moved';
       const left = Object.entries(result.left).map(([k, v]) => `${v} ${k}`).join(', ');
       out.info(`${result.dryRun ? 'dry run: would have ' : ''}${moved}${left ? `; left in place: ${left}` : ''}${result.gone ? `; ${result.gone} taken by another client meanwhile` : ''}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError, withDetail } from '../errors.js';
 import { maxTtlMs, parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { keyJson } from '../lib/keyname.js';
+import { keyJson, keyText } from '../lib/keyname.js';
 import { matchesEveryKey, railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
 import { formatBytes, formatCount, formatPercent } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, countedError, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, countedError, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
 
 export function registerTtl(program: Command): void {
   const ttl = program.command('ttl').description('keys without expiry: audit them, and give them a TTL or delete them');
@@ -42,9 +42,9 @@ export function registerTtl(program: Command): void {
         .option('--all-dbs', 'every non-empty logical database')
         .option('--count <n>', 'SCAN COUNT per step', '500'),
     ),
-    railsOptions(),
+    [...railsOptions(), dryRunShowOption()],
   ).action(async (pattern: string, _f, cmd: Command) => {
-    await runWithTarget(cmd, 'ttl-cleanup', (ctx) => cleanup(ctx, pattern, cmd.opts()));
+    await runWithTarget(cmd, 'ttl-cleanup', (ctx) => cleanup(ctx, pattern, cmd.opts(), dryRunShow(cmd)));
   });
 }
 
@@ -124,7 +124,7 @@ interface CleanupFlags extends RailsFlags {
   count: string;
 }
 
-async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promise<number> {
+async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags, show: number): Promise<number> {
   const { target, out, signal } = ctx;
   if (f.setTtl !== undefined && f.delete) throw new UsageError('choose one action: --set-ttl DUR or --delete');
   if (f.setTtl === undefined && !f.delete && !f.rules) throw new UsageError('an action is needed: --set-ttl DUR, --delete, or --rules');
@@ -162,6 +162,8 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
   }
   let sink: import('../lib/backup/writer.js').BackupSink | null = null;
   let summary;
+  const { DryRunList } = await import('../output/preview.js');
+  const preview = new DryRunList(out, show);
   const progress = await out.progress(rails.dryRun ? 'planning (dry run)…' : 'cleaning up…');
   const { ProgressMeter } = await import('../output/progressText.js');
   const { keysIn } = await import('../lib/connect/dbs.js');
@@ -179,10 +181,11 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags): Promi
     await rails.openLog();
     summary = await cleanupTtl(target, {
       ...options, dbs,
-      onChange: rails.dryRun && out.json ? async (db, node, key, act) => { await out.ndjson([{ ...keyJson(key), db, node, action: act }]); } : undefined,
+      onChange: rails.dryRun ? async (db, node, key, act, reason) => { await preview.add(`${keyText(key)}  ${act}  (${reason})`, { ...keyJson(key), db, node, action: act, reason }); } : undefined,
       onProgress: (n, c) => { if (progress.active) progress.update(meter.text(n, `${rails.dryRun ? 'would change' : 'changed'} ${formatCount(c)}`)); },
     }, rails, kb);
     if (sink) await sink.finish();
+    await preview.finish();
   } catch (e) {
     progress.stop();
     throw countedError(await keepUndo(target.fail(e), sink, rails.changedCount));

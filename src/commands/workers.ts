@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { parseDuration } from '../lib/duration.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { dataText } from '../lib/keyname.js';
 import { DEFAULT_HEARTBEATS, type WorkersConfig } from '../lib/queues/config.js';
 import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
 import type { WorkersReport } from '../lib/workers/workers.js';
-import { addConnectionOptions, addRailsOptions, type RunContext, runWithTarget } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
 import { findOptions } from './queue.js';
 
 interface WorkerFlags {
@@ -27,7 +28,7 @@ export function registerWorkers(program: Command): void {
     });
   addRailsOptions(addConnectionOptions(common(workers.command('reap').description('forget dead workers\' heartbeat records; with --requeue-orphans put their in-flight jobs back, atomically'))
     .option('--requeue-orphans', 'put orphaned jobs back at the front of their queue')
-    .option('--include-unclaimed', 'with --requeue-orphans: also jobs no worker claims (a shared processing list)')), railsOptions())
+    .option('--include-unclaimed', 'with --requeue-orphans: also jobs no worker claims (a shared processing list)')), [...railsOptions(), dryRunShowOption()])
     .action(async (_f, cmd: Command) => {
       await runWithTarget(cmd, 'workers-reap', (ctx) => reap(ctx, cmd.opts()));
     });
@@ -84,7 +85,7 @@ async function list(ctx: RunContext, f: WorkerFlags & { failOnDead?: boolean }):
   return f.failOnDead && bad ? ExitCode.failure : ExitCode.ok;
 }
 
-async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrphans?: boolean; includeUnclaimed?: boolean }): Promise<number> {
+async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrphans?: boolean; includeUnclaimed?: boolean; show?: string }): Promise<number> {
   const { reapWorkers } = await import('../lib/workers/workers.js');
   const { out, target } = ctx;
   const rails = await ctx.newRails(railsFrom('workers reap', f), 'records');
@@ -101,6 +102,20 @@ async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrph
     description: `forget ${dead.length} dead worker record(s)${f.requeueOrphans ? ` and requeue up to ${orphans.length} orphaned job(s)` : ''}`,
     sample: dead.slice(0, 5).map((w) => `${w.system} ${w.id} (last seen ${w.lastSeen ?? 'never'})`), target: target.address,
   }, out);
+  if (rails.dryRun) {
+    // What would change, and why: each dead worker's record, each orphaned job (with --requeue-orphans).
+    const { formatDuration } = await import('../lib/duration.js');
+    const items = [
+      ...dead.map((w) => ({ action: 'forget', system: w.system, worker: w.id, key: w.key, reason: `no heartbeat for ${w.ageSec === null ? 'ever' : formatDuration(w.ageSec * 1000)} (last seen ${w.lastSeen ?? 'never'})` })),
+      ...(f.requeueOrphans ? orphans.map((o) => ({ action: 'requeue', system: o.system, job: o.job, key: o.key, reason: o.reason })) : []),
+    ];
+    Object.assign(totals, { items });
+    if (!out.json) {
+      const show = f.show === undefined ? 20 : parsePositiveInt(f.show, '--show');
+      for (const it of items.slice(0, show)) await out.write(`${it.action}  ${it.system} ${dataText(String('worker' in it ? it.worker : it.job ?? '?'))}  (${dataText(it.reason)})\n`);
+      if (items.length > show) await out.write(`… and ${items.length - show} more (--show N lists more; --json lists all)\n`);
+    }
+  }
   try {
     for (const { t, refs, report } of perDb) {
       const r = await reapWorkers(t, refs, report, rails, { requeueOrphans: Boolean(f.requeueOrphans), includeUnclaimed: Boolean(f.includeUnclaimed) });

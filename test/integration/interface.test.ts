@@ -226,3 +226,49 @@ describe('progress with rate and time left (item 8)', () => {
     await redis.del(...Array.from({ length: 3000 }, (_, i) => `prog:${i}`));
   });
 });
+
+describe('dry runs show what would change, and why (item 7)', () => {
+  it('keys delete and ttl cleanup: the first --show items (20 by default) with their reason; --json lists every one', async () => {
+    await redis.flushall();
+    const p = redis.pipeline();
+    for (let i = 0; i < 30; i++) p.set(`dry:${i}`, 'v');
+    await p.exec();
+    let r = await runCli(['keys', 'delete', 'dry:*', '--dry-run', '--url', server.url]);
+    let lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(21);
+    expect(lines.slice(0, 20).every((l) => /^dry:\d+ {2}\(matches dry:\*\)$/.test(l))).toBe(true);
+    expect(lines[20]).toBe('… and 10 more (--show N lists more; --json lists all)');
+    r = await runCli(['keys', 'delete', 'dry:*', '--dry-run', '--show', '5', '--url', server.url]);
+    expect(r.stdout.trim().split('\n')).toHaveLength(6);
+    r = await runCli(['keys', 'delete', 'dry:*', '--dry-run', '--json', '--url', server.url]);
+    const all = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(all).toHaveLength(30);
+    expect(all[0]).toMatchObject({ action: 'unlink', reason: 'matches dry:*' });
+    r = await runCli(['ttl', 'cleanup', 'dry:*', '--set-ttl', '1h', '--dry-run', '--show', '3', '--url', server.url]);
+    lines = r.stdout.trim().split('\n');
+    expect(lines.slice(0, 3).every((l) => /^dry:\d+ {2}expire 3600000 {2}\(matches dry:\*, no TTL\)$/.test(l))).toBe(true);
+    expect(lines[3]).toBe('… and 27 more (--show N lists more; --json lists all)');
+    expect(await redis.dbsize()).toBe(30);
+  });
+
+  it('queue retry-drain, locks reap and workers reap: each job, lock or worker with why', async () => {
+    await redis.flushall();
+    const { runPeer } = await import('../helpers/peers.js');
+    await runPeer('python', 'seed000.py', [server.url]);
+    await redis.set('lock:stale', 'tok');
+    await (await import('../helpers/redis.js')).makeIdle(redis, 'lock:stale', 3600);
+    const drain = await runCli(['queue', 'retry-drain', 'tts_queue', '--max-retries', '5', '--dry-run', '--url', server.url]);
+    expect(drain.stdout).toMatch(/^retried {2}job req-13 → tts_queue {2}\(due \d+s ago\)$/m);
+    expect(drain.stdout).toMatch(/^dead {2}job req-12 → tts_dead_letter_queue {2}\(retried 5 times \(--max-retries 5\)\)$/m);
+    const drainJson = JSON.parse((await runCli(['queue', 'retry-drain', 'tts_queue', '--max-retries', '5', '--dry-run', '--json', '--url', server.url])).stdout);
+    expect(drainJson.items.map((i: { job: string; action: string }) => [i.job, i.action]).sort()).toEqual([['req-12', 'dead'], ['req-13', 'retried']]);
+    const locks = await runCli(['locks', 'reap', '--dry-run', '--url', server.url]);
+    expect(locks.stdout).toMatch(/^lock:stale: would reap {2}\(no expiry and idle \d+s \(over 600s\): its holder is probably gone\)$/m);
+    const workers = await runCli(['workers', 'reap', '--dry-run', '--url', server.url]);
+    expect(workers.stdout).toMatch(/^forget {2}homegrown worker-2 {2}\(no heartbeat for 10m\d*s? \(last seen /m);
+    expect(JSON.parse((await runCli(['workers', 'reap', '--dry-run', '--json', '--url', server.url])).stdout).items).toEqual([
+      expect.objectContaining({ action: 'forget', system: 'homegrown', worker: 'worker-2' }),
+    ]);
+    expect(await redis.exists('lock:stale')).toBe(1);
+  });
+});

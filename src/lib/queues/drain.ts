@@ -16,7 +16,7 @@ import { conventionalCompanion } from './detect.js';
  * skipped by offset, so concurrent pushes and pops elsewhere do not matter.
  */
 export type Decision =
-  | { move: true; spec: MoveSpec; next: Buffer; label: string }
+  | { move: true; spec: MoveSpec; next: Buffer; label: string; /** Why this job is moved (a dry run lists it). */ why?: string }
   | { move: false; reason: string };
 
 export interface DrainSource {
@@ -37,6 +37,8 @@ export interface DrainResult {
   /** Items that could not be parsed (the first 20), left where they are. */
   malformed: { sample: string }[];
   stopped: string | null;
+  /** A dry run: every job it would move, where to and why (the job's id, or its text). */
+  items?: ({ action: string; to: string | null; reason: string; job?: string } & Record<string, string | null | undefined>)[];
 }
 
 const PAGE = 100;
@@ -71,6 +73,11 @@ export async function drain(t: Target, source: DrainSource, decide: (stored: Buf
       if (rails.dryRun) {
         skip += now.length;
         for (const m of now) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
+        result.items ??= [];
+        for (const m of now) {
+          const id = jobId(m.stored.toString('utf8'));
+          result.items.push({ action: m.d.label, to: m.d.spec.target, reason: m.d.why ?? m.d.label, ...(id ? { job: id } : {}), ...jobText(m.stored) });
+        }
         await rails.record(now.map((m) => change(source, m.stored, m.d)));
         continue;
       }
@@ -133,13 +140,14 @@ export function retryDrainPlan(ref: QueueRef, opts: { all: boolean; maxRetries?:
         const f = readFields(stored.toString('utf8'), [ref.fields.retryCount, ref.fields.nextRetryAt]);
         if (!f) return { move: false, reason: 'malformed' };
         const count = Number(f[ref.fields.retryCount] ?? 0);
-        if (maxRetries !== undefined && Number.isFinite(count) && count >= maxRetries) return { move: true, spec: toDead, next: stored, label: 'dead' };
+        if (maxRetries !== undefined && Number.isFinite(count) && count >= maxRetries) return { move: true, spec: toDead, next: stored, label: 'dead', why: `retried ${count} times (--max-retries ${maxRetries})` };
         if (!opts.all && f[ref.fields.nextRetryAt] !== undefined) {
           const due = parseTimestamp(f[ref.fields.nextRetryAt]);
           if (due === null) return { move: false, reason: 'malformed' };
           if (due > now) return { move: false, reason: 'not due' };
+          return { move: true, spec: back, next: stored, label: 'retried', why: `due ${Math.round((now - due) / 1000)}s ago` };
         }
-        return { move: true, spec: back, next: stored, label: 'retried' };
+        return { move: true, spec: back, next: stored, label: 'retried', why: opts.all ? '--all' : 'no retry time: due' };
       },
     };
   }
@@ -186,7 +194,7 @@ export function deadRequeuePlan(ref: QueueRef, now = Date.now()): DrainPlan {
         const text = stored.toString('utf8');
         if (!readFields(text, [])) return { move: false, reason: 'malformed' };
         const next = topLevelField(text, ref.fields.retryCount) ? withField(text, ref.fields.retryCount, '0') : text;
-        return { move: true, spec, next: Buffer.from(next), label: 'requeued' };
+        return { move: true, spec, next: Buffer.from(next), label: 'requeued', why: `in ${dead}` };
       },
     };
   }
@@ -205,7 +213,7 @@ export function deadPurgePlan(ref: QueueRef): DrainPlan {
   if (ref.system === 'homegrown') {
     const dead = ref.keys.dead ?? conventionalCompanion(ref.keys.main, 'dead');
     const spec: MoveSpec = { source: dead, sourceKind: 'list', target: null, targetKind: 'none' };
-    return { source: { key: dead, kind: 'list' }, describe: `delete the jobs in ${dead}`, decide: (stored) => ({ move: true, spec, next: stored, label: 'purged' }) };
+    return { source: { key: dead, kind: 'list' }, describe: `delete the jobs in ${dead}`, decide: (stored) => ({ move: true, spec, next: stored, label: 'purged', why: `in ${dead}` }) };
   }
   if (ref.system === 'sidekiq') {
     const spec: MoveSpec = { source: 'dead', sourceKind: 'zset', target: null, targetKind: 'none' };

@@ -8,6 +8,7 @@ import type { Rails, StopReason } from '../rails.js';
 import { walkKeys, type KeyInfo } from '../scan/walk.js';
 import { loadScript, runScript } from '../scripts/loader.js';
 import { ageFieldOf } from './age.js';
+import { formatDuration } from '../duration.js';
 import { breaksRule, ruleFor, type TtlRule } from './rules.js';
 
 export type CleanupAction = { kind: 'unlink' } | { kind: 'expire'; ttlMs: number } | { kind: 'rules' };
@@ -26,7 +27,8 @@ export interface CleanupOptions {
   signal?: AbortSignal;
   /** Runs between the plan of a batch and its writes (tests mutate keys here). */
   beforeWrite?: (keys: Buffer[]) => Promise<void>;
-  onChange?: (db: number, node: string, key: Buffer, action: string) => Promise<void>;
+  /** Each change (or, in a dry run, each change it would make), with why the key was selected. */
+  onChange?: (db: number, node: string, key: Buffer, action: string, reason: string) => Promise<void>;
   onProgress?: (scanned: number, changed: number) => void;
 }
 
@@ -50,6 +52,8 @@ interface Candidate {
   unlink: boolean;
   ageMode: '' | 'string' | 'hash';
   seen: string;
+  /** Why the plan selected it: the selectors it passed. */
+  reason: string;
 }
 
 const REASON: Record<number, SkipReason> = { [-1]: 'gone', [-2]: 'expiryChanged', [-3]: 'noLongerIdle', [-4]: 'valueChanged' };
@@ -82,7 +86,7 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
         candidates = candidates.slice(n);
         if (rails.dryRun) {
           await rails.record(chunk.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node.address })));
-          for (const c of chunk) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`);
+          for (const c of chunk) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
           continue;
         }
         // The backup holds every key before it is changed: `restore FILE` undoes the run.
@@ -96,7 +100,7 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
         });
         summary.changed += done.length;
         await rails.record(done.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node.address, detail: c.unlink ? undefined : { ttlMs: c.ttlMs } })));
-        for (const c of done) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`);
+        for (const c of done) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
       }
       opts.onProgress?.(summary.scanned, summary.changed);
       if (rails.stopReason) break;
@@ -147,12 +151,17 @@ async function plan(node: NodeHandle, keys: KeyInfo[], opts: CleanupOptions, ski
     if (opts.ttlAboveMs !== undefined && (ttl === null || ttl <= opts.ttlAboveMs)) continue;
     if (opts.idleOverSec !== undefined && (k.idleSec ?? 0) < opts.idleOverSec) continue;
     let ttlMs = opts.action.kind === 'expire' ? opts.action.ttlMs : 0;
+    const why: string[] = [`matches ${opts.match}`];
+    if (opts.noTtl) why.push('no TTL');
+    if (opts.ttlAboveMs !== undefined) why.push(`TTL ${formatDuration(ttl ?? 0)} > ${formatDuration(opts.ttlAboveMs)}`);
+    if (opts.idleOverSec !== undefined) why.push(`idle ${formatDuration((k.idleSec ?? 0) * 1000)}`);
     if (opts.rules) {
       const rule = ruleFor(k.key, opts.rules);
       if (!rule || !breaksRule(ttl, rule)) continue;
       if (opts.action.kind === 'rules') ttlMs = rule.maxTtlMs;
+      why.push(`breaks rule ${rule.pattern} (max ${formatDuration(rule.maxTtlMs)}, has ${ttl === null ? 'none' : formatDuration(ttl)})`);
     }
-    out.push({ key: k.key, type: k.type ?? 'unknown', ttlMs, unlink: opts.action.kind === 'unlink', ageMode: '', seen: '' });
+    out.push({ key: k.key, type: k.type ?? 'unknown', ttlMs, unlink: opts.action.kind === 'unlink', ageMode: '', seen: '', reason: why.join(', ') });
   }
   if (!opts.age || out.length === 0) return out;
 
@@ -186,6 +195,7 @@ async function plan(node: NodeHandle, keys: KeyInfo[], opts: CleanupOptions, ski
     if (now - age.ms <= opts.age!.olderThanMs) return;
     aged.push({
       ...c,
+      reason: `${c.reason}, ${field} ${formatDuration(now - age.ms)} ago`,
       ageMode: type === 'hash' ? 'hash' : 'string',
       seen: type === 'hash' ? age.raw : createHash('sha1').update(value!).digest('hex'),
     });
