@@ -272,3 +272,23 @@ describe('dry runs show what would change, and why (item 7)', () => {
     expect(await redis.exists('lock:stale')).toBe(1);
   });
 });
+
+describe('streams in keys inspect (item 10)', () => {
+  it('shows consumer groups with consumers, pending counts, last-delivered id and lag; --json as documented', async () => {
+    await redis.del('events');
+    for (let i = 1; i <= 5; i++) await redis.xadd('events', `${i}-0`, 'f', `v${i}`);
+    await redis.xgroup('CREATE', 'events', 'billing', '0');
+    await redis.xreadgroup('GROUP', 'billing', 'worker-a', 'COUNT', '2', 'STREAMS', 'events', '>');
+    await redis.xreadgroup('GROUP', 'billing', 'worker-b', 'COUNT', '1', 'STREAMS', 'events', '>');
+    await redis.xack('events', 'billing', '1-0');
+    const json = JSON.parse((await runCli(['keys', 'inspect', 'events', '--json', '--items', '2', '--url', server.url])).stdout);
+    expect(json.preview.items[0]).toEqual({ id: '1-0', fields: [{ name: 'f', value: 'v1' }] });
+    expect(json.groups).toEqual([{
+      name: 'billing', lastDeliveredId: '3-0', pending: 2, lag: 2, entriesRead: 3,
+      consumers: [expect.objectContaining({ name: 'worker-a', pending: 1 }), expect.objectContaining({ name: 'worker-b', pending: 1 })],
+    }]);
+    const text = await runCli(['keys', 'inspect', 'events', '--url', server.url]);
+    expect(text.stdout).toMatch(/^ {2}billing: last delivered 3-0, 2 pending, lag 2, 2 consumer\(s\)$/m);
+    expect(text.stdout).toMatch(/^ {4}worker-a: 1 pending, idle /m);
+  });
+});

@@ -46,7 +46,8 @@ describe('keys inspect', () => {
     const z = JSON.parse((await inspect('scores', '--json')).stdout);
     expect(z.preview.items).toEqual([{ value: 'y', score: '-inf' }, { value: 'x', score: '1.5' }]);
     const s = JSON.parse((await inspect('events', '--json')).stdout);
-    expect(s.preview.items).toEqual([{ id: '1-1', fields: [{ name: { value: 'f' }, value: { value: 'v' } }] }]);
+    // The documented shape (issue 15): a field's name and value side by side, as for a hash.
+    expect(s.preview.items).toEqual([{ id: '1-1', fields: [{ name: 'f', value: 'v' }] }]);
   });
 
   it('exits 1 with a clear message for a missing key', async () => {

@@ -15,7 +15,20 @@ export type PreviewItem =
   | (ValueJson & { index: number })
   | ({ field: string } & ValueJson) | ({ field64: string } & ValueJson)
   | (ValueJson & { score: string })
-  | { id: string; fields: { name: ValueJson; value: ValueJson }[] };
+  | { id: string; fields: (({ name: string } | { name64: string }) & ValueJson)[] };
+
+/** A stream's consumer group, as an SRE asks about it during an incident: who reads, how far behind. */
+export interface StreamGroupReport {
+  name?: string;
+  name64?: string;
+  lastDeliveredId: string;
+  /** Entries delivered and not yet acknowledged. */
+  pending: number;
+  /** Entries not yet delivered to the group (Redis 7+; null when the server cannot tell). */
+  lag: number | null;
+  entriesRead: number | null;
+  consumers: { name?: string; name64?: string; pending: number; idleMs: number }[];
+}
 
 export interface KeyReport {
   key?: string;
@@ -31,6 +44,8 @@ export interface KeyReport {
     /** true when the value or the element list was cut. */
     truncated: boolean;
   };
+  /** Streams: every consumer group (at most --items consumers each); absent for other types. */
+  groups?: StreamGroupReport[];
 }
 
 const LENGTH: Record<string, string> = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' };
@@ -66,7 +81,33 @@ export async function inspectKey(target: Target, key: Buffer, opts: InspectOptio
   const lengthCmd = LENGTH[type];
   if (lengthCmd) report.length = Number(await c.call(lengthCmd, key));
   report.preview = await previewValue(target, key, type, report.length ?? 0, opts);
+  if (type === 'stream') report.groups = await streamGroups(target, key, opts.items);
   return report;
+}
+
+async function streamGroups(target: Target, key: Buffer, maxConsumers: number): Promise<StreamGroupReport[]> {
+  const c = target.client;
+  const groups = ((await c.callBuffer('XINFO', 'GROUPS', key)) as unknown[][]).map(pairs);
+  return Promise.all(groups.map(async (g) => {
+    const name = g.name as Buffer;
+    const consumers = ((await c.callBuffer('XINFO', 'CONSUMERS', key, name)) as unknown[][]).slice(0, maxConsumers).map(pairs);
+    const nameJson = (b: Buffer) => { const k = keyJson(b); return 'key' in k ? { name: k.key } : { name64: k.key64 }; };
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      ...nameJson(name),
+      lastDeliveredId: String(g['last-delivered-id']),
+      pending: Number(g.pending ?? 0),
+      lag: num(g.lag),
+      entriesRead: num(g['entries-read']),
+      consumers: consumers.map((x) => ({ ...nameJson(x.name as Buffer), pending: Number(x.pending ?? 0), idleMs: Number(x.idle ?? 0) })),
+    };
+  }));
+}
+
+function pairs(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
 }
 
 async function previewValue(target: Target, key: Buffer, type: string, length: number, opts: InspectOptions): Promise<KeyReport['preview']> {
@@ -112,8 +153,11 @@ async function previewValue(target: Target, key: Buffer, type: string, length: n
     case 'stream': {
       const entries = (await c.callBuffer('XRANGE', key, '-', '+', 'COUNT', n)) as [Buffer, Buffer[]][];
       items = entries.map(([id, fv]) => {
-        const fields: { name: ValueJson; value: ValueJson }[] = [];
-        for (let i = 0; i + 1 < fv.length; i += 2) fields.push({ name: cutMark(fv[i]), value: cutMark(fv[i + 1]) });
+        const fields: (({ name: string } | { name64: string }) & ValueJson)[] = [];
+        for (let i = 0; i + 1 < fv.length; i += 2) {
+          const f = keyJson(fv[i]!);
+          fields.push({ ...('key' in f ? { name: f.key } : { name64: f.key64 }), ...cutMark(fv[i + 1]!) });
+        }
         return { id: id.toString(), fields };
       });
       break;

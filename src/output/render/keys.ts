@@ -80,6 +80,14 @@ export function renderInspect(out: Output, r: KeyReport): string {
     ...r.preview.items.map((i) => `  ${previewLine(i)}`),
   ];
   if (r.preview.truncated) lines.push(c.dim('  … (truncated: --items, --max-bytes for more)'));
+  if (r.groups) {
+    lines.push(`${c.bold('groups')}    ${r.groups.length ? '' : 'none'}`);
+    for (const g of r.groups) {
+      const name = g.name !== undefined ? keyText(Buffer.from(g.name)) : `(base64) ${g.name64}`;
+      lines.push(`  ${name}: last delivered ${g.lastDeliveredId}, ${formatCount(g.pending)} pending, lag ${g.lag === null ? 'unknown' : formatCount(g.lag)}, ${g.consumers.length} consumer(s)`);
+      for (const x of g.consumers) lines.push(`    ${x.name !== undefined ? keyText(Buffer.from(x.name)) : `(base64) ${x.name64}`}: ${formatCount(x.pending)} pending, idle ${formatDuration(x.idleMs)}`);
+    }
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -88,7 +96,7 @@ function valueText(v: ValueJson): string {
 }
 
 function previewLine(i: PreviewItem): string {
-  if ('id' in i) return `${i.id}  ${i.fields.map((f) => `${valueText(f.name)}=${valueText(f.value)}`).join(' ')}`;
+  if ('id' in i) return `${i.id}  ${i.fields.map((f) => `${'name' in f ? keyText(Buffer.from(f.name)) : keyText(Buffer.from(f.name64, 'base64'))}=${valueText(f)}`).join(' ')}`;
   if ('field' in i) return `${keyText(Buffer.from(i.field))} = ${valueText(i)}`;
   if ('field64' in i) return `${keyText(Buffer.from(i.field64, 'base64'))} = ${valueText(i)}`;
   if ('score' in i) return `${i.score}  ${valueText(i)}`;
