@@ -292,3 +292,33 @@ describe('streams in keys inspect (item 10)', () => {
     expect(text.stdout).toMatch(/^ {4}worker-a: 1 pending, idle /m);
   });
 });
+
+describe('first run (items 11, 12)', () => {
+  it('a checkout before its build says so in one line, exit 2', async () => {
+    const { execFile } = await import('node:child_process');
+    const { copyFileSync, mkdirSync } = await import('node:fs');
+    const { BIN } = await import('../helpers/cli.js');
+    const checkout = join(dir, 'checkout');
+    mkdirSync(join(checkout, 'bin'), { recursive: true });
+    copyFileSync(BIN, join(checkout, 'bin', 'redis-ops.js'));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(checkout, 'bin', 'redis-ops.js'), 'keys', 'scan'], (err, _out, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: redis-ops is not built yet: run npm install (or npm run build) in its directory first\n');
+  });
+
+  it("the sandbox's hint works as pasted when redis-ops is not on the PATH", async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, 'sandbox', '--keys', '50', '--no-big'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin', HOME: dir } });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    const { until } = await import('../helpers/cli.js');
+    await until(() => /Ctrl-C stops/.test(out), 'the sandbox to be ready');
+    const done = new Promise((r) => child.on('exit', r));
+    child.kill('SIGINT');
+    await done;
+    expect(out).toContain(`alias redis-ops="${process.execPath} ${BIN}"   # or, once: npm link`);
+  });
+});
