@@ -1,4 +1,5 @@
 import { UsageError } from '../../errors.js';
+import { bullmqKeys, celeryKeys, rqKeys, sidekiqKeys } from './keys.js';
 import { isObject, registerConfigSection } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { DEFAULT_FIELDS, QUEUE_SYSTEMS, type JobFields, type QueueRef, type QueueSystem } from './model.js';
@@ -89,8 +90,15 @@ export function declaredRef(q: DeclaredQueue, defaultDb: number): QueueRef {
   const fields: JobFields = { ...DEFAULT_FIELDS };
   for (const [f, v] of Object.entries(q.fields ?? {})) (fields as unknown as Record<string, unknown>)[f] = f === 'enqueuedAt' || f === 'id' ? [v].flat() : v;
   const ref: QueueRef = { name: q.name, system: q.system, db: q.db ?? defaultDb, keys: {}, fields, maxRetries: q.maxRetries, declared: true };
-  if (q.system === 'homegrown') ref.keys = { main: q.name, ...q.keys };
-  if (q.system === 'bullmq') ref.prefix = q.prefix ?? 'bull';
+  // The same key builders as discovery; names given in the config win.
+  if (q.system === 'homegrown') ref.keys = { main: q.name };
+  if (q.system === 'sidekiq') ref.keys = sidekiqKeys(q.name);
+  if (q.system === 'rq') ref.keys = rqKeys(q.name);
+  if (q.system === 'celery') ref.keys = celeryKeys(q.name);
+  if (q.system === 'bullmq') {
+    ref.prefix = q.prefix ?? 'bull';
+    ref.keys = bullmqKeys(ref.prefix, q.name);
+  }
   if (q.keys) ref.keys = { ...ref.keys, ...q.keys };
   return ref;
 }

@@ -1,4 +1,5 @@
 import type { Target } from '../connect/target.js';
+import { bullmqKeys, celeryKeys, rqKeys, sidekiqKeys } from './keys.js';
 import { utf8OrNull } from '../keyname.js';
 import { walkKeys } from '../scan/walk.js';
 import { DEFAULT_FIELDS, type QueueRef } from './model.js';
@@ -63,7 +64,7 @@ export function mainOf(name: string): string | null {
 /** Processing sets shared by a database's queues (seed 000's `processing_requests`). */
 const SHARED_PROCESSING = ['processing_requests', 'processing'];
 
-interface Seen { type: string }
+export interface Seen { type: string }
 
 export async function detectQueues(t: Target, db: number, signal?: AbortSignal): Promise<QueueRef[]> {
   const seen = new Map<string, Seen>();
@@ -129,14 +130,14 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
 
   if (seen.get('queues')?.type === 'set') {
     for (const q of (await members(t, 'queues')).sort()) {
-      refs.push(base('sidekiq', q, { queue: `queue:${q}`, schedule: 'schedule', retry: 'retry', dead: 'dead', processes: 'processes' }));
+      refs.push(base('sidekiq', q, sidekiqKeys(q)));
       claimed.add(`queue:${q}`);
     }
   }
   if (seen.get('rq:queues')?.type === 'set') {
     for (const key of (await members(t, 'rq:queues')).sort()) {
       const q = key.replace(/^rq:queue:/, '');
-      refs.push(base('rq', q, { queue: key, wip: `rq:wip:${q}`, scheduled: `rq:scheduled:${q}`, deferred: `rq:deferred:${q}`, failed: `rq:failed:${q}`, finished: `rq:finished:${q}` }));
+      refs.push(base('rq', q, { ...rqKeys(q), queue: key }));
     }
   }
   for (const [name, s] of seen) if (name.startsWith('rq:')) claimed.add(name);
@@ -151,7 +152,7 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
   }
   for (const q of [...celeryQueues].sort()) {
     const subs = [...seen.keys()].filter((k) => k.startsWith(q + KOMBU_SEP)).sort();
-    refs.push({ ...base('celery', q, { queue: q, unacked: 'unacked', unackedIndex: 'unacked_index' }), priorityLists: subs });
+    refs.push({ ...base('celery', q, celeryKeys(q)), priorityLists: subs });
     claimed.add(q);
     for (const s of subs) claimed.add(s);
   }
@@ -170,9 +171,7 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
     if (i <= 0) continue;
     const prefix = b.slice(0, i);
     const q = b.slice(i + 1);
-    const keys: Record<string, string> = {};
-    for (const role of ['wait', 'paused', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children', 'meta']) keys[role] = `${b}:${role}`;
-    refs.push({ ...base('bullmq', q, keys), prefix });
+    refs.push({ ...base('bullmq', q, bullmqKeys(prefix, q)), prefix });
     for (const s of suffixes) claimed.add(`${b}:${s}`);
   }
 
@@ -184,11 +183,22 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
     const main = mainOf(name);
     if (main && MAIN_SHAPE.test(main) && !seen.has(main) && !claimed.has(main)) mains.add(main);
   }
-  const homeMains = [...mains].sort();
-  const homes: QueueRef[] = [];
-  for (const main of homeMains) {
-    const ref = base('homegrown', main, { main });
+  const homes = [...mains].sort().map((main) => base('homegrown', main, { main }));
+  attachCompanions(homes, seen, claimed);
+  return [...homes, ...refs];
+}
+
+/**
+ * A home-grown queue's companions (priority, retry, dead letters,
+ * processing, per-worker processing lists), found by name among the keys
+ * that exist: for discovered queues and for declared ones alike (a role the
+ * config names explicitly is kept).
+ */
+export function attachCompanions(homes: QueueRef[], seen: Map<string, Seen>, claimed = new Set<string>()): void {
+  for (const ref of homes) {
+    const main = ref.keys.main!;
     for (const [role, names] of Object.entries(companionNames(main))) {
+      if (ref.keys[role]) continue;
       const hit = names.find((n) => seen.has(n) && !claimed.has(n));
       if (hit) {
         ref.keys[role] = hit;
@@ -197,16 +207,28 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
       }
     }
     const perWorker = [...seen.keys()].filter((k) => k.startsWith(`${main}:processing:`) && seen.get(k)!.type === 'list').sort();
-    if (perWorker.length) ref.workerLists = perWorker;
-    homes.push(ref);
+    if (perWorker.length && !ref.workerLists) ref.workerLists = perWorker;
   }
   // A shared processing set (seed 000's `processing_requests`) belongs to the
   // one home-grown queue that has no processing key or list of its own.
   const shared = SHARED_PROCESSING.find((n) => seen.get(n)?.type === 'set');
   const bare = homes.filter((h) => !h.keys.processing && !h.workerLists);
   if (shared && bare.length === 1) {
-    bare[0].keys.processing = shared;
-    bare[0].processingType = 'set';
+    bare[0]!.keys.processing = shared;
+    bare[0]!.processingType = 'set';
   }
-  return [...homes, ...refs];
+}
+
+/** The keys a declared home-grown queue's companions could have, with their types (one TYPE each, pipelined). */
+export async function companionCandidates(t: Target, mains: string[]): Promise<Map<string, Seen>> {
+  const names = [...new Set([...mains.flatMap((m) => Object.values(companionNames(m)).flat()), ...SHARED_PROCESSING])];
+  const p = t.client.pipeline();
+  for (const n of names) p.type(n);
+  const replies = (await p.exec()) ?? [];
+  const seen = new Map<string, Seen>();
+  names.forEach((n, i) => {
+    const type = String(replies[i]?.[1] ?? 'none');
+    if (type !== 'none') seen.set(n, { type });
+  });
+  return seen;
 }

@@ -3,7 +3,7 @@ import { forEachDb } from '../connect/dbs.js';
 import type { Target } from '../connect/target.js';
 import { declaredRef, type DeclaredQueue } from './config.js';
 import { countQueues } from './count.js';
-import { detectQueues } from './detect.js';
+import { attachCompanions, companionCandidates, detectQueues } from './detect.js';
 import type { QueueInfo, QueueRef } from './model.js';
 import { utf8OrNull } from '../keyname.js';
 import { walkKeys } from '../scan/walk.js';
@@ -41,12 +41,17 @@ export interface FindOptions {
  */
 export async function findQueues<T>(target: Target, opts: FindOptions, use: (t: Target, refs: QueueRef[], db: number) => Promise<T>): Promise<T[]> {
   return forEachDb(target, opts.dbs, async (t, db) => {
-    const declared = opts.declared.filter((q) => (q.db ?? target.db) === db).map((q) => declaredRef(q, db));
+    const here = opts.declared.filter((q) => (q.db ?? target.db) === db);
+    const declared = here.map((q) => declaredRef(q, db));
     for (const ref of declared) {
       // keys.processing may be a pattern of per-worker lists (`tts_queue:processing:*`): one SCAN MATCH finds them.
       const pattern = ref.keys.processing;
       if (ref.system === 'homegrown' && pattern?.includes('*')) ref.workerLists = await matchingKeys(t, pattern, opts.signal);
     }
+    // Companions of a home-grown queue declared by name alone, found as
+    // discovery finds them; keys named in the config are the whole layout.
+    const homes = declared.filter((r, i) => r.system === 'homegrown' && !here[i]!.keys);
+    if (homes.length) attachCompanions(homes, await companionCandidates(t, homes.map((r) => r.keys.main!)));
     let refs = declared;
     if (!declared.length || opts.discover) {
       const found = await detectQueues(t, db, opts.signal);
