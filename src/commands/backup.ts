@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, RedisOpsError, UsageError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { keyJson, keyText } from '../lib/keyname.js';
-import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../output/table.js';
 import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext } from './context.js';

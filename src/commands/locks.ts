@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { LocksConfig } from '../lib/ttl/rules.js';
 import { dataText, keyText } from '../lib/keyname.js';
 import { formatCount } from '../output/table.js';
@@ -86,7 +86,7 @@ async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<
 }
 
 async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFlags & { key?: string; force?: boolean; show?: string }): Promise<number> {
-  const { target, out, signal } = ctx;
+  const { target, out } = ctx;
   if (f.force && !f.key) throw new UsageError('--force needs --key KEY: it reaps one named lock');
   const { listLocks, reapLocks } = await import('../lib/locks/locks.js');
   const rails = await ctx.newRails(railsFrom('locks reap', f), 'locks');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { dataText } from '../lib/keyname.js';
-import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { DeclaredQueue } from '../lib/queues/config.js';
 import type { FindOptions } from '../lib/queues/find.js';
 import type { QueueInfo } from '../lib/queues/model.js';

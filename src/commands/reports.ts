@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { formatCount } from '../output/table.js';
 import { addConnectionOptions, runWithTarget, type RunContext } from './context.js';
 
 export function registerReports(program: Command): void {

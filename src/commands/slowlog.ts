@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { railsFrom, railsOptions } from '../lib/rails.js';
+import { parseDuration } from '../lib/duration.js';
+import { railsFrom, railsOptions } from './railsFlags.js';
 import type { SlowlogEntry } from '../lib/slowlog/slowlog.js';
 import { formatCount } from '../output/table.js';
 import { addConnectionOptions, addRailsOptions, addShowOption, runWithTarget, showCount, type RunContext } from './context.js';
@@ -124,7 +124,7 @@ async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags, count: 
   return ExitCode.ok;
 }
 
-async function resetSlowlog({ target, out, signal, newRails }: RunContext, f: { dryRun?: boolean; yes?: boolean; log?: string }): Promise<number> {
+async function resetSlowlog({ target, out, newRails }: RunContext, f: { dryRun?: boolean; yes?: boolean; log?: string }): Promise<number> {
   const { discoverNodes, closeNodes } = await import('../lib/connect/nodes.js');
   const rails = await newRails(railsFrom('slowlog reset', f), 'slowlogs');
   const nodes = (await discoverNodes(target)).filter((n) => n.client);

@@ -3,7 +3,7 @@ import { ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { dataText } from '../lib/keyname.js';
 import { DEFAULT_HEARTBEATS, type WorkersConfig } from '../lib/queues/config.js';
-import { railsFrom, railsOptions, type RailsFlags } from '../lib/rails.js';
+import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { WorkersReport } from '../lib/workers/workers.js';
 import { addConnectionOptions, addRailsOptions, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
 import { findOptions } from './queue.js';

@@ -8,8 +8,8 @@ import calculateSlot from 'cluster-key-slot';
 const tags = new Map<number, string>();
 
 export function tagForSlot(slot: number): string {
-  let tag = tags.get(slot);
-  if (tag !== undefined) return tag;
+  const known = tags.get(slot);
+  if (known !== undefined) return known;
   for (let i = 0; ; i++) {
     const candidate = i.toString(36);
     const s = calculateSlot(candidate);

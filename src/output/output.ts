@@ -146,7 +146,7 @@ export class Output {
     const spinner = ora({ text: initial, stream: this.streams.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
     this.spinner = spinner;
     let last = 0;
-    const self = this;
+    const forget = () => { if (this.spinner === spinner) this.spinner = null; };
     return {
       active: true,
       update(text: string) {
@@ -157,7 +157,7 @@ export class Output {
       },
       stop() {
         spinner.stop();
-        if (self.spinner === spinner) self.spinner = null;
+        forget();
       },
     };
   }

@@ -1,7 +1,7 @@
 import type { Output } from './output.js';
 import { terminalSafe } from '../lib/keyname.js';
 
-export { formatCount } from '../lib/numbers.js';
+export { formatBytes, formatCount } from '../lib/numbers.js';
 
 export type Cell = string | number | null | undefined;
 
@@ -42,17 +42,6 @@ export function renderTable(out: Output, spec: TableSpec): string {
   return spec.title ? `${out.c.bold(spec.title)}\n${body}` : body;
 }
 
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '-';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
 
 export function formatPercent(share: number | null | undefined): string {
   if (share === null || share === undefined) return '-';

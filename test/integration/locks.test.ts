@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { openTarget, type Target } from '../../src/lib/connect/target.js';
 import { listLocks, reapLocks } from '../../src/lib/locks/locks.js';
-import { Rails, railsFrom } from '../../src/lib/rails.js';
+import { Rails } from '../../src/lib/rails.js';
+import { railsFrom } from '../../src/commands/railsFlags.js';
 import { clientFor, makeIdle, startServer, type LocalServer } from '../helpers/redis.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rails, railsFrom } from '../../src/lib/rails.js';
+import { Rails } from '../../src/lib/rails.js';
+import { railsFrom } from '../../src/commands/railsFlags.js';
 import { UsageError } from '../../src/errors.js';
 
 const plan = { description: 'UNLINK 3 keys', sample: ['a'], target: 'h:1 db 0' };

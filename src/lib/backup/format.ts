@@ -242,23 +242,25 @@ export function validateRecord(r: Record<string, unknown>, where: string): KeyRe
   };
   switch (r.type as KeyType) {
     case 'string':
-      typeof v === 'string' || checkBytes(v, () => `${where}: value`);
+      if (typeof v !== 'string') checkBytes(v, () => `${where}: value`);
       break;
     case 'list':
     case 'set':
-      list('strings').forEach((x, i) => typeof x === 'string' || checkBytes(x, () => `${where}: value[${i}]`));
+      list('strings').forEach((x, i) => {
+        if (typeof x !== 'string') checkBytes(x, () => `${where}: value[${i}]`);
+      });
       break;
     case 'hash':
       list('[field, value] pairs').forEach((p, i) => {
         if (!Array.isArray(p) || p.length !== 2) throw new InputError(`${where}: value[${i}] must be a [field, value] pair`);
-        typeof p[0] === 'string' || checkBytes(p[0], () => `${where}: value[${i}][0]`);
-        typeof p[1] === 'string' || checkBytes(p[1], () => `${where}: value[${i}][1]`);
+        if (typeof p[0] !== 'string') checkBytes(p[0], () => `${where}: value[${i}][0]`);
+        if (typeof p[1] !== 'string') checkBytes(p[1], () => `${where}: value[${i}][1]`);
       });
       break;
     case 'zset':
       list('[member, score] pairs').forEach((p, i) => {
         if (!Array.isArray(p) || p.length !== 2) throw new InputError(`${where}: value[${i}] must be a [member, score] pair`);
-        typeof p[0] === 'string' || checkBytes(p[0], () => `${where}: value[${i}][0]`);
+        if (typeof p[0] !== 'string') checkBytes(p[0], () => `${where}: value[${i}][0]`);
         if (typeof p[1] !== 'string' || !SCORE.test(p[1]) || /nan/i.test(p[1])) throw new InputError(`${where}: value[${i}] score ${JSON.stringify(p[1])} is not a number`);
       });
       break;
@@ -277,7 +279,9 @@ function validateStream(v: unknown, where: string, partial: boolean): void {
     if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !STREAM_ID.test(e[0]) || !Array.isArray(e[1]) || e[1].length % 2 !== 0) {
       throw new InputError(`${where}: stream entry ${i} must be ["<ms>-<seq>", [field, value, …]]`);
     }
-    (e[1] as unknown[]).forEach((x, j) => typeof x === 'string' || checkBytes(x, () => `${where}: stream entry ${i} field ${j}`));
+    (e[1] as unknown[]).forEach((x, j) => {
+        if (typeof x !== 'string') checkBytes(x, () => `${where}: stream entry ${i} field ${j}`);
+      });
   });
   if (partial) return; // metadata comes with the last part
   if (typeof s.lastId !== 'string' || !STREAM_ID.test(s.lastId)) throw new InputError(`${where}: stream "lastId" must be an id`);
@@ -285,15 +289,17 @@ function validateStream(v: unknown, where: string, partial: boolean): void {
   s.groups.forEach((g, i) => {
     const w = `${where}: stream group ${i}`;
     if (!g || typeof g !== 'object') throw new InputError(`${w} must be an object`);
-    typeof g.name === 'string' || checkBytes(g.name, () => `${w} name`);
+    if (typeof g.name !== 'string') checkBytes(g.name, () => `${w} name`);
     if (typeof g.lastDeliveredId !== 'string' || !STREAM_ID.test(g.lastDeliveredId)) throw new InputError(`${w}: "lastDeliveredId" must be an id`);
     if (!Array.isArray(g.consumers) || !Array.isArray(g.pending)) throw new InputError(`${w}: "consumers" and "pending" must be lists`);
-    g.consumers.forEach((c, j) => typeof c === 'string' || checkBytes(c, () => `${w} consumer ${j}`));
+    g.consumers.forEach((c, j) => {
+        if (typeof c !== 'string') checkBytes(c, () => `${w} consumer ${j}`);
+      });
     g.pending.forEach((p, j) => {
       if (!p || typeof p.id !== 'string' || !STREAM_ID.test(p.id) || !Number.isInteger(p.deliveryTimeMs) || !Number.isInteger(p.deliveryCount)) {
         throw new InputError(`${w} pending ${j} must be {"id", "consumer", "deliveryTimeMs", "deliveryCount"}`);
       }
-      typeof p.consumer === 'string' || checkBytes(p.consumer, () => `${w} pending ${j} consumer`);
+      if (typeof p.consumer !== 'string') checkBytes(p.consumer, () => `${w} pending ${j} consumer`);
     });
   });
 }

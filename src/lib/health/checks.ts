@@ -1,4 +1,4 @@
-import { formatBytes } from '../../output/table.js';
+import { formatBytes } from '../numbers.js';
 import { num, replicasOf, type InfoFields } from '../info.js';
 import type { CheckName, Levels, Thresholds } from './thresholds.js';
 

@@ -12,7 +12,7 @@ export interface PatternOptions {
 }
 
 /** A word glued to a number or hex id: file_003, sess-9f2c44aa01, job42. */
-const SUFFIXED = /^([A-Za-z][A-Za-z_\-]*?[_-]?)(\d{2,}|[0-9a-f]{8,})$/i;
+const SUFFIXED = /^([A-Za-z][A-Za-z_-]*?[_-]?)(\d{2,}|[0-9a-f]{8,})$/i;
 
 interface Shape {
   digits: number;

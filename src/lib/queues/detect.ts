@@ -12,7 +12,7 @@ import { DEFAULT_FIELDS, type QueueRef } from './model.js';
  */
 const KOMBU_SEP = '\x06\x16';
 const BULL_SUFFIXES = new Set(['meta', 'wait', 'active', 'paused', 'prioritized', 'delayed', 'completed', 'failed', 'id', 'events', 'waiting-children', 'stalled-check', 'marker', 'stalled', 'pc', 'limiter', 'repeat']);
-const QUEUE_WORD = /(^|[_:.\-])(queue|queues|jobs|tasks)([_:.\-]|$)/i;
+const QUEUE_WORD = /(^|[_:.-])(queue|queues|jobs|tasks)([_:.-]|$)/i;
 const COMPANION_WORD = /(retry|dead|dlq|processing|priority|failed)/i;
 /**
  * What a home-grown main list is called: `tts_queue`, `emails:queue`,
@@ -20,7 +20,7 @@ const COMPANION_WORD = /(retry|dead|dlq|processing|priority|failed)/i;
  * more segments (`queue:events:17:4711`) are data, not queues: a keyspace can
  * hold 100k such lists.
  */
-const MAIN_SHAPE = /(^|[_:.\-])(queue|jobs|tasks)$|^(queue|jobs|tasks)[:_][^:]+$/i;
+const MAIN_SHAPE = /(^|[_:.-])(queue|jobs|tasks)$|^(queue|jobs|tasks)[:_][^:]+$/i;
 
 /**
  * Whether discovery finds a home-grown queue by this name: `queue enqueue
@@ -140,7 +140,7 @@ async function resolve(t: Target, db: number, seen: Map<string, Seen>): Promise<
       refs.push(base('rq', q, { ...rqKeys(q), queue: key }));
     }
   }
-  for (const [name, s] of seen) if (name.startsWith('rq:')) claimed.add(name);
+  for (const name of seen.keys()) if (name.startsWith('rq:')) claimed.add(name);
 
   const celeryQueues = new Set<string>();
   for (const [name, s] of seen) {

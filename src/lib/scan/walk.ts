@@ -137,7 +137,9 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions, pa
       } else break;
     }
     if (inFlight.length === 0) return;
-    let { keys, vanished } = await inFlight.shift()!;
+    const read = await inFlight.shift()!;
+    const vanished = read.vanished;
+    let keys = read.keys;
     if (clientFilterType) keys = keys.filter((k) => k.type === clientFilterType);
     await pace.take(keys.length, opts.signal);
     yield { node: node.address, db: target.db, keys, vanished };

@@ -1,6 +1,6 @@
 import { Command, type Option } from 'commander';
 import { addConnectionOptions } from '../../commands/context.js';
-import { railsOptions } from '../../lib/rails.js';
+import { railsOptions } from '../../commands/railsFlags.js';
 
 /**
  * docs/flags.md: every command and every flag, from the same definitions the

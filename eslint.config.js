@@ -1,0 +1,33 @@
+// npm run lint (part of npm test). The rule that matters most is the layer
+// boundary: src/lib computes and talks to Redis; it never prints, parses
+// flags or draws a terminal (src/output and src/commands do).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.scratch/', 'bench/', 'scripts/', 'bin/', 'test/peers/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      'no-control-regex': 'off',
+    },
+  },
+  {
+    files: ['src/lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/output/*', '**/output/**', '**/commands/*', '**/commands/**'], message: 'src/lib returns data: rendering belongs to src/output, flags to src/commands.' },
+          { group: ['commander', 'chalk', 'ora', '@inquirer/*', 'cli-table3'], message: 'src/lib never touches the terminal or the command line.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);
