@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RedisOpsError } from '../errors.js';
 import type { Target } from './connect/target.js';
 import { formatDuration } from './duration.js';
+import { loadScript, runScript } from './scripts/loader.js';
 
 /** Another run holds the job's lock: this one did nothing (exit 1). */
 export class SingleFlightBusy extends RedisOpsError {}
@@ -22,14 +23,16 @@ export async function acquireSingleFlight(target: Target, job: string): Promise<
     const [holder, pttl] = await Promise.all([c.get(key), c.pttl(key)]);
     throw new SingleFlightBusy(`another run of "${job}" is in progress (${key} held by ${holder ?? 'unknown'}, lease ${pttl > 0 ? `${formatDuration(pttl)} left` : 'ending'}): this run did nothing`);
   }
+  const renewScript = loadScript('lease-renew-1', target.serverVersion);
+  const releaseScript = loadScript('lease-release-1', target.serverVersion);
   const renew = setInterval(() => {
-    c.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0", 1, key, token, LEASE_MS).catch(() => undefined);
+    runScript(c, renewScript, [key], [token, LEASE_MS]).catch(() => undefined);
   }, LEASE_MS / 3);
   renew.unref();
   return {
     async release() {
       clearInterval(renew);
-      await c.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, key, token).catch(() => undefined);
+      await runScript(c, releaseScript, [key], [token]).catch(() => undefined);
     },
   };
 }

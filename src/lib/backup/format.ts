@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
 import { isPlainAscii, keyFromJson, utf8OrNull } from '../keyname.js';
+import { KEY_TYPES } from '../keyTypes.js';
 
 /**
  * The backup format: JSON Lines. A header, one record per key (a big key
@@ -85,7 +86,7 @@ export interface RecordHead {
 }
 
 const HEAD_PARTS = ['","db":', ',"type":"', '","expireAtMs":', ',"capturedAtMs":', ',"value":'].map((t) => Buffer.from(t));
-const HEAD_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream'].map((t) => ({ name: t, bytes: Buffer.from(t) }));
+const HEAD_TYPES = KEY_TYPES.map((t) => ({ name: t, bytes: Buffer.from(t) }));
 
 /** Whether `part` is at line[p…] (a byte loop: for a few bytes it beats Buffer.compare). */
 function at(line: Buffer, p: number, part: Buffer): boolean {
@@ -179,7 +180,7 @@ export class LineHash {
 
 // ---- validation (restore, verify, diff) ----
 
-const TYPES: KeyType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream'];
+const TYPES: readonly KeyType[] = KEY_TYPES;
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const STREAM_ID = /^\d+-\d+$/;
 /** A score as a string; "nan" is matched only to be refused by name. */

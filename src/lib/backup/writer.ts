@@ -12,6 +12,7 @@ import { walkKeys } from '../scan/walk.js';
 import { loadScript, runScriptEncoded, type Script } from '../scripts/loader.js';
 import type { OutputPlace } from '../outputPath.js';
 import { KeySet } from './keySet.js';
+import { isKeyType, LENGTH_COMMAND, TYPE_BY_CODE } from '../keyTypes.js';
 import { LINES_CHUNK, LineWriter } from './lineWriter.js';
 import { PackedReader } from './packedReader.js';
 import { bytesJson, FORMAT, FORMAT_VERSION, LineHash, makeRecord, recordLine, type Bytes, type Header, type KeyRecord, type KeyType, type StreamGroup } from './format.js';
@@ -264,7 +265,7 @@ export class KeyBackup {
     for (let i = 0; i < handled; i++) {
       const key = names[i];
       const kind = r.int();
-      const type = r.isStr() ? r.text() : TYPE_NAMES[r.int()];
+      const type = r.isStr() ? r.text() : TYPE_BY_CODE[r.int()] ?? 'none';
       const exp = r.int();
       const expireAtMs = exp >= 0 ? exp : null;
       if (kind === 2) {
@@ -276,7 +277,7 @@ export class KeyBackup {
         r.skip();
         continue;
       }
-      if (!KNOWN_TYPES.has(type)) {
+      if (!isKeyType(type)) {
         summary.unsupported.push({ ...keyJson(key), db, type });
         r.skip();
         continue;
@@ -367,7 +368,6 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
   return summary;
 }
 
-const TYPE_NAMES = ['none', 'string', 'list', 'set', 'zset', 'hash', 'stream'];
 
 /**
  * Keys per read script call (each call also stops at READ_BUDGET elements):
@@ -447,7 +447,6 @@ async function readKeys(node: NodeHandle, script: Script, args: Buffer[], names:
   return out;
 }
 
-const KNOWN_TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream']);
 
 interface Base {
   key: Buffer;
@@ -509,8 +508,7 @@ async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: num
       break;
     }
   }
-  const lengthCmd = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' }[base.type];
-  const after = Number(await c.call(lengthCmd, key));
+  const after = Number(await c.call(LENGTH_COMMAND[base.type], key));
   return after !== length;
 }
 

@@ -1,5 +1,6 @@
 import type { Target } from '../connect/target.js';
 import { keyJson, type KeyJson } from '../keyname.js';
+import { isKeyType, LENGTH_COMMAND } from '../keyTypes.js';
 
 export interface InspectOptions {
   /** Elements to preview. */
@@ -48,7 +49,6 @@ export interface KeyReport {
   groups?: StreamGroupReport[];
 }
 
-const LENGTH: Record<string, string> = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' };
 
 /**
  * Everything about one key. OBJECT IDLETIME is read first: reading the
@@ -78,7 +78,7 @@ export async function inspectKey(target: Target, key: Buffer, opts: InspectOptio
     length: null,
     preview: { items: [], truncated: false },
   };
-  const lengthCmd = LENGTH[type];
+  const lengthCmd = isKeyType(type) ? LENGTH_COMMAND[type] : undefined;
   if (lengthCmd) report.length = Number(await c.call(lengthCmd, key));
   report.preview = await previewValue(target, key, type, report.length ?? 0, opts);
   if (type === 'stream') report.groups = await streamGroups(target, key, opts.items);

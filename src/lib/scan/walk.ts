@@ -3,7 +3,7 @@ import { PermissionError, UsageError, withDetail } from '../../errors.js';
 import { formatCount } from '../numbers.js';
 import type { NodeHandle, Target } from '../connect/target.js';
 import { versionAtLeast } from '../connect/target.js';
-import { Pace } from '../pace.js';
+import { isKeyType, KEY_TYPES, LENGTH_COMMAND, TYPE_BY_CODE } from '../keyTypes.js';
 import { loadScript, runScript } from '../scripts/loader.js';
 
 /** What to read for each key besides its name. */
@@ -24,8 +24,6 @@ export interface WalkOptions {
   count: number;
   probe?: ProbeFields;
   signal?: AbortSignal;
-  /** At most this many keys per second (per whole walk). */
-  rate?: number;
   /** Called once per node with why the probe script could not be used. */
   onFallback?: (node: string, reason: string) => void;
   /** Called once per node when MEMORY USAGE is not allowed: the walk goes on without bytes. */
@@ -50,7 +48,7 @@ export interface WalkBatch {
   vanished: number;
 }
 
-export const KEY_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream'] as const;
+export { KEY_TYPES } from '../keyTypes.js';
 
 export function validateKeyType(type: string | undefined, flag = '--type'): string | undefined {
   if (type === undefined) return undefined;
@@ -67,9 +65,8 @@ export function validateKeyType(type: string | undefined, flag = '--type'): stri
  * is refused (ACL) it falls back to SCAN plus a pipeline.
  */
 export async function* walkKeys(target: Target, opts: WalkOptions): AsyncGenerator<WalkBatch> {
-  const pace = new Pace(opts.rate);
   const nodes = target.masters();
-  const walkers = nodes.map((n) => walkNode(target, n, opts, pace));
+  const walkers = nodes.map((n) => walkNode(target, n, opts));
   let walked = 0;
   try {
     for await (const batch of merge(walkers)) {
@@ -97,14 +94,14 @@ export const PROBE_BATCH = 100;
  */
 const PROBES_IN_FLIGHT = 2;
 
-async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions, pace: Pace): AsyncGenerator<WalkBatch> {
+async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions): AsyncGenerator<WalkBatch> {
   const mask = probeMask(opts.probe);
   const scanType = opts.type && versionAtLeast(target.serverVersion, '6.0.0') ? opts.type : undefined;
   // Before 6.0 SCAN has no TYPE: filter here, which needs the type.
   const clientFilterType = opts.type && !scanType ? opts.type : undefined;
   const fieldsMask = mask | (clientFilterType ? 1 : 0);
   const probe = fieldsMask ? new Prober(target, node, fieldsMask, opts.onFallback, opts.onNoBytes) : null;
-  const count = opts.rate ? pace.chunk(opts.count) : opts.count;
+  const count = opts.count;
   const scan = async (cursor: Buffer | string): Promise<[Buffer, Buffer[]]> => {
     const args: (string | Buffer | number)[] = [cursor, 'COUNT', count];
     if (opts.match) args.push('MATCH', opts.match);
@@ -141,7 +138,6 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions, pa
     const vanished = read.vanished;
     let keys = read.keys;
     if (clientFilterType) keys = keys.filter((k) => k.type === clientFilterType);
-    await pace.take(keys.length, opts.signal);
     yield { node: node.address, db: target.db, keys, vanished };
   }
 }
@@ -194,7 +190,6 @@ class Prober {
   }
 }
 
-const TYPE_NAMES = ['none', 'string', 'list', 'set', 'zset', 'hash', 'stream'];
 
 function decodeProbeReply(names: Buffer[], reply: (Buffer | number)[], mask: number): { keys: KeyInfo[]; vanished: number } {
   const keys: KeyInfo[] = [];
@@ -204,7 +199,7 @@ function decodeProbeReply(names: Buffer[], reply: (Buffer | number)[], mask: num
     let gone = false;
     if (mask & 1) {
       const t = reply[j++];
-      info.type = typeof t === 'number' ? TYPE_NAMES[t] : String(t);
+      info.type = typeof t === 'number' ? TYPE_BY_CODE[t] : String(t);
       gone = t === 0;
     }
     if (mask & 2) {
@@ -258,7 +253,8 @@ async function probeWithPipeline(client: Redis, keys: KeyInfo[], mask: number): 
   if (mask & 16 && out.length) {
     const lp = client.pipeline();
     out.forEach((info, i) => {
-      const cmd = LENGTH_COMMAND[types[i]];
+      const type = types[i]!;
+      const cmd = isKeyType(type) ? LENGTH_COMMAND[type] : undefined;
       if (cmd) lp.call(cmd, info.key);
       else lp.echo('-1');
     });
@@ -268,9 +264,6 @@ async function probeWithPipeline(client: Redis, keys: KeyInfo[], mask: number): 
   return { keys: out, vanished };
 }
 
-export const LENGTH_COMMAND: Record<string, string> = {
-  string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN',
-};
 
 function nonNegative(v: unknown): number | null {
   if (v === null || v === undefined) return null;

@@ -13,7 +13,6 @@ import { versionAtLeast } from '../connect/target.js';
  */
 export interface Script {
   name: string;
-  numberOfKeys: number;
   source: string;
   sha: string;
 }
@@ -27,8 +26,7 @@ export function loadScript(name: string, serverVersion: string | null): Script {
   if (!script) {
     let source = readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');
     if (!modern) source = source.replace(/^#!lua[^\n]*\n/, '');
-    const numberOfKeys = Number(/-(\d+)$/.exec(name)?.[1] ?? 0);
-    script = { name, numberOfKeys, source, sha: createHash('sha1').update(source).digest('hex') };
+    script = { name, source, sha: createHash('sha1').update(source).digest('hex') };
     cache.set(id, script);
   }
   return script;
