@@ -108,7 +108,7 @@ async function runBackup({ target, out, signal }: RunContext, f: { output?: stri
   for (const c of summary.changedWhilePaged) out.warn(`warning: ${JSON.stringify(c)} changed while it was being read in pages: its copy may mix old and new elements`);
   const report = { file: path, ...summary };
   if (out.json) {
-    if (path === '-') out.info(JSON.stringify(report));
+    if (path === '-') out.infoJson(report);
     else await out.jsonDocument(report);
   } else {
     out.info(`${path === '-' ? 'stdout' : path}: ${formatCount(summary.keys)} keys in ${formatCount(summary.records)} records, ${formatBytes(summary.bytes)}${gzip ? ' before compression' : ''}, ${(summary.durationMs / 1000).toFixed(1)} s; ${summary.vanished} vanished during the walk, ${summary.changedWhilePaged.length} changed while paged`);

@@ -3,6 +3,7 @@ import { ConnectionError, ExitCode, NoAnswerError, RedisOpsError, UsageError } f
 import type { ConnectionSpec } from '../lib/connect/spec.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import type { HealthReport } from '../lib/health/collect.js';
+import { jsonText } from '../output/output.js';
 import type { HealthConfig } from '../lib/health/thresholds.js';
 import { addConnectionOptions, outputFor, runWithTarget, type RunContext } from './context.js';
 
@@ -132,7 +133,7 @@ async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<
       writeFileAtomic(f.promFile, renderPrometheus(report));
     }
     const text = format === 'json'
-      ? `${JSON.stringify(report, null, intervalMs !== null ? undefined : 2)}\n`
+      ? `${jsonText(report, intervalMs !== null ? undefined : 2)}\n`
       : format === 'nagios' ? renderNagios(report) : renderHealthTable(out, report, Boolean(f.all || f.verbose));
     if (intervalMs !== null && out.stdoutIsTTY && format === 'table') await out.redraw(text);
     else await out.write(text);

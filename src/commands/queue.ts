@@ -242,7 +242,7 @@ async function stats(ctx: RunContext, names: string[], f: FindFlags & { watch?: 
     const rates = intervalMs !== null ? queueRates(prev?.queues ?? null, queues, prev ? (at - prev.at) / 1000 : 0) : undefined;
     if (out.json) {
       const doc = { time: new Date(at).toISOString(), queues: queues.map((q) => ({ ...q, ...(rates ? rates.get(q) : {}) })) };
-      await out.write(`${JSON.stringify(doc, null, intervalMs !== null ? undefined : 2)}\n`);
+      await out.jsonDocument(doc, intervalMs !== null);
     } else {
       const text = queues.length ? renderQueueTable(out, queues, rates) : 'no queues found (the config file can declare queues the walk cannot recognise)';
       if (intervalMs !== null && out.stdoutIsTTY) await out.redraw(`${text}\n`);

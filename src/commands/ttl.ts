@@ -201,7 +201,7 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags, show: 
     writeFileAtomic(f.promFile, renderCleanupPrometheus(pattern, summary, Math.floor(Date.now() / 1000)));
   }
   if (out.json && !rails.dryRun) await out.jsonDocument(summary);
-  else if (out.json) out.info(JSON.stringify(summary));
+  else if (out.json) out.infoJson(summary);
   else {
     const skipped = Object.entries(summary.skipped).filter(([, n]) => n).map(([why, n]) => `${n} ${why}`).join(', ');
     const line = `${summary.dryRun ? 'dry run: would change' : 'changed'} ${formatCount(summary.dryRun ? summary.matched : summary.changed)} of ${formatCount(summary.matched)} matching keys (${formatCount(summary.scanned)} scanned) in ${(summary.durationMs / 1000).toFixed(1)} s${skipped ? `; skipped: ${skipped}` : ''}${summary.stoppedBy ? `; stopped early (${summary.stoppedBy})` : ''}`;

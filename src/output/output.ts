@@ -26,6 +26,16 @@ export interface Progress {
 const noProgress: Progress = { active: false, update() {}, stop() {} };
 
 /**
+ * JSON as JSON.stringify writes it, with the characters it leaves raw but a
+ * terminal may act on (DEL, the C1 controls U+0080–U+009F) and the line
+ * separators U+2028/U+2029 written as \u escapes: the same value, still exact,
+ * and nothing in it reaches a terminal as a control sequence.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
  * What a closed stdout means. For a listing (`keys scan | head`) the reader
  * has what it wanted: stop quietly, exit 0. For a command whose output is
  * its product (a backup on stdout, the report of a write) it is a failure:
@@ -114,13 +124,25 @@ export class Output {
     if (!this.streams.stdout.write(clear + terminalSafe(text, this.colour))) await once(this.streams.stdout, 'drain');
   }
 
-  async jsonDocument(value: unknown): Promise<void> {
-    await this.write(`${JSON.stringify(value, null, 2)}\n`);
+  /** One JSON document on stdout (pretty, or one line with `compact`): exact, and safe for a terminal (see jsonText). */
+  async jsonDocument(value: unknown, compact = false): Promise<void> {
+    await this.writeRaw(`${jsonText(value, compact ? undefined : 2)}\n`);
   }
 
   async ndjson(records: unknown[]): Promise<void> {
     if (records.length === 0) return;
-    await this.write(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await this.writeRaw(records.map((r) => jsonText(r)).join('\n') + '\n');
+  }
+
+  /** A JSON summary on stderr (when stdout carries the data itself). */
+  infoJson(value: unknown): void {
+    this.spinner?.clear();
+    if (!this.quiet) this.streams.stderr.write(`${jsonText(value)}\n`);
+  }
+
+  private async writeRaw(text: string): Promise<void> {
+    this.spinner?.clear();
+    if (!this.streams.stdout.write(text)) await once(this.streams.stdout, 'drain');
   }
 
   /** Informational text for people; silenced by -q. */

@@ -24,3 +24,14 @@ describe('tables fit the terminal (issue 15, item 5)', async () => {
     expect(cutMiddle('abcdefghij', 5)).toBe('ab…ij');
   });
 });
+
+describe('jsonText: exact JSON that is safe for a terminal', async () => {
+  const { jsonText } = await import('../../src/output/output.js');
+  it('escapes DEL, the C1 controls and the line separators; parses back to the same value', () => {
+    const value = { key: 'a\u0085b\u009bc\u007fd\u2028e', n: 1 };
+    const text = jsonText(value);
+    expect(text).toBe('{"key":"a\\u0085b\\u009bc\\u007fd\\u2028e","n":1}');
+    expect(text).not.toMatch(/[\u007f-\u009f\u2028\u2029]/);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});
