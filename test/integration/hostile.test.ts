@@ -60,6 +60,13 @@ function unreadBytesAt(port: number): number {
   return total;
 }
 
+/** Starts a write with --log and --rate, and returns once 500 changes are logged: a run under way. */
+async function underWay(args: string[], log: string): Promise<ReturnType<typeof startCli>> {
+  const run = startCli([...args, '--log', log, '--rate', '2000', '--url', server.url]);
+  await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 500, `${args.slice(0, 2).join(' ')} to be under way`);
+  return run;
+}
+
 function expectOneLine(stderr: string) {
   expect(stderr.trim().split('\n')).toHaveLength(1);
   expect(stderr).not.toMatch(/\s+at .*\(/);
@@ -99,8 +106,7 @@ describe('a failed cleanup keeps its undo backup (item 1)', () => {
   it('a server that stops answering (SIGSTOP) mid-run', async () => {
     const undo = path('undo.jsonl');
     const log = path('changes.log');
-    const run = startCli(['ttl', 'cleanup', 'str:*', '--delete', '--backup', undo, '--log', log, '--rate', '2000', '--timeout', '1s', '--yes', '--url', server.url]);
-    await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 500, 'the cleanup to be under way');
+    const run = await underWay(['ttl', 'cleanup', 'str:*', '--delete', '--backup', undo, '--timeout', '1s', '--yes'], log);
     server.process.kill('SIGSTOP');
     let r;
     try {
@@ -118,8 +124,7 @@ describe('a failed cleanup keeps its undo backup (item 1)', () => {
   it('a connection cut mid-run (CLIENT KILL)', async () => {
     const undo = path('undo.jsonl');
     const log = path('changes.log');
-    const run = startCli(['ttl', 'cleanup', 'str:*', '--delete', '--backup', undo, '--log', log, '--rate', '2000', '--yes', '--url', server.url]);
-    await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 500, 'the cleanup to be under way');
+    const run = await underWay(['ttl', 'cleanup', 'str:*', '--delete', '--backup', undo, '--yes'], log);
     await redis.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     const r = await run.done;
     expect(r.code).toBe(1);
@@ -133,8 +138,7 @@ describe('a failed cleanup keeps its undo backup (item 1)', () => {
   it('SIGTERM mid-run stops at a safe point: exit 3, the undo backup complete', async () => {
     const undo = path('undo.jsonl');
     const log = path('changes.log');
-    const run = startCli(['ttl', 'cleanup', 'str:*', '--delete', '--backup', undo, '--log', log, '--rate', '2000', '--yes', '--url', server.url]);
-    await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 500, 'the cleanup to be under way');
+    const run = await underWay(['ttl', 'cleanup', 'str:*', '--delete', '--backup', undo, '--yes'], log);
     run.child.kill('SIGTERM');
     const r = await run.done;
     expect(r.code).toBe(3);
@@ -153,8 +157,7 @@ describe('a write that fails says how far it got (issue 14, item 7)', () => {
     await redis.flushall();
     await fill('str:', 5000);
     const log = path('changes.log');
-    const run = startCli(['keys', 'delete', 'str:*', '--yes', '--json', '--log', log, '--rate', '2000', '--timeout', '1s', '--url', server.url]);
-    await until(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 500, 'the delete to be under way');
+    const run = await underWay(['keys', 'delete', 'str:*', '--yes', '--json', '--timeout', '1s'], log);
     server.process.kill('SIGSTOP');
     let r;
     try {
