@@ -25,7 +25,7 @@ function debugWanted(argv: string[]): boolean {
  */
 function reportStray(e: unknown, argv: string[]): void {
   const msg = e instanceof Error ? e.message : String(e);
-  new Output({ color: !argv.includes('--no-color') }).error(msg.split('\n')[0]);
+  new Output({ color: !argv.includes('--no-color') }).error(msg.split('\n')[0]!);
   if (debugWanted(argv) && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   else process.stderr.write('run with --debug for details\n');
   process.exit(exitCodeFor(e));
@@ -46,12 +46,12 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof CommanderError) {
       // Help and version are not errors; anything else Commander rejects is a usage error.
       const ok = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version';
-      process.exitCode = ok ? 0 : USAGE_EXIT_OVERRIDES[argv[2]] ?? ExitCode.usage;
+      process.exitCode = ok ? 0 : USAGE_EXIT_OVERRIDES[argv[2]!] ?? ExitCode.usage;
       return;
     }
     const out = new Output({ color: !argv.includes('--no-color') });
     const msg = e instanceof Error ? e.message : String(e);
-    out.error(msg.split('\n')[0]);
+    out.error(msg.split('\n')[0]!);
     if (debugWanted(argv) && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     else if (!(e instanceof RedisOpsError)) process.stderr.write('run with --debug for details\n');
     process.exitCode = exitCodeFor(e);

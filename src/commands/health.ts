@@ -62,8 +62,8 @@ export function registerHealth(program: Command): void {
       const out = outputFor(f);
       const message = (e instanceof RedisOpsError ? e.message : `${deadline.address}: ${e instanceof Error ? e.message : String(e)}`).split('\n')[0];
       if (format === 'json') await out.jsonDocument({ status, error: message, checks: [] });
-      else if (format === 'nagios') await out.write(`REDIS ${status === 'crit' ? 'CRITICAL' : 'UNKNOWN'} - ${message.replace(/\|/g, '/')}\n`);
-      else out.error(message);
+      else if (format === 'nagios') await out.write(`REDIS ${status === 'crit' ? 'CRITICAL' : 'UNKNOWN'} - ${message!.replace(/\|/g, '/')}\n`);
+      else out.error(message!);
       if (f.promFile) {
         const { writeFileAtomic } = await import('../lib/atomicFile.js');
         try {

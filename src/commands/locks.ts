@@ -98,9 +98,9 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
   if (f.key) {
     plan = plan.filter((l) => globToRegExp(f.key!.replace(/[*?[\]\\]/g, '\\$&')).test(l.raw.toString('latin1')));
     if (!plan.length) throw new UsageError(`no such key: ${dataText(f.key)}`);
-    if (plan[0].system && f.force) throw new UsageError(`${dataText(f.key)} is ${plan[0].system}'s lock: ${plan[0].system} manages it; it is not reaped by redis-ops`);
-    if (!f.force && !plan[0].stale) {
-      out.info(`${dataText(f.key)} is not stale (${plan[0].reason}); --force to reap it anyway`);
+    if (plan[0]!.system && f.force) throw new UsageError(`${dataText(f.key)} is ${plan[0]!.system}'s lock: ${plan[0]!.system} manages it; it is not reaped by redis-ops`);
+    if (!f.force && !plan[0]!.stale) {
+      out.info(`${dataText(f.key)} is not stale (${plan[0]!.reason}); --force to reap it anyway`);
       return ExitCode.ok;
     }
   } else plan = plan.filter((l) => l.stale);

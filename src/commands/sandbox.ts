@@ -32,7 +32,7 @@ export function registerSandbox(program: Command): void {
     try {
       progress.update('filling sample data…');
       const client = cluster
-        ? new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0].port }])
+        ? new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]!.port }])
         : new Redis(server!.port, '127.0.0.1');
       const summary = await fillSandbox(client, { keys, big: f.big });
       const { fillQueues } = await import('../lib/sandbox/queues.js');
@@ -51,7 +51,7 @@ export function registerSandbox(program: Command): void {
       }
       if (f.demo) {
         await new Promise<void>((resolve) => {
-          const child = spawn(process.execPath, [process.argv[1], 'keys', 'stats', '--url', url, '--top', '5', '--groups', '12'], { stdio: 'inherit' });
+          const child = spawn(process.execPath, [process.argv[1]!, 'keys', 'stats', '--url', url, '--top', '5', '--groups', '12'], { stdio: 'inherit' });
           child.on('exit', () => resolve());
         });
         out.info('\nThe sandbox keeps running for you to try more; Ctrl-C stops it.');

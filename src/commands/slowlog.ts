@@ -139,7 +139,7 @@ async function resetSlowlog({ target, out, newRails }: RunContext, f: { dryRun?:
     for (const [i, n] of nodes.entries()) {
       if (!rails.dryRun) await n.client!.call('SLOWLOG', 'RESET');
       await rails.record([{ action: 'slowlog-reset', node: n.address, detail: { entries: lengths[i] } }]);
-      results.push({ node: n.address, entries: lengths[i], reset: !rails.dryRun });
+      results.push({ node: n.address, entries: lengths[i] ?? 0, reset: !rails.dryRun });
     }
   } finally {
     closeNodes(nodes);

@@ -100,7 +100,7 @@ export function validateConfig(raw: unknown, file: string): RedisOpsConfig {
     else if (name === 'defaultProfile') {
       if (typeof value !== 'string') throw configError(file, 'defaultProfile', 'must be a string');
       config.defaultProfile = value;
-    } else if (Object.hasOwn(SECTIONS, name)) config.sections[name] = SECTIONS[name](value, `config ${file}: ${name}`);
+    } else if (Object.hasOwn(SECTIONS, name)) config.sections[name] = SECTIONS[name]!(value, `config ${file}: ${name}`);
     else {
       const known = ['profiles', 'defaultProfile', ...Object.keys(SECTIONS)].join(', ');
       throw configError(file, name, `is not a known section (known: ${known})`);

@@ -29,7 +29,7 @@ function parseAnyDuration(text: string, flag: string): number {
     re.lastIndex = pos;
     const m = re.exec(s);
     if (!m) throw new UsageError(`${flag}: "${text}" is not a duration (examples: 500ms, 90s, 10m, 1h30m, 7d)`);
-    total += Number(m[1]) * UNIT_MS[m[2]];
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
     pos = re.lastIndex;
   }
   if (s.length === 0) throw new UsageError(`${flag}: empty duration`);

@@ -10,7 +10,7 @@ export function globToRegExp(pattern: string): RegExp {
     const c = p[i];
     if (c === '*') re += '[\\s\\S]*';
     else if (c === '?') re += '[\\s\\S]';
-    else if (c === '\\' && i + 1 < p.length) re += escape(p[++i]);
+    else if (c === '\\' && i + 1 < p.length) re += escape(p[++i]!);
     else if (c === '[') {
       const end = p.indexOf(']', i + 2);
       if (end === -1) {
@@ -22,7 +22,7 @@ export function globToRegExp(pattern: string): RegExp {
       if (negate) body = body.slice(1);
       re += `[${negate ? '^' : ''}${body.replace(/[\]\\]/g, '\\$&')}]`;
       i = end;
-    } else re += escape(c);
+    } else re += escape(c!);
   }
   return new RegExp(`^${re}$`);
 }

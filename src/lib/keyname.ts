@@ -19,7 +19,7 @@ export type KeyJson = { key: string } | { key64: string };
 export function isPlainAscii(buf: Buffer): boolean {
   for (let i = 0; i < buf.length; i++) {
     const b = buf[i];
-    if (b < 0x20 || b > 0x7e || b === 0x5c) return false;
+    if (b! < 0x20 || b! > 0x7e || b === 0x5c) return false;
   }
   return true;
 }
@@ -55,7 +55,7 @@ export function keyText(buf: Buffer): string {
       out += escapeString(buf.subarray(i, i + len).toString('utf8'));
       i += len;
     } else {
-      out += `\\x${buf[i].toString(16).padStart(2, '0')}`;
+      out += `\\x${buf[i]!.toString(16).padStart(2, '0')}`;
       i += 1;
     }
   }
@@ -162,10 +162,10 @@ function escapeString(s: string): string {
 function utf8SeqLen(buf: Buffer, i: number): number {
   const b = buf[i];
   let n = 0;
-  if (b < 0x80) return 1;
-  if (b >= 0xc2 && b <= 0xdf) n = 2;
-  else if (b >= 0xe0 && b <= 0xef) n = 3;
-  else if (b >= 0xf0 && b <= 0xf4) n = 4;
+  if (b! < 0x80) return 1;
+  if (b! >= 0xc2 && b! <= 0xdf) n = 2;
+  else if (b! >= 0xe0 && b! <= 0xef) n = 3;
+  else if (b! >= 0xf0 && b! <= 0xf4) n = 4;
   else return 0;
   if (i + n > buf.length) return 0;
   return utf8OrNull(buf.subarray(i, i + n)) === null ? 0 : n;

@@ -102,7 +102,7 @@ function at(line: Buffer, p: number, part: Buffer): boolean {
 export function recordHead(line: Buffer): RecordHead | null {
   let p = 8; // after {"key":"
   while (p < line.length && line[p] !== 0x22) {
-    if (line[p] === 0x5c || line[p] < 0x20) return null; // an escape (or invalid JSON): parsed instead
+    if (line[p] === 0x5c || line[p]! < 0x20) return null; // an escape (or invalid JSON): parsed instead
     p++;
   }
   const key = line.subarray(8, p);
@@ -110,8 +110,8 @@ export function recordHead(line: Buffer): RecordHead | null {
   let type = '';
   for (let i = 0; i < HEAD_PARTS.length; i++) {
     const part = HEAD_PARTS[i];
-    if (!at(line, p, part)) return null;
-    p += part.length;
+    if (!at(line, p, part!)) return null;
+    p += part!.length;
     if (i === HEAD_PARTS.length - 1) break;
     if (i === 1) {
       const t = HEAD_TYPES.find(({ bytes }) => line[p + bytes.length] === 0x22 && at(line, p, bytes));
@@ -129,14 +129,14 @@ export function recordHead(line: Buffer): RecordHead | null {
     }
     let q = p;
     let v = 0;
-    while (line[q] >= 0x30 && line[q] <= 0x39) v = v * 10 + (line[q++] - 0x30);
+    while (line[q]! >= 0x30 && line[q]! <= 0x39) v = v * 10 + (line[q++]! - 0x30);
     if (q === p || (line[p] === 0x30 && q > p + 1)) return null; // no digits, or a leading zero (not JSON)
     fields.push(v);
     p = q;
   }
   const [db, expireAtMs, capturedAtMs] = fields;
-  if (db === null || capturedAtMs === null) return null;
-  return { key, db, type, expireAtMs, capturedAtMs, valueAt: p };
+  if (db === null || db === undefined || capturedAtMs === null || capturedAtMs === undefined) return null;
+  return { key, db, type, expireAtMs: expireAtMs ?? null, capturedAtMs, valueAt: p };
 }
 
 /** A record with a fixed shape (fast to build); `key64` only for names that are not valid UTF-8. */

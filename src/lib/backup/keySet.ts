@@ -16,8 +16,8 @@ export class KeySet {
     let h1 = (0x811c9dc5 ^ db) >>> 0;
     let h2 = (0x050c5d1f ^ Math.imul(db, 0x9e3779b1)) >>> 0;
     for (let i = 0; i < key.length; i++) {
-      h1 = Math.imul(h1 ^ key[i], 0x01000193) >>> 0;
-      h2 = Math.imul(h2 ^ key[i], 0x5bd1e995) >>> 0;
+      h1 = Math.imul(h1 ^ key[i]!, 0x01000193) >>> 0;
+      h2 = Math.imul(h2 ^ key[i]!, 0x5bd1e995) >>> 0;
       h2 ^= h2 >>> 15;
     }
     // 0/0 marks an empty slot.
@@ -44,11 +44,11 @@ export class KeySet {
     const mask = this.hi.length - 1;
     for (let i = 0; i < hi.length; i++) {
       if (hi[i] === 0 && lo[i] === 0) continue;
-      let slot = (hi[i] ^ Math.imul(lo[i], 0x27d4eb2d)) & mask;
+      let slot = (hi[i]! ^ Math.imul(lo[i]!, 0x27d4eb2d)) & mask;
       while (this.hi[slot] !== 0 || this.lo[slot] !== 0) slot = (slot + 1) & mask;
-      this.hi[slot] = hi[i];
-      this.lo[slot] = lo[i];
-      this.line[slot] = line[i];
+      this.hi[slot] = hi[i]!;
+      this.lo[slot] = lo[i]!;
+      this.line[slot] = line[i]!;
     }
   }
 }

@@ -88,26 +88,26 @@ export class LineWriter {
     let i = start;
     // Most bytes are printable ASCII: copied as they are.
     for (; i < end; i++) {
-      const c = src[i];
+      const c = src[i]!;
       if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) break;
       buf[p++] = c;
     }
     if (i < end) {
       let high = false;
-      for (let j = i; j < end; j++) if (src[j] > 0x7f) { high = true; break; }
+      for (let j = i; j < end; j++) if (src[j]! > 0x7f) { high = true; break; }
       if (high && !isUtf8(src.subarray(start, end))) return false;
       this.pos = p;
       this.room((end - i) * 6 + 1);
       const out = this.buf;
       for (; i < end; i++) {
-        const c = src[i];
+        const c = src[i]!;
         if (c >= 0x20 && c !== 0x22 && c !== 0x5c) out[p++] = c;
         else if (c === 0x22 || c === 0x5c) {
           out[p++] = 0x5c;
           out[p++] = c;
         } else if (SHORT[c] !== undefined) {
           out[p++] = 0x5c;
-          out[p++] = SHORT[c];
+          out[p++] = SHORT[c]!;
         } else {
           p += out.write(`\\u00${HEX[c >> 4]}${HEX[c & 15]}`, p, 'latin1');
         }

@@ -14,22 +14,22 @@ export class PackedReader {
   /** The length of the array at the cursor. */
   array(): number {
     const b = this.buf;
-    const t = b[this.at++];
+    const t = b[this.at++]!;
     if (t >= 0x90 && t <= 0x9f) return t & 0x0f;
     if (t === 0xdc) return this.u16();
     if (t === 0xdd) return this.u32();
-    throw this.unexpected(t, 'an array');
+    throw this.unexpected(t!, 'an array');
   }
 
   /** The integer at the cursor (nil reads as -1). */
   int(): number {
     const b = this.buf;
-    const t = b[this.at++];
+    const t = b[this.at++]!;
     if (t <= 0x7f) return t;
     if (t >= 0xe0) return t - 0x100;
     switch (t) {
       case 0xc0: return -1;
-      case 0xcc: return b[this.at++];
+      case 0xcc: return b[this.at++]!;
       case 0xcd: return this.u16();
       case 0xce: return this.u32();
       // 64-bit integers (expiry times in ms) as two halves: no BigInt per value.
@@ -40,26 +40,26 @@ export class PackedReader {
       case 0xd3: { const v = b.readInt32BE(this.at) * 0x100000000 + b.readUInt32BE(this.at + 4); this.at += 8; return v; }
       case 0xcb: { const v = b.readDoubleBE(this.at); this.at += 8; return v; }
       case 0xca: { const v = b.readFloatBE(this.at); this.at += 4; return v; }
-      default: throw this.unexpected(t, 'an integer');
+      default: throw this.unexpected(t!, 'an integer');
     }
   }
 
   /** Whether the value at the cursor is a string. */
   isStr(): boolean {
-    const t = this.buf[this.at];
+    const t = this.buf[this.at]!; // past the end: undefined, which no comparison matches
     return (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb) || (t >= 0xc4 && t <= 0xc6);
   }
 
   /** Reads the string at the cursor, leaving its bounds in start and end. */
   str(): void {
     const b = this.buf;
-    const t = b[this.at++];
+    const t = b[this.at++]!;
     let len: number;
     if (t >= 0xa0 && t <= 0xbf) len = t & 0x1f;
-    else if (t === 0xd9 || t === 0xc4) len = b[this.at++];
+    else if (t === 0xd9 || t === 0xc4) len = b[this.at++]!;
     else if (t === 0xda || t === 0xc5) len = this.u16();
     else if (t === 0xdb || t === 0xc6) len = this.u32();
-    else throw this.unexpected(t, 'a string');
+    else throw this.unexpected(t!, 'a string');
     this.start = this.at;
     this.end = this.at += len;
     if (this.end > b.length) throw new Error('packed reply: truncated');
@@ -73,7 +73,7 @@ export class PackedReader {
 
   /** Steps over the value at the cursor, whatever it is. */
   skip(): void {
-    const t = this.buf[this.at];
+    const t = this.buf[this.at]!;
     if (this.isStr()) this.str();
     else if ((t >= 0x90 && t <= 0x9f) || t === 0xdc || t === 0xdd) {
       for (let n = this.array(); n > 0; n--) this.skip();

@@ -40,9 +40,9 @@ function writeCrc64(buf: Buffer, start: number, end: number): void {
   let lo = 0;
   let hi = 0;
   for (let i = start; i < end; i++) {
-    const idx = (lo ^ buf[i]) & 0xff;
-    lo = ((lo >>> 8) | (hi << 24)) ^ CRC_LO[idx];
-    hi = (hi >>> 8) ^ CRC_HI[idx];
+    const idx = (lo ^ buf[i]!) & 0xff;
+    lo = ((lo >>> 8) | (hi << 24)) ^ CRC_LO[idx]!;
+    hi = (hi >>> 8) ^ CRC_HI[idx]!;
   }
   buf.writeUInt32LE(lo >>> 0, end);
   buf.writeUInt32LE(hi >>> 0, end + 4);
@@ -261,7 +261,7 @@ export class DumpBatch {
 function unique<T>(items: T[], name: (x: T) => Bytes): T[] {
   if (items.length < 2) return items;
   const seen = new Map<string, number>();
-  for (let i = 0; i < items.length; i++) seen.set(identity(name(items[i])), i);
+  for (let i = 0; i < items.length; i++) seen.set(identity(name(items[i]!)), i);
   if (seen.size === items.length) return items;
   const keep = new Set(seen.values());
   return items.filter((_, i) => keep.has(i));
@@ -354,9 +354,9 @@ class JsonTranscoder {
     for (;;) {
       const c = s[q];
       if (c === QUOTE) break;
-      if (c < 0x20) return -1; // not valid JSON: the parser reports it
+      if (c !== undefined && c < 0x20) return -1; // not valid JSON: the parser reports it
       if (c === BACKSLASH) {
-        if (ESCAPES[s[q + 1]] === undefined) return -1;
+        if (ESCAPES[s[q + 1]!] === undefined) return -1;
         escapes++;
         q += 2;
       } else if (c === undefined) return -1;
@@ -371,8 +371,8 @@ class JsonTranscoder {
       const b = out.buf;
       let at = out.at;
       for (let i = from; i < q; i++) {
-        const c = s[i];
-        if (c === BACKSLASH) b[at++] = ESCAPES[s[++i]];
+        const c = s[i]!;
+        if (c === BACKSLASH) b[at++] = ESCAPES[s[++i]!]!;
         else b[at++] = c;
       }
       out.at = at;

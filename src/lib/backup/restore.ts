@@ -244,7 +244,7 @@ export class Restorer {
       for (const r of rs) p.exists(keyOf(r));
       const res = (await p.exec()) ?? [];
       const i = res.findIndex(([, v]) => Number(v) === 1);
-      if (i >= 0) return keyOf(rs[i]);
+      if (i >= 0) return keyOf(rs[i]!);
     }
     return null;
   }
@@ -286,13 +286,13 @@ export class Restorer {
     const script = loadScript('restore-keys', target.serverVersion);
     const sent = runScriptEncoded(target.client, script, keys, args).then(async (reply) => {
       const results = reply as number[];
-      results.forEach((res, i) => this.count(Number(res), keys[i], target.db));
+      results.forEach((res, i) => this.count(Number(res), keys[i]!, target.db));
       await this.rails.record(keys.filter((_, i) => Number(results[i]) !== 0).map((key) => ({ key, action: 'restore', db: target.db })));
       this.opts.onProgress?.(this.summary.created + this.summary.replaced + this.summary.skipped);
     }, (e: Error) => {
       const m = /key #(\d+): (.*)/.exec(e.message);
       if (!m) throw e;
-      throw new InputError(`the server refused the value of key ${JSON.stringify(keyJson(keys[Number(m[1]) - 1]))} in db ${target.db}: ${m[2]}`);
+      throw new InputError(`the server refused the value of key ${JSON.stringify(keyJson(keys[Number(m[1]) - 1]!))} in db ${target.db}: ${m[2]}`);
     });
     sent.catch(() => undefined); // awaited below or in finish(); a failure surfaces there
     this.inFlight.push(sent);

@@ -75,7 +75,7 @@ function checkTime(where: string, field: string, v: number | null): void {
 export function compareIds(a: string, b: string): number {
   const [am, as] = a.split('-');
   const [bm, bs] = b.split('-');
-  return compareDigits(am, bm) || compareDigits(as, bs);
+  return compareDigits(am!, bm!) || compareDigits(as!, bs!);
 }
 
 function compareDigits(a: string, b: string): number {

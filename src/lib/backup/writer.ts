@@ -263,7 +263,7 @@ export class KeyBackup {
     const handled = r.int();
     const nowMs = r.int();
     for (let i = 0; i < handled; i++) {
-      const key = names[i];
+      const key = names[i]!; // the script answers for the keys it was given, in order
       const kind = r.int();
       const type = r.isStr() ? r.text() : TYPE_BY_CODE[r.int()] ?? 'none';
       const exp = r.int();
@@ -289,7 +289,7 @@ export class KeyBackup {
         continue;
       }
       out.byte(0x7b);
-      out.key(key, 0, key.length);
+      out.key(key!, 0, key!.length);
       out.ascii(`,"db":${db},"type":"${type}","expireAtMs":${expireAtMs},"capturedAtMs":${nowMs},"value":`);
       writeValue(out, r, type);
       out.byte(0x7d);
@@ -356,7 +356,7 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
       signal: opts.signal,
     })) {
       const node = walkTarget === target ? nodes.get(batch.node)! : walkTarget.masters()[0];
-      await kb.add(node, db, batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns)));
+      await kb.add(node!, db, batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns)));
       opts.onProgress?.({ keys: kb.summary.keys, bytes: sink.byteCount });
       if (opts.signal?.aborted) break;
     }
@@ -493,7 +493,7 @@ async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: num
         const [next, items] = (await c.callBuffer(cmd, key, cursor, 'COUNT', CHUNK)) as [Buffer, Buffer[]];
         cursor = next.toString();
         if (base.type === 'set') pending.push(...items.map(bytesJson));
-        else for (let i = 0; i + 1 < items.length; i += 2) pending.push([bytesJson(items[i]), base.type === 'zset' ? items[i + 1].toString() : bytesJson(items[i + 1])]);
+        else for (let i = 0; i + 1 < items.length; i += 2) pending.push([bytesJson(items[i]!), base.type === 'zset' ? items[i + 1]!.toString() : bytesJson(items[i + 1]!)]);
         while (pending.length >= CHUNK || (cursor === '0' && pending.length)) {
           await emit(pending.slice(0, CHUNK), cursor !== '0' || pending.length > CHUNK);
           pending = pending.slice(CHUNK);
@@ -528,7 +528,7 @@ async function pageStream(c: Redis, key: Buffer, emit: (value: unknown, more: bo
     const page = (await c.callBuffer('XRANGE', key, start, '+', 'COUNT', CHUNK)) as [Buffer, Buffer[]][];
     for (const [id, fields] of page) entries.push([id.toString(), fields.map(bytesJson)]);
     if (page.length < CHUNK) break;
-    start = `(${page[page.length - 1][0].toString()}`;
+    start = `(${page[page.length - 1]![0].toString()}`;
     if (entries.length >= CHUNK) {
       await emit({ entries }, true);
       entries = [];
@@ -554,7 +554,7 @@ async function pageStream(c: Redis, key: Buffer, emit: (value: unknown, more: bo
         pending.push({ id: id.toString(), consumer: bytesJson(consumer), deliveryTimeMs: serverNow - Number(idle), deliveryCount: Number(count) });
       }
       if (page.length < CHUNK) break;
-      from = `(${page[page.length - 1][0].toString()}`;
+      from = `(${page[page.length - 1]![0].toString()}`;
     }
     groups.push({
       name: bytesJson(name),

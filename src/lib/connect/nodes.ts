@@ -22,9 +22,9 @@ export interface DeploymentNode {
 export async function discoverNodes(target: Target): Promise<DeploymentNode[]> {
   if (target.mode === 'cluster') return clusterNodes(target);
   const primary = target.masters()[0];
-  const self: DeploymentNode = { address: primary.address, role: 'master', client: primary.client, error: null, flags: [], owned: false };
+  const self: DeploymentNode = { address: primary!.address, role: 'master', client: primary!.client, error: null, flags: [], owned: false };
   if (target.mode === 'sentinel') return [self, ...(await sentinelReplicas(target))];
-  const role = await primary.client.call('ROLE').then((r) => String((r as unknown[])[0]), () => 'master');
+  const role = await primary!.client.call('ROLE').then((r) => String((r as unknown[])[0]), () => 'master');
   return [{ ...self, role: role === 'slave' ? 'replica' : 'master' }];
 }
 
@@ -53,9 +53,9 @@ async function clusterNodes(target: Target): Promise<DeploymentNode[]> {
 
 export function parseClusterNodes(text: string): { id: string; address: string; role: 'master' | 'replica'; flags: string[] }[] {
   return text.trim().split('\n').filter(Boolean).map((line) => {
-    const [id, addr, flagText] = line.split(' ');
+    const [id = '', addr = '', flagText = ''] = line.split(' ');
     // ip:port@cport[,hostname]
-    const address = addr.split('@')[0];
+    const address = addr.split('@')[0] ?? addr;
     const flags = flagText.split(',').filter((f) => f !== 'myself');
     return { id, address, role: flags.includes('slave') ? 'replica' : 'master', flags };
   });
@@ -77,7 +77,7 @@ async function sentinelReplicas(target: Target): Promise<DeploymentNode[]> {
         const address = `${info.ip}:${info.port}`;
         const flags = (info.flags ?? '').split(',').filter(Boolean);
         try {
-          return { address, role: 'replica' as const, client: await target.connectNode(info.ip, Number(info.port)), error: null, flags, owned: true };
+          return { address, role: 'replica' as const, client: await target.connectNode(info.ip!, Number(info.port)), error: null, flags, owned: true };
         } catch (e) {
           return { address, role: 'replica' as const, client: null, error: e as Error, flags, owned: false };
         }
@@ -91,7 +91,7 @@ async function sentinelReplicas(target: Target): Promise<DeploymentNode[]> {
 
 function pairs(flat: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
   return out;
 }
 

@@ -242,7 +242,7 @@ export function versionAtLeast(version: string | null, min: string): boolean {
   const a = version.split('.').map(Number);
   const b = min.split('.').map(Number);
   for (let i = 0; i < b.length; i++) {
-    if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i];
+    if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i]!;
   }
   return true;
 }

@@ -78,5 +78,5 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
 }
 
 function firstLine(s: string): string {
-  return s.split('\n')[0];
+  return s.split('\n')[0] ?? s;
 }

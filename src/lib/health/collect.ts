@@ -86,7 +86,7 @@ async function snapshot(target: Target, n: DeploymentNode, wantSlowlog: boolean)
     const p = client.pipeline();
     p.info();
     p.config('GET', 'save');
-    const [[infoErr, infoText], [cfgErr, cfg]] = (await p.exec()) as [Error | null, unknown][];
+    const [[infoErr, infoText], [cfgErr, cfg]] = (await p.exec()) as [[Error | null, unknown], [Error | null, unknown]];
     if (infoErr) throw infoErr;
     base.info = parseInfo(String(infoText));
     if (!cfgErr && Array.isArray(cfg)) base.saveConfigured = String(cfg[1] ?? '').trim() !== '';

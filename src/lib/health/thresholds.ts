@@ -88,7 +88,7 @@ export function resolveThresholds(config: HealthConfig | undefined, flags: strin
   for (const [name, levels] of Object.entries(config?.thresholds ?? {})) Object.assign(t[name as keyof Thresholds], levels);
   for (const flag of flags) {
     const m = /^([A-Za-z]+)\.(warn|crit)=(.+)$/.exec(flag);
-    if (!m || !Object.hasOwn(t, m[1])) throw new UsageError(`--threshold: "${flag}" must be CHECK.warn=N or CHECK.crit=N (checks: ${Object.keys(t).join(', ')})`);
+    if (!m || !Object.hasOwn(t, m[1]!)) throw new UsageError(`--threshold: "${flag}" must be CHECK.warn=N or CHECK.crit=N (checks: ${Object.keys(t).join(', ')})`);
     const v = m[3] === 'none' ? null : Number(m[3]);
     if (v !== null && !Number.isFinite(v)) throw new UsageError(`--threshold: "${m[3]}" is not a number (or none)`);
     t[m[1] as keyof Thresholds][m[2] as 'warn' | 'crit'] = v;

@@ -135,8 +135,8 @@ async function previewValue(target: Target, key: Buffer, type: string, length: n
     case 'hash': {
       const [, flat] = (await c.callBuffer('HSCAN', key, 0, 'COUNT', n)) as [Buffer, Buffer[]];
       for (let i = 0; i + 1 < flat.length && items.length < n; i += 2) {
-        const f = keyJson(flat[i]);
-        items.push({ ...('key' in f ? { field: f.key } : { field64: f.key64 }), ...cutMark(flat[i + 1]) } as PreviewItem);
+        const f = keyJson(flat[i]!);
+        items.push({ ...('key' in f ? { field: f.key } : { field64: f.key64 }), ...cutMark(flat[i + 1]!) } as PreviewItem);
       }
       break;
     }
@@ -147,7 +147,7 @@ async function previewValue(target: Target, key: Buffer, type: string, length: n
     }
     case 'zset': {
       const flat = (await c.callBuffer('ZRANGE', key, 0, n - 1, 'WITHSCORES')) as Buffer[];
-      for (let i = 0; i + 1 < flat.length; i += 2) items.push({ ...cutMark(flat[i]), score: flat[i + 1].toString() });
+      for (let i = 0; i + 1 < flat.length; i += 2) items.push({ ...cutMark(flat[i]!), score: flat[i + 1]!.toString() });
       break;
     }
     case 'stream': {

@@ -76,7 +76,7 @@ export function generaliseSegment(segment: string): string {
   if (idLike(segment, sh)) return '*';
   if (VALUE_SHAPES.some((re) => re.test(segment)) || TOKEN.test(segment)) return '*';
   const m = SUFFIXED.exec(segment);
-  if (m && /\d/.test(m[2])) return `${m[1]}*`;
+  if (m && /\d/.test(m[2]!)) return `${m[1]}*`;
   return segment;
 }
 

@@ -212,7 +212,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
   const folded = groupList.slice(opts.groups);
   if (folded.length || other.count) {
     // [other] spans databases when several were walked.
-    const rest = folded.reduce((acc, g) => mergeInto(acc, g), toGroupStats(dbList.length === 1 ? dbList[0] : -1, '[other]', other, scale));
+    const rest = folded.reduce((acc, g) => mergeInto(acc, g), toGroupStats(dbList.length === 1 ? dbList[0]! : -1, '[other]', other, scale));
     shown.push(rest);
   }
   const dbs: DbSummary[] = [...perDb.values()].map((d) => ({

@@ -21,6 +21,6 @@ export class TopN<T> {
   private compact(): void {
     this.items.sort((a, b) => b.score - a.score);
     this.items.length = Math.min(this.items.length, this.n);
-    if (this.items.length >= this.n) this.min = this.items[this.items.length - 1].score;
+    if (this.items.length >= this.n) this.min = this.items[this.items.length - 1]!.score;
   }
 }

@@ -66,12 +66,12 @@ export async function listLocks(target: Target, opts: LockOptions): Promise<(Loc
       if (!names.length) continue;
       const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
       // Idle time first: reading a value refreshes it.
-      const p = node.client.pipeline();
+      const p = node!.client.pipeline();
       for (const k of names) p.type(k).pttl(k).call('OBJECT', 'IDLETIME', k);
       const meta = (await p.exec()) ?? [];
       const values = new Map<number, Buffer | null>();
       if (opts.readValues) {
-        const v = node.client.pipeline();
+        const v = node!.client.pipeline();
         names.forEach((k, i) => { if (String(meta[i * 3]?.[1]) === 'string') v.getBuffer(k); });
         const got = (await v.exec()) ?? [];
         let j = 0;
@@ -88,7 +88,7 @@ export async function listLocks(target: Target, opts: LockOptions): Promise<(Loc
         const system = SYSTEM_LOCKS.find(([re]) => re.test(name))?.[1] ?? null;
         const raw = values.get(i) ?? null;
         const verdict = judge(type, ttlMs, idleSec, system, opts);
-        found.push({ ...keyJson(k), raw: k, db, node: node.address, type, value: raw ? valueJson(raw) : null, ttlMs, idleSec, ...verdict, system });
+        found.push({ ...keyJson(k), raw: k, db, node: node!.address, type, value: raw ? valueJson(raw) : null, ttlMs, idleSec, ...verdict, system });
       });
     }
   });

@@ -50,7 +50,7 @@ async function readNode(client: Redis, node: string, role: string): Promise<Node
   p.info();
   p.call('MEMORY', 'STATS');
   p.call('MEMORY', 'DOCTOR');
-  const [[infoErr, infoText], [statsErr, statsRaw], [doctorErr, doctor]] = (await p.exec()) as [Error | null, unknown][];
+  const [[infoErr, infoText], [statsErr, statsRaw], [doctorErr, doctor]] = (await p.exec()) as [[Error | null, unknown], [Error | null, unknown], [Error | null, unknown]];
   if (infoErr) throw infoErr;
   const i = parseInfo(String(infoText));
   const stats = statsErr ? {} : flatPairs(statsRaw as unknown[]);

@@ -28,7 +28,7 @@ async function countOne(t: Target, ref: QueueRef, now: number, sk: SidekiqShared
       const size = async (key: string | undefined) => (key === undefined || key.includes('*') ? null : sizeOf(t, key));
       const [main, prio, retry, dead, proc, ends] = await Promise.all([
         size(k.main), size(k.priority), size(k.retry), size(k.dead), size(k.processing),
-        Promise.all([c.lindexBuffer(k.main, 0), c.lindexBuffer(k.main, -1)]),
+        Promise.all([c.lindexBuffer(k.main!, 0), c.lindexBuffer(k.main!, -1)]),
       ]);
       const perWorker = ref.workerLists ? await Promise.all(ref.workerLists.map((w) => c.llen(w))) : [];
       const active = proc === null && !perWorker.length ? null : (proc ?? 0) + perWorker.reduce((a, b) => a + b, 0);
@@ -36,7 +36,7 @@ async function countOne(t: Target, ref: QueueRef, now: number, sk: SidekiqShared
       return { waiting: (main ?? 0) + (prio ?? 0), active, delayed: null, retry, dead, completed: null, oldestWaitingAgeSec: age(stamps.length ? Math.min(...stamps) : null) };
     }
     case 'sidekiq': {
-      const [waiting, oldest] = await Promise.all([c.llen(k.queue), c.lindex(k.queue, -1)]);
+      const [waiting, oldest] = await Promise.all([c.llen(k.queue!), c.lindex(k.queue!, -1)]);
       const of = (m: Map<string, number> | undefined) => m?.get(ref.name) ?? 0;
       return {
         waiting, active: of(sk?.work), delayed: of(sk?.schedule), retry: of(sk?.retry), dead: of(sk?.dead), completed: null,
@@ -45,22 +45,22 @@ async function countOne(t: Target, ref: QueueRef, now: number, sk: SidekiqShared
     }
     case 'bullmq': {
       const [wait, paused, prio, active, delayed, failed, completed, oldestId] = await Promise.all([
-        c.llen(k.wait), c.llen(k.paused), c.zcard(k.prioritized), c.llen(k.active), c.zcard(k.delayed),
-        c.zcard(k.failed), c.zcard(k.completed), c.lindex(k.wait, -1),
+        c.llen(k.wait!), c.llen(k.paused!), c.zcard(k.prioritized!), c.llen(k.active!), c.zcard(k.delayed!),
+        c.zcard(k.failed!), c.zcard(k.completed!), c.lindex(k.wait!, -1),
       ]);
       const stamp = oldestId ? await c.hget(`${ref.prefix}:${ref.name}:${oldestId}`, 'timestamp') : null;
       return { waiting: wait + paused + prio, active, delayed, retry: null, dead: failed, completed, oldestWaitingAgeSec: age(stamp ? parseTimestamp(stamp) : null) };
     }
     case 'rq': {
       const [waiting, wip, scheduled, deferred, failed, finished, oldestId] = await Promise.all([
-        c.llen(k.queue), c.zcard(k.wip), c.zcard(k.scheduled), c.zcard(k.deferred), c.zcard(k.failed), c.zcard(k.finished), c.lindex(k.queue, 0),
+        c.llen(k.queue!), c.zcard(k.wip!), c.zcard(k.scheduled!), c.zcard(k.deferred!), c.zcard(k.failed!), c.zcard(k.finished!), c.lindex(k.queue!, 0),
       ]);
       const stamp = oldestId ? await c.hget(`rq:job:${oldestId}`, 'enqueued_at') : null;
       return { waiting, active: wip, delayed: scheduled + deferred, retry: null, dead: failed, completed: finished, oldestWaitingAgeSec: age(stamp ? parseTimestamp(stamp) : null) };
     }
     case 'celery': {
       const subs = ref.priorityLists ?? (ref.declared ? [1, 2, 3, 4, 5, 6, 7, 8, 9].map((p) => `${k.queue}\x06\x16${p}`) : []);
-      const sizes = await Promise.all([k.queue, ...subs].map((q) => c.llen(q)));
+      const sizes = await Promise.all([k.queue, ...subs].map((q) => c.llen(q!)));
       // Celery messages carry no enqueue time: the oldest age is unknown, not zero.
       return { waiting: sizes.reduce((a, b) => a + b, 0), active: celery?.get(ref.name) ?? 0, delayed: null, retry: null, dead: null, completed: null, oldestWaitingAgeSec: null };
     }
@@ -100,7 +100,7 @@ async function sidekiqShared(t: Target): Promise<SidekiqShared> {
       const [next, flat] = await t.client.zscan(key, cursor, 'COUNT', 1000);
       cursor = next;
       for (let i = 0; i < flat.length; i += 2) {
-        const q = topLevelField(flat[i], 'queue')?.value;
+        const q = topLevelField(flat[i]!, 'queue')?.value;
         if (typeof q === 'string') m.set(q, (m.get(q) ?? 0) + 1);
       }
     } while (cursor !== '0');
@@ -149,7 +149,7 @@ async function celeryUnacked(t: Target): Promise<Map<string, number>> {
     for (let i = 1; i < flat.length; i += 2) {
       let entry: unknown;
       try {
-        entry = JSON.parse(flat[i]);
+        entry = JSON.parse(flat[i]!);
       } catch {
         continue;
       }
@@ -158,7 +158,7 @@ async function celeryUnacked(t: Target): Promise<Map<string, number>> {
       if (!bindings.has(exchange)) bindings.set(exchange, (await t.client.smembers(`_kombu.binding.${exchange}`)).map((b) => b.split('\x06\x16')));
       const queues = new Set(bindings.get(exchange)!.filter(([rk]) => rk === routingKey).map((b) => b[2]));
       if (!queues.size && routingKey) queues.add(routingKey);
-      for (const q of queues) m.set(q, (m.get(q) ?? 0) + 1);
+      for (const q of queues) m.set(q!, (m.get(q!) ?? 0) + 1);
     }
   } while (cursor !== '0');
   return m;

@@ -57,7 +57,7 @@ export function mainOf(name: string): string | null {
   const m = /^(.+?)(?:_retry_queue|_dead_letter_queue|_priority_queue)$/.exec(name);
   if (m) return `${m[1]}_queue`;
   const n = /^(.+?)(?::retry|:dead|:dlq|:processing(?::.+)?|_priority|_retry|_dlq)$/.exec(name);
-  if (n && QUEUE_WORD.test(n[1])) return n[1];
+  if (n?.[1] && QUEUE_WORD.test(n[1])) return n[1];
   return null;
 }
 
@@ -78,7 +78,7 @@ export async function detectQueues(t: Target, db: number, signal?: AbortSignal):
     }
     if (!names.length) continue;
     const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
-    const p = node.client.pipeline();
+    const p = node!.client.pipeline();
     for (const n of names) p.type(n.key);
     const types = (await p.exec()) ?? [];
     names.forEach(({ name }, i) => {

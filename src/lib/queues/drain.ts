@@ -84,9 +84,9 @@ export async function drain(t: Target, source: DrainSource, decide: (stored: Buf
       // Consecutive jobs bound for the same target go in one script call.
       for (let i = 0; i < now.length;) {
         let j = i + 1;
-        while (j < now.length && sameSpec(now[j].d.spec, now[i].d.spec)) j++;
+        while (j < now.length && sameSpec(now[j]!.d.spec, now[i]!.d.spec)) j++;
         const group = now.slice(i, j);
-        const ok = await moveItems(t, group[0].d.spec, group.map((m) => ({ stored: m.stored, next: m.d.next })));
+        const ok = await moveItems(t, group[0]!.d.spec, group.map((m) => ({ stored: m.stored, next: m.d.next })));
         const moved = group.filter((_, k) => ok[k]);
         result.gone += group.length - moved.length;
         for (const m of moved) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
@@ -128,9 +128,9 @@ export function retryDrainPlan(ref: QueueRef, opts: { all: boolean; maxRetries?:
   const now = opts.now ?? Date.now();
   const maxRetries = opts.maxRetries ?? ref.maxRetries;
   if (ref.system === 'homegrown') {
-    const { main } = ref.keys;
-    const retry = ref.keys.retry ?? conventionalCompanion(main, 'retry');
-    const dead = ref.keys.dead ?? conventionalCompanion(main, 'dead');
+    const main = ref.keys.main!; // every home-grown ref has its main list
+    const retry = ref.keys.retry ?? conventionalCompanion(main!, 'retry');
+    const dead = ref.keys.dead ?? conventionalCompanion(main!, 'dead');
     const back: MoveSpec = { source: retry, sourceKind: 'list', target: main, targetKind: 'lpush' };
     const toDead: MoveSpec = { source: retry, sourceKind: 'list', target: dead, targetKind: 'lpush' };
     return {
@@ -184,8 +184,8 @@ function sidekiqDecision(stored: Buffer, queue: string, now: number, maxRetries:
 /** dead requeue: dead letters back to the main queue with the retry counter reset to 0. */
 export function deadRequeuePlan(ref: QueueRef, now = Date.now()): DrainPlan {
   if (ref.system === 'homegrown') {
-    const { main } = ref.keys;
-    const dead = ref.keys.dead ?? conventionalCompanion(main, 'dead');
+    const main = ref.keys.main!; // every home-grown ref has its main list
+    const dead = ref.keys.dead ?? conventionalCompanion(main!, 'dead');
     const spec: MoveSpec = { source: dead, sourceKind: 'list', target: main, targetKind: 'lpush' };
     return {
       source: { key: dead, kind: 'list' },
@@ -211,7 +211,7 @@ export function deadRequeuePlan(ref: QueueRef, now = Date.now()): DrainPlan {
 /** dead purge: removes dead letters (only the ones read, one by one). */
 export function deadPurgePlan(ref: QueueRef): DrainPlan {
   if (ref.system === 'homegrown') {
-    const dead = ref.keys.dead ?? conventionalCompanion(ref.keys.main, 'dead');
+    const dead = ref.keys.dead ?? conventionalCompanion(ref.keys.main!, 'dead');
     const spec: MoveSpec = { source: dead, sourceKind: 'list', target: null, targetKind: 'none' };
     return { source: { key: dead, kind: 'list' }, describe: `delete the jobs in ${dead}`, decide: (stored) => ({ move: true, spec, next: stored, label: 'purged', why: `in ${dead}` }) };
   }

@@ -97,7 +97,7 @@ export async function enqueueJobs(t: Target, ref: QueueRef, jobs: string[], rail
   let key: string;
   let payloads: string[];
   if (ref.system === 'homegrown') {
-    key = opts.priority !== undefined ? (ref.keys.priority ?? `${ref.keys.main}_priority`) : ref.keys.main;
+    key = opts.priority !== undefined ? (ref.keys.priority ?? `${ref.keys.main}_priority`) : ref.keys.main!;
     payloads = jobs;
   } else if (ref.system === 'sidekiq') {
     if (opts.priority !== undefined) throw new UsageError('Sidekiq queues have no priorities: --priority is for home-grown queues');

@@ -73,14 +73,14 @@ export async function queueStats(target: Target, opts: FindOptions): Promise<Que
 /** Exactly one queue by name (SYSTEM:NAME picks between systems that share a name). */
 export async function oneQueue(target: Target, spec: string, opts: Omit<FindOptions, 'names'>): Promise<{ t: Target; ref: QueueRef; close: () => Promise<void> }> {
   const m = /^(homegrown|sidekiq|bullmq|rq|celery):(.+)$/.exec(spec);
-  const name = m ? m[2] : spec;
+  const name = m?.[2] ?? spec;
   const hits: { ref: QueueRef; db: number }[] = [];
   await findQueues(target, { ...opts, names: [name] }, async (_t, refs, db) => {
     for (const ref of refs) if (!m || ref.system === m[1]) hits.push({ ref, db });
   });
   if (!hits.length) throw new UsageError(`no such queue: ${spec} (queue list shows the queues found; the config file can declare one)`);
-  if (hits.length > 1) throw new UsageError(`${spec} names ${hits.length} queues (${hits.map((h) => `${h.ref.system}:${h.ref.name} in db ${h.db}`).join(', ')}): say which, e.g. ${hits[0].ref.system}:${name}`);
-  const { ref, db } = hits[0];
+  if (hits.length > 1) throw new UsageError(`${spec} names ${hits.length} queues (${hits.map((h) => `${h.ref.system}:${h.ref.name} in db ${h.db}`).join(', ')}): say which, e.g. ${hits[0]!.ref.system}:${name}`);
+  const { ref, db } = hits[0]!;
   const t = db === target.db ? target : await target.forDb(db);
   return { t, ref, close: async () => { if (t !== target) await t.close(); } };
 }

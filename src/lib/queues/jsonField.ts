@@ -115,6 +115,6 @@ function valueEnd(t: string, i: number): number {
     return -1;
   }
   let j = i;
-  while (j < t.length && !',}] \n\r\t'.includes(t[j])) j++;
+  while (j < t.length && !',}] \n\r\t'.includes(t[j]!)) j++;
   return j > i ? j : -1;
 }

@@ -43,16 +43,16 @@ export async function peekJobs(t: Target, ref: QueueRef, n: number): Promise<Pee
       if (k.priority && (await c.type(k.priority)) === 'zset') {
         for (const raw of await c.zrevrangeBuffer(k.priority, 0, n - 1)) out.push(asJob(k.priority, raw));
       }
-      for (const raw of await tailFirst(t, k.main, n - out.length)) if (out.length < n) out.push(asJob(k.main, raw));
+      for (const raw of await tailFirst(t, k.main!, n - out.length)) if (out.length < n) out.push(asJob(k.main!, raw));
       return out;
     }
     case 'sidekiq':
-      return (await tailFirst(t, k.queue, n)).map((raw) => asJob(k.queue, raw));
+      return (await tailFirst(t, k.queue!, n)).map((raw) => asJob(k.queue!, raw));
     case 'celery': {
       for (const q of [k.queue, ...(ref.priorityLists ?? [])]) {
         if (out.length >= n) break;
-        for (const raw of await tailFirst(t, q, n - out.length)) {
-          const j = asJob(q, raw);
+        for (const raw of await tailFirst(t, q!, n - out.length)) {
+          const j = asJob(q!, raw);
           const headers = (j.job as { headers?: { id?: string; task?: string } } | undefined)?.headers;
           out.push({ ...j, id: headers?.id ?? j.id, info: headers?.task ? { task: headers.task } : undefined });
         }
@@ -60,12 +60,12 @@ export async function peekJobs(t: Target, ref: QueueRef, n: number): Promise<Pee
       return out;
     }
     case 'bullmq': {
-      const ids = [...await c.zrange(k.prioritized, 0, n - 1), ...(await c.lrange(k.wait, -n, -1)).reverse()].slice(0, n);
-      return Promise.all(ids.map((id) => bullJob(t, ref, id, k.wait)));
+      const ids = [...await c.zrange(k.prioritized!, 0, n - 1), ...(await c.lrange(k.wait!, -n, -1)).reverse()].slice(0, n);
+      return Promise.all(ids.map((id) => bullJob(t, ref, id, k.wait!)));
     }
     case 'rq': {
-      const ids = await c.lrange(k.queue, 0, n - 1);
-      return Promise.all(ids.map(async (id) => rqJob(t, id, k.queue)));
+      const ids = await c.lrange(k.queue!, 0, n - 1);
+      return Promise.all(ids.map(async (id) => rqJob(t, id, k.queue!)));
     }
   }
 }
@@ -74,7 +74,7 @@ async function bullJob(t: Target, ref: QueueRef, id: string, from: string): Prom
   const h = await t.client.hgetall(`${ref.prefix}:${ref.name}:${id}`);
   let data: unknown = h.data;
   try {
-    data = JSON.parse(h.data);
+    data = JSON.parse(h.data!);
   } catch { /* shown as text */ }
   const info: Record<string, unknown> = { name: h.name, timestamp: h.timestamp ? Number(h.timestamp) : null };
   if (h.failedReason !== undefined) info.failedReason = h.failedReason;
@@ -95,7 +95,7 @@ export async function deadJobs(t: Target, ref: QueueRef, n: number): Promise<{ t
   switch (ref.system) {
     case 'homegrown':
     {
-      const dead = k.dead ?? conventionalCompanion(k.main, 'dead');
+      const dead = k.dead ?? conventionalCompanion(k.main!, 'dead');
       return { total: await c.llen(dead), jobs: (await tailFirst(t, dead, n)).map((raw) => asJob(dead, raw)) };
     }
     case 'sidekiq': {
@@ -106,24 +106,24 @@ export async function deadJobs(t: Target, ref: QueueRef, n: number): Promise<{ t
         const [next, flat] = await c.zscanBuffer('dead', cursor, 'COUNT', 1000);
         cursor = String(next);
         for (let i = 0; i < flat.length; i += 2) {
-          const text = flat[i].toString('utf8');
+          const text = flat[i]!.toString('utf8');
           if (topLevelField(text, 'queue')?.value !== ref.name) continue;
           total++;
           if (jobs.length < n) {
             const f = readFields(text, ['error_message', 'error_class', 'retry_count', 'failed_at']) ?? {};
-            jobs.push(asJob('dead', flat[i], { ...f, diedAt: Number(flat[i + 1].toString()) }));
+            jobs.push(asJob('dead', flat[i]!, { ...f, diedAt: Number(flat[i + 1]!.toString()) }));
           }
         }
       } while (cursor !== '0');
       return { total, jobs };
     }
     case 'bullmq': {
-      const ids = await c.zrevrange(k.failed, 0, n - 1);
-      return { total: await c.zcard(k.failed), jobs: await Promise.all(ids.map((id) => bullJob(t, ref, id, k.failed))) };
+      const ids = await c.zrevrange(k.failed!, 0, n - 1);
+      return { total: await c.zcard(k.failed!), jobs: await Promise.all(ids.map((id) => bullJob(t, ref, id, k.failed!))) };
     }
     case 'rq': {
-      const ids = await c.zrange(k.failed, 0, n - 1);
-      return { total: await c.zcard(k.failed), jobs: await Promise.all(ids.map((id) => rqJob(t, id, k.failed))) };
+      const ids = await c.zrange(k.failed!, 0, n - 1);
+      return { total: await c.zcard(k.failed!), jobs: await Promise.all(ids.map((id) => rqJob(t, id, k.failed!))) };
     }
     case 'celery':
       throw new UsageError('Celery keeps no dead letters in Redis (failed task results live in the result backend)');

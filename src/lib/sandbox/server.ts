@@ -123,9 +123,9 @@ export async function startCluster(masters = 3, args: string[] = []): Promise<Lo
       const from = i * per;
       const to = i === masters - 1 ? 16383 : from + per - 1;
       const slots = Array.from({ length: to - from + 1 }, (_, k) => from + k);
-      await clients[i].call('CLUSTER', 'ADDSLOTS', ...slots);
+      await clients[i]!.call('CLUSTER', 'ADDSLOTS', ...slots);
     }
-    for (let i = 1; i < masters; i++) await clients[i].call('CLUSTER', 'MEET', '127.0.0.1', nodes[0].port);
+    for (let i = 1; i < masters; i++) await clients[i]!.call('CLUSTER', 'MEET', '127.0.0.1', nodes[0]!.port);
     const deadline = Date.now() + 15000;
     for (;;) {
       const infos = await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO') as Promise<string>));
@@ -137,7 +137,7 @@ export async function startCluster(masters = 3, args: string[] = []): Promise<Lo
     clients.forEach((c) => c.disconnect());
     return {
       nodes,
-      url: nodes[0].url,
+      url: nodes[0]!.url,
       stop: async () => { await Promise.all(nodes.map((n) => n.stop())); },
     };
   } catch (e) {

@@ -195,7 +195,7 @@ function decodeProbeReply(names: Buffer[], reply: (Buffer | number)[], mask: num
   const keys: KeyInfo[] = [];
   let vanished = 0;
   for (let n = 0, j = 0; n < names.length; n++) {
-    const info: KeyInfo = { key: names[n] };
+    const info: KeyInfo = { key: names[n]! };
     let gone = false;
     if (mask & 1) {
       const t = reply[j++];
@@ -235,8 +235,8 @@ async function probeWithPipeline(client: Redis, keys: KeyInfo[], mask: number): 
     const r = replies.slice(idx * width, idx * width + width);
     const firstErr = r.find(([err]) => err)?.[0];
     if (firstErr) throw firstErr;
-    const type = String(r[0][1]);
-    const pttl = Number(r[1][1]);
+    const type = String(r[0]![1]);
+    const pttl = Number(r[1]![1]);
     if (type === 'none' || pttl === -2) {
       vanished++;
       return;
@@ -245,8 +245,8 @@ async function probeWithPipeline(client: Redis, keys: KeyInfo[], mask: number): 
     const info: KeyInfo = { key: k.key };
     if (mask & 1) info.type = type;
     if (mask & 2) info.ttlMs = pttl === -1 ? null : pttl;
-    if (mask & 4) info.bytes = nonNegative(r[j++][1]);
-    if (mask & 8) info.idleSec = nonNegative(r[j++][1]);
+    if (mask & 4) info.bytes = nonNegative(r[j++]![1]);
+    if (mask & 8) info.idleSec = nonNegative(r[j++]![1]);
     out.push(info);
     types.push(type);
   });
@@ -274,12 +274,12 @@ function nonNegative(v: unknown): number | null {
 /** Interleaves several async generators, yielding whatever is ready first. */
 async function* merge<T>(gens: AsyncGenerator<T>[]): AsyncGenerator<T> {
   if (gens.length === 1) {
-    yield* gens[0];
+    yield* gens[0]!;
     return;
   }
   const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
   const next = (i: number) => {
-    const p = gens[i].next().then((r) => ({ i, r }));
+    const p = gens[i]!.next().then((r) => ({ i, r }));
     // When one node fails, the others' pending pages are abandoned: their
     // failures must not surface later as unhandled rejections.
     p.catch(() => undefined);

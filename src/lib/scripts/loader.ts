@@ -58,7 +58,7 @@ export async function runScriptEncoded(client: Redis | Cluster, script: Script, 
     const wire = encodeCommand([name, body, String(keys.length)], [...keys, ...args]);
     // ioredis asks the command for its bytes when it writes it (again after a redirection), and routes by its slot.
     cmd.toWritable = () => wire;
-    (cmd as unknown as { slot: number | null }).slot = keys.length ? calculateSlot(keys[0]) : null;
+    (cmd as unknown as { slot: number | null }).slot = keys.length ? calculateSlot(keys[0]!) : null;
     client.sendCommand(cmd);
     return cmd.promise;
   };

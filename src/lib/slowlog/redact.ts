@@ -10,9 +10,9 @@ const SECRET_SETTING = /pass|auth|secret|token|key-file-pass/i;
 export function redactArgs(args: string[]): string[] {
   if (args.length === 0) return args;
   const out = [...args];
-  const cmd = out[0].toUpperCase();
+  const cmd = out[0]!.toUpperCase();
   const sub = (out[1] ?? '').toUpperCase();
-  if (cmd === 'AUTH') return [out[0], ...out.slice(1).map(() => REDACTED)];
+  if (cmd === 'AUTH') return [out[0]!, ...out.slice(1).map(() => REDACTED)];
   if (cmd === 'HELLO') {
     const i = out.findIndex((a, idx) => idx > 0 && a.toUpperCase() === 'AUTH');
     if (i > 0) for (let j = i + 1; j <= i + 2 && j < out.length; j++) out[j] = REDACTED;
@@ -20,22 +20,22 @@ export function redactArgs(args: string[]): string[] {
   }
   if (cmd === 'MIGRATE') {
     for (let i = 1; i < out.length; i++) {
-      const a = out[i].toUpperCase();
+      const a = out[i]!.toUpperCase();
       if (a === 'AUTH' && i + 1 < out.length) out[i + 1] = REDACTED;
       if (a === 'AUTH2') for (let j = i + 1; j <= i + 2 && j < out.length; j++) out[j] = REDACTED;
     }
     return out;
   }
   if (cmd === 'CONFIG' && sub === 'SET') {
-    for (let i = 2; i + 1 < out.length; i += 2) if (SECRET_SETTING.test(out[i])) out[i + 1] = REDACTED;
+    for (let i = 2; i + 1 < out.length; i += 2) if (SECRET_SETTING.test(out[i]!)) out[i + 1] = REDACTED;
     return out;
   }
   if (cmd === 'ACL' && sub === 'SETUSER') {
-    for (let i = 3; i < out.length; i++) if (/^[<>#!]/.test(out[i])) out[i] = `${out[i][0]}${REDACTED}`;
+    for (let i = 3; i < out.length; i++) if (/^[<>#!]/.test(out[i]!)) out[i] = `${out[i]![0]}${REDACTED}`;
     return out;
   }
   if (cmd === 'SENTINEL' && (sub === 'SET' || sub === 'CONFIG')) {
-    for (let i = 2; i + 1 < out.length; i++) if (SECRET_SETTING.test(out[i])) out[i + 1] = REDACTED;
+    for (let i = 2; i + 1 < out.length; i++) if (SECRET_SETTING.test(out[i]!)) out[i + 1] = REDACTED;
     return out;
   }
   return out;

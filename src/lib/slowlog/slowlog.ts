@@ -134,7 +134,8 @@ export function groupByCommand(entries: SlowlogEntry[]): CommandGroup[] {
   }
   return [...by.entries()].map(([command, ds]) => {
     ds.sort((a, b) => a - b);
-    const pick = (q: number) => ds[Math.min(ds.length - 1, Math.ceil(q * ds.length) - 1)];
-    return { command, count: ds.length, totalUs: ds.reduce((a, b) => a + b, 0), p50Us: pick(0.5), p99Us: pick(0.99), maxUs: ds[ds.length - 1] };
+    // A group has at least one entry: every pick is defined.
+    const pick = (q: number) => ds[Math.min(ds.length - 1, Math.max(0, Math.ceil(q * ds.length) - 1))]!;
+    return { command, count: ds.length, totalUs: ds.reduce((a, b) => a + b, 0), p50Us: pick(0.5), p99Us: pick(0.99), maxUs: ds[ds.length - 1]! };
   }).sort((a, b) => b.totalUs - a.totalUs);
 }

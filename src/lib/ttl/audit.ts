@@ -86,10 +86,10 @@ export async function auditTtl(target: Target, opts: TtlAuditOptions): Promise<T
         const rule = ruleFor(k.key, opts.rules);
         if (rule) {
           const rr = rules[opts.rules.indexOf(rule)];
-          rr.checked++;
+          rr!.checked++;
           if (breaksRule(ttlMs, rule)) {
-            rr.violations++;
-            if (rr.sample.length < 5) rr.sample.push({ ...keyJson(k.key), db, ttlMs });
+            rr!.violations++;
+            if (rr!.sample.length < 5) rr!.sample.push({ ...keyJson(k.key), db, ttlMs });
           }
         }
       }
@@ -100,7 +100,7 @@ export async function auditTtl(target: Target, opts: TtlAuditOptions): Promise<T
   const shown = list.slice(0, opts.groups);
   const rest = list.slice(opts.groups);
   if (rest.length) {
-    const other: PatternTtl = { db: opts.dbs.length === 1 ? opts.dbs[0] : -1, pattern: '[other]', count: 0, noTtl: { count: 0, bytes: 0, maxIdleSec: opts.readIdle ? 0 : null }, ttl: emptyTtlBuckets() };
+    const other: PatternTtl = { db: opts.dbs.length === 1 ? opts.dbs[0]! : -1, pattern: '[other]', count: 0, noTtl: { count: 0, bytes: 0, maxIdleSec: opts.readIdle ? 0 : null }, ttl: emptyTtlBuckets() };
     for (const g of rest) {
       other.count += g.count;
       other.noTtl.count += g.noTtl.count;
@@ -125,7 +125,7 @@ export async function auditTtl(target: Target, opts: TtlAuditOptions): Promise<T
 /** Whether the server's maxmemory-policy is LFU (OBJECT IDLETIME then fails); unknown counts as not. */
 export async function usesLfu(target: Target): Promise<boolean> {
   try {
-    const [, policy] = (await target.masters()[0].client.config('GET', 'maxmemory-policy')) as string[];
+    const [, policy] = (await target.masters()[0]!.client.config('GET', 'maxmemory-policy')) as string[];
     return /lfu/i.test(policy ?? '');
   } catch {
     return false;

@@ -77,7 +77,7 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
     })) {
       summary.scanned += batch.keys.length + batch.vanished;
       const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
-      let candidates = await plan(node, batch.keys, opts, skipped);
+      let candidates = await plan(node!, batch.keys, opts, skipped);
       summary.matched += candidates.length;
       while (candidates.length) {
         const n = await rails.admit(candidates.length);
@@ -85,22 +85,22 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
         const chunk = candidates.slice(0, n);
         candidates = candidates.slice(n);
         if (rails.dryRun) {
-          await rails.record(chunk.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node.address })));
-          for (const c of chunk) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
+          await rails.record(chunk.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node!.address })));
+          for (const c of chunk) await opts.onChange?.(db, node!.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
           continue;
         }
         // The backup holds every key before it is changed: `restore FILE` undoes the run.
-        if (backup) await backup.backupKeys(node, db, chunk.map((c) => c.key));
+        if (backup) await backup.backupKeys(node!, db, chunk.map((c) => c.key));
         await opts.beforeWrite?.(chunk.map((c) => c.key));
         const results = await recheckAndWrite(t, script, chunk, opts);
         const done: Candidate[] = [];
         results.forEach((r, i) => {
-          if (r === 1) done.push(chunk[i]);
+          if (r === 1) done.push(chunk[i]!);
           else skipped[REASON[r] ?? 'gone']++;
         });
         summary.changed += done.length;
-        await rails.record(done.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node.address, detail: c.unlink ? undefined : { ttlMs: c.ttlMs } })));
-        for (const c of done) await opts.onChange?.(db, node.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
+        await rails.record(done.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node!.address, detail: c.unlink ? undefined : { ttlMs: c.ttlMs } })));
+        for (const c of done) await opts.onChange?.(db, node!.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
       }
       opts.onProgress?.(summary.scanned, summary.changed);
       if (rails.stopReason) break;
@@ -132,11 +132,11 @@ async function recheckAndWrite(t: Target, script: ReturnType<typeof loadScript>,
   for (const idx of groups.values()) for (let i = 0; i < idx.length; i += WRITE_BATCH) batches.push(idx.slice(i, i + WRITE_BATCH));
   const results: number[] = new Array(chunk.length);
   await mapLimited(batches, 2, async (idx) => {
-    const first = chunk[idx[0]];
+    const first = chunk[idx[0]!];
     // The idle check is skipped for keys whose age field was read: that read refreshed it.
-    const common = [first.unlink ? 'unlink' : 'expire', opts.noTtl ? 1 : 0, opts.ttlAboveMs ?? -1,
-      opts.idleOverSec !== undefined && !first.ageMode ? Math.floor(opts.idleOverSec) : -1, first.ageMode, opts.age?.field ?? ''];
-    const reply = (await runScript(t.client, script, idx.map((i) => chunk[i].key), [...common, ...idx.flatMap((i) => [chunk[i].ttlMs, chunk[i].seen])])) as number[];
+    const common = [first!.unlink ? 'unlink' : 'expire', opts.noTtl ? 1 : 0, opts.ttlAboveMs ?? -1,
+      opts.idleOverSec !== undefined && !first!.ageMode ? Math.floor(opts.idleOverSec) : -1, first!.ageMode, opts.age?.field ?? ''];
+    const reply = (await runScript(t.client, script, idx.map((i) => chunk[i]!.key), [...common, ...idx.flatMap((i) => [chunk[i]!.ttlMs, chunk[i]!.seen])])) as number[];
     idx.forEach((i, j) => { results[i] = Number(reply[j]); });
   });
   return results;

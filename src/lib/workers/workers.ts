@@ -81,9 +81,9 @@ export async function collectWorkers(t: Target, db: number, queues: QueueRef[], 
     }
   }
   await Promise.all(beats.map(async ({ key, layout }) => {
-    const [seen, job] = await t.client.hmget(key, layout.lastSeen, layout.currentJob);
+    const [seen = null, job = null] = await t.client.hmget(key, layout.lastSeen, layout.currentJob);
     const ms = seen === null ? null : parseTimestamp(seen);
-    const id = key.slice(layout.prefix.length, key.length - layout.suffix.length || undefined);
+    const id = key.slice(layout.prefix!.length, key.length - layout.suffix.length || undefined);
     report.workers.push({
       id, system: 'homegrown', db, key, lastSeen: ms === null ? seen : new Date(ms).toISOString(), ageSec: age(ms),
       alive: ms !== null && now - ms <= opts.staleAfterMs, currentJob: job || null, beat: { field: layout.lastSeen, value: seen },
@@ -98,15 +98,15 @@ export async function collectWorkers(t: Target, db: number, queues: QueueRef[], 
 
   await homegrownOrphans(t, db, queues.filter((q) => q.system === 'homegrown'), report);
   for (const q of queues.filter((x) => x.system === 'rq')) {
-    for (const id of await t.client.zrangebyscore(q.keys.wip, '-inf', now / 1000)) {
-      report.orphans.push({ system: 'rq', db, queue: q.name, key: q.keys.wip, job: id, worker: null, reason: 'its started-registry entry expired: the worker stopped heart-beating for it', requeueable: false });
+    for (const id of await t.client.zrangebyscore(q.keys.wip!, '-inf', now / 1000)) {
+      report.orphans.push({ system: 'rq', db, queue: q.name, key: q.keys.wip!, job: id, worker: null, reason: 'its started-registry entry expired: the worker stopped heart-beating for it', requeueable: false });
     }
   }
   for (const q of bull) {
-    const ids = await t.client.lrange(q.keys.active, 0, -1);
+    const ids = await t.client.lrange(q.keys.active!, 0, -1);
     const locks = await Promise.all(ids.map((id) => t.client.exists(`${q.prefix}:${q.name}:${id}:lock`)));
     ids.forEach((id, i) => {
-      if (!locks[i]) report.orphans.push({ system: 'bullmq', db, queue: q.name, key: q.keys.active, job: id, worker: null, reason: 'active without its lock: stalled (BullMQ\'s stalled-job check moves it back)', requeueable: false });
+      if (!locks[i]) report.orphans.push({ system: 'bullmq', db, queue: q.name, key: q.keys.active!, job: id, worker: null, reason: 'active without its lock: stalled (BullMQ\'s stalled-job check moves it back)', requeueable: false });
     });
   }
   return report;
@@ -221,7 +221,7 @@ export async function reapWorkers(
     }
     const script = loadScript('orphan-requeue-3', t.serverVersion);
     for (const orphans of groups.values()) {
-      const { key, queue, worker } = orphans[0];
+      const { key, queue, worker } = orphans[0]!;
       const ref = queues.find((q) => q.name === queue && q.system === 'homegrown')!;
       const w = worker === null ? undefined : report.workers.find((x) => x.system === 'homegrown' && x.id === worker);
       const beatKey = w?.key ?? key;
@@ -233,13 +233,13 @@ export async function reapWorkers(
         // Which jobs of the batch moved; null when the worker came back.
         let moved: boolean[] | null;
         if (rails.dryRun) moved = batch.map(() => true);
-        else if (t.mode === 'cluster' && new Set([key, ref.keys.main, beatKey].map((k) => calculateSlot(k))).size > 1) {
+        else if (t.mode === 'cluster' && new Set([key, ref.keys.main!, beatKey].map((k) => calculateSlot(k))).size > 1) {
           // No script may span slots: check the heartbeat, then move job by job (move.ts).
           const now = w?.beat ? await t.client.hget(beatKey, w.beat.field) : null;
           moved = w?.beat && now !== w.beat.value ? null
-            : await moveItems(t, { source: key, sourceKind: 'list', target: ref.keys.main, targetKind: 'rpush' }, batch.map((o) => ({ stored: o.stored!, next: o.stored! })));
+            : await moveItems(t, { source: key, sourceKind: 'list', target: ref.keys.main!, targetKind: 'rpush' }, batch.map((o) => ({ stored: o.stored!, next: o.stored! })));
         } else {
-          const reply = await runScript(t.client, script, [key, ref.keys.main, beatKey], [w?.beat?.field ?? '', w?.beat?.value ?? '', ...batch.map((o) => o.stored!)]);
+          const reply = await runScript(t.client, script, [key, ref.keys.main!, beatKey], [w?.beat?.field ?? '', w?.beat?.value ?? '', ...batch.map((o) => o.stored!)]);
           moved = Array.isArray(reply) ? reply.map((x) => Number(x) === 1) : null;
         }
         if (moved === null) { skip('worker came back', batch.length); continue; }
