@@ -27,6 +27,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/commands/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'ioredis', message: 'src/commands makes no Redis calls: a run function in src/lib does.' }],
+      }],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

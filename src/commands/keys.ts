@@ -223,8 +223,8 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
       return ExitCode.ok;
     }
     const limited = rails.limit !== undefined && rails.limit < count ? ` (at most ${formatCount(rails.limit)}: --limit)` : '';
-    const sizes = await Promise.all(target.masters().map((n) => n.client.dbsize()));
-    const everyKey = matchesEveryKey(pattern) || count >= sizes.reduce((a, b) => a + b, 0);
+    const { keysIn } = await import('../lib/connect/dbs.js');
+    const everyKey = matchesEveryKey(pattern) || count >= ((await keysIn(target, [target.db])) ?? Infinity);
     await r.confirm({
       description: `UNLINK ${formatCount(count)} key(s) matching ${pattern}${limited}`, sample, target: `${target.address} db ${target.db}`,
       everyKeyOf: everyKey ? `${target.address}/${target.db}` : undefined,

@@ -41,9 +41,8 @@ async function lockOptions(ctx: RunContext, patterns: string[], f: LockFlags, re
   const cfg = (ctx.config.sections.locks as LocksConfig | undefined) ?? {};
   const { COMMON_LOCK_PATTERNS, MIN_STALE_AFTER_MS } = await import('../lib/locks/locks.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
-  const { versionAtLeast } = await import('../lib/connect/target.js');
-  const noTouch = versionAtLeast(ctx.target.serverVersion, '7.2.0');
-  if (noTouch) await Promise.all(ctx.target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
+  const { keepIdleTimes } = await import('../lib/connect/target.js');
+  const noTouch = await keepIdleTimes(ctx.target);
   const staleAfterMs = f.staleAfter !== undefined ? parseDuration(f.staleAfter, '--stale-after') : cfg.staleAfterMs ?? 600_000;
   if (staleAfterMs < MIN_STALE_AFTER_MS) {
     throw new UsageError(`${f.staleAfter !== undefined ? '--stale-after' : 'locks.staleAfter in the config file'} must be at least 2s: OBJECT IDLETIME counts whole seconds, so a shorter threshold would reap locks that are being renewed`);

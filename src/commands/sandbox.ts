@@ -20,31 +20,20 @@ export function registerSandbox(program: Command): void {
     const f = cmd.opts<{ port?: string; keys: string; big: boolean; cluster?: boolean; demo?: boolean; json?: boolean }>();
     const out = outputFor(f);
     const keys = parsePositiveInt(f.keys, '--keys');
-    const { startServer, startCluster } = await import('../lib/sandbox/server.js');
-    const { fillSandbox } = await import('../lib/sandbox/dataset.js');
-    const { Redis, Cluster } = await (await import('../lib/connect/driver.js')).loadDriver();
+    const { startSandbox } = await import('../lib/sandbox/dataset.js');
     const port = f.port !== undefined ? parsePositiveInt(f.port, '--port') : undefined;
     const progress = await out.progress('starting redis-server…');
-    const cluster = f.cluster ? await startCluster(3) : null;
-    const server = cluster ? null : await startServer({ port });
-    const url = cluster ? cluster.url : server!.url;
-    const stop = async () => { await (cluster ?? server)!.stop(); };
+    let sandbox;
     try {
-      progress.update('filling sample data…');
-      const client = cluster
-        ? new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]!.port }])
-        : new Redis(server!.port, '127.0.0.1');
-      const summary = await fillSandbox(client, { keys, big: f.big });
-      const { fillQueues } = await import('../lib/sandbox/queues.js');
-      await fillQueues(client);
-      // The queue layouts come on top of the sample data: count what is there.
-      const sizes = await Promise.all((cluster ? (client as import('ioredis').Cluster).nodes('master') : [client as import('ioredis').Redis]).map((n) => n.dbsize()));
-      summary.keys = sizes.reduce((a, b) => a + b, 0);
-      client.disconnect();
+      sandbox = await startSandbox({ cluster: Boolean(f.cluster), port, keys, big: f.big, onStep: (what) => progress.update(what) });
+    } finally {
       progress.stop();
-      if (out.json) await out.jsonDocument({ url, cluster: Boolean(cluster), keys: summary.keys, patterns: summary.patterns });
+    }
+    const { url, cluster } = sandbox;
+    try {
+      if (out.json) await out.jsonDocument({ url, cluster, keys: sandbox.keys, patterns: sandbox.patterns });
       else {
-        await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${formatCount(summary.keys)} keys\n\n`);
+        await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${formatCount(sandbox.keys)} keys\n\n`);
         // From a checkout, redis-ops is not on the PATH until `npm link`: the hint must work as pasted.
         const alias = onPath('redis-ops') ? '' : `  alias redis-ops="${process.execPath} ${process.argv[1]}"   # or, once: npm link\n`;
         await out.write(`Try, in another terminal:\n${alias}  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n  redis-ops queue stats\n  redis-ops queue retry-drain tts_queue --dry-run\n  redis-ops workers\n\nCtrl-C stops the server and deletes its data.\n`);
@@ -61,8 +50,7 @@ export function registerSandbox(program: Command): void {
         process.once('SIGTERM', resolve);
       });
     } finally {
-      progress.stop();
-      await stop();
+      await sandbox.stop();
     }
     process.exitCode = ExitCode.ok;
   });

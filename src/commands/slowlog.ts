@@ -125,24 +125,18 @@ async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags, count: 
 }
 
 async function resetSlowlog({ target, out, newRails }: RunContext, f: { dryRun?: boolean; yes?: boolean; log?: string }): Promise<number> {
-  const { discoverNodes, closeNodes } = await import('../lib/connect/nodes.js');
+  const { planSlowlogReset, applySlowlogReset } = await import('../lib/slowlog/slowlog.js');
   const rails = await newRails(railsFrom('slowlog reset', f), 'slowlogs');
-  const nodes = (await discoverNodes(target)).filter((n) => n.client);
-  const results: { node: string; entries: number; reset: boolean }[] = [];
+  const plan = await planSlowlogReset(target);
+  let results;
   try {
-    const lengths = await Promise.all(nodes.map((n) => n.client!.call('SLOWLOG', 'LEN').then(Number)));
     await rails.confirm({
-      description: `SLOWLOG RESET on ${nodes.length} node(s), dropping ${lengths.reduce((a, b) => a + b, 0)} entries`,
-      sample: nodes.map((n, i) => `${n.address}: ${lengths[i]} entries`), target: target.address,
+      description: `SLOWLOG RESET on ${plan.nodes.length} node(s), dropping ${plan.nodes.reduce((a, n) => a + n.entries, 0)} entries`,
+      sample: plan.nodes.map((n) => `${n.address}: ${n.entries} entries`), target: target.address,
     }, out);
-    await rails.openLog();
-    for (const [i, n] of nodes.entries()) {
-      if (!rails.dryRun) await n.client!.call('SLOWLOG', 'RESET');
-      await rails.record([{ action: 'slowlog-reset', node: n.address, detail: { entries: lengths[i] } }]);
-      results.push({ node: n.address, entries: lengths[i] ?? 0, reset: !rails.dryRun });
-    }
+    results = await applySlowlogReset(plan, rails);
   } finally {
-    closeNodes(nodes);
+    plan.close();
     await rails.close();
   }
   if (out.json) await out.jsonDocument({ dryRun: rails.dryRun, nodes: results });

@@ -171,11 +171,13 @@ export class Output {
     const forget = () => { if (this.spinner === spinner) this.spinner = null; };
     return {
       active: true,
-      update(text: string) {
+      update: (text: string) => {
         const now = Date.now();
         if (now - last < 100) return; // ten redraws a second is plenty
         last = now;
-        spinner.text = text;
+        // One line: a status longer than the terminal would wrap, and every redraw then leaves a line behind.
+        const room = (this.streams.stderr.columns ?? 80) - 3;
+        spinner.text = text.length > room ? `${text.slice(0, Math.max(0, room - 1))}…` : text;
       },
       stop() {
         spinner.stop();

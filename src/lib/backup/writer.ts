@@ -5,7 +5,7 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { UsageError } from '../../errors.js';
 import { forEachDb } from '../connect/dbs.js';
 import type { NodeHandle, Target } from '../connect/target.js';
-import { versionAtLeast } from '../connect/target.js';
+import { keepIdleTimes, versionAtLeast } from '../connect/target.js';
 import { globToRegExp, keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
 import { walkKeys } from '../scan/walk.js';
@@ -342,11 +342,7 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
   await sink.header(backupHeader(target, dbs, opts.match, opts.types));
   const kb = new KeyBackup(target, sink, opts.types);
   const patterns = opts.match.length > 1 ? opts.match.map(globToRegExp) : [];
-  if (versionAtLeast(target.serverVersion, '7.2.0')) {
-    // Reading values would refresh idle times; NO-TOUCH keeps them (7.2+).
-    await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
-  }
-  const nodes = new Map(target.masters().map((n) => [n.address, n]));
+  await keepIdleTimes(target);
   await forEachDb(target, dbs, async (walkTarget, db) => {
     if (opts.signal?.aborted) return;
     for await (const batch of walkKeys(walkTarget, {
@@ -355,7 +351,7 @@ export async function writeBackup(target: Target, dbs: number[], opts: BackupOpt
       count: opts.count,
       signal: opts.signal,
     })) {
-      const node = walkTarget === target ? nodes.get(batch.node)! : walkTarget.masters()[0];
+      const node = batch.handle;
       await kb.add(node!, db, batch.keys.map((k) => k.key).filter((k) => keyMatches(k, patterns)));
       opts.onProgress?.({ keys: kb.summary.keys, bytes: sink.byteCount });
       if (opts.signal?.aborted) break;

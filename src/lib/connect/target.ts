@@ -236,6 +236,17 @@ async function quietly(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/**
+ * Asks every master not to touch idle times or LFU counters for what this
+ * connection reads (CLIENT NO-TOUCH, Redis 7.2+): a report must not make
+ * every key look freshly used. Returns whether the server has it.
+ */
+export async function keepIdleTimes(target: Target): Promise<boolean> {
+  if (!versionAtLeast(target.serverVersion, '7.2.0')) return false;
+  await Promise.all(target.masters().map((n) => n.client.call('CLIENT', 'NO-TOUCH', 'ON').catch(() => undefined)));
+  return true;
+}
+
 /** Compares dotted versions: true when `version` ≥ `min`. Unknown versions are treated as old. */
 export function versionAtLeast(version: string | null, min: string): boolean {
   if (!version) return false;

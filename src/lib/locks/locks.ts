@@ -64,7 +64,7 @@ export async function listLocks(target: Target, opts: LockOptions): Promise<(Loc
     })) {
       const names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, globs));
       if (!names.length) continue;
-      const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
+      const node = batch.handle;
       // Idle time first: reading a value refreshes it.
       const p = node!.client.pipeline();
       for (const k of names) p.type(k).pttl(k).call('OBJECT', 'IDLETIME', k);

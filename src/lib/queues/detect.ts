@@ -77,7 +77,7 @@ export async function detectQueues(t: Target, db: number, signal?: AbortSignal):
       if (name !== null && nameCanMatter(name)) names.push({ name, key: k.key });
     }
     if (!names.length) continue;
-    const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
+    const node = batch.handle;
     const p = node!.client.pipeline();
     for (const n of names) p.type(n.key);
     const types = (await p.exec()) ?? [];

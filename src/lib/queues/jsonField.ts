@@ -1,8 +1,8 @@
 /**
  * Reads and rewrites one top-level field of a JSON object in its raw text,
  * leaving every other byte as it was: jobs are moved as their producers wrote
- * them (re-encoding would reorder keys and round big numbers; NOTES "Moving
- * jobs"). Only the top level is looked at, so a field of the same name inside
+ * them (re-encoding would reorder keys and round big numbers: cjson, for one,
+ * does both). Only the top level is looked at, so a field of the same name inside
  * `args` is never mistaken for the job's own.
  */
 export interface FieldSpan {

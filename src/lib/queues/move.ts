@@ -3,7 +3,7 @@ import type { Target } from '../connect/target.js';
 import { loadScript, runScript } from '../scripts/loader.js';
 
 /**
- * Moving jobs between keys without loss or duplicates (NOTES "Moving jobs").
+ * Moving jobs between keys without loss or duplicates: a job is pushed only if its removal from the source succeeded, in one script.
  * Within one cluster slot (always, off a cluster): one short script per batch
  * removes each job from the source and writes it to the target only if the
  * removal happened. Across slots no script may touch both keys, so each job

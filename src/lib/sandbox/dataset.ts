@@ -117,3 +117,41 @@ export async function fillSandbox(client: Redis | Cluster, opts: DatasetOptions)
   const keys = Object.values(patterns).reduce((a, b) => a + b, 0);
   return { keys, patterns };
 }
+
+export interface Sandbox {
+  url: string;
+  cluster: boolean;
+  keys: number;
+  patterns: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A throwaway server (or 3-master cluster) filled with the sample keyspace
+ * and the queue layouts of every system: what `redis-ops sandbox` serves.
+ */
+export async function startSandbox(opts: DatasetOptions & { cluster: boolean; port?: number; onStep?: (what: string) => void }): Promise<Sandbox> {
+  const { startServer, startCluster } = await import('./server.js');
+  const { fillQueues } = await import('./queues.js');
+  const { Redis, Cluster } = await (await import('../connect/driver.js')).loadDriver();
+  const cluster = opts.cluster ? await startCluster(3) : null;
+  const server = cluster ? null : await startServer({ port: opts.port });
+  const stop = async () => { await (cluster ?? server)!.stop(); };
+  try {
+    opts.onStep?.('filling sample data…');
+    const client = cluster ? new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]!.port }]) : new Redis(server!.port, '127.0.0.1');
+    try {
+      const summary = await fillSandbox(client, opts);
+      await fillQueues(client);
+      // The queue layouts come on top of the sample data: count what is there.
+      const masters = cluster ? (client as Cluster).nodes('master') : [client as Redis];
+      const sizes = await Promise.all(masters.map((n) => n.dbsize()));
+      return { url: cluster ? cluster.url : server!.url, cluster: Boolean(cluster), keys: sizes.reduce((a, b) => a + b, 0), patterns: summary.patterns, stop };
+    } finally {
+      client.disconnect();
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

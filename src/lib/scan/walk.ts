@@ -42,6 +42,8 @@ export interface KeyInfo {
 
 export interface WalkBatch {
   node: string;
+  /** The master the page came from, for reading or writing its keys there. */
+  handle: NodeHandle;
   db: number;
   keys: KeyInfo[];
   /** Keys SCAN returned that were gone by the time they were probed. */
@@ -138,7 +140,7 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions): A
     const vanished = read.vanished;
     let keys = read.keys;
     if (clientFilterType) keys = keys.filter((k) => k.type === clientFilterType);
-    yield { node: node.address, db: target.db, keys, vanished };
+    yield { node: node.address, handle: node, db: target.db, keys, vanished };
   }
 }
 

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../atomicFile.js';
-import { CONNECTION_NAME } from '../connect/target.js';
+import { CONNECTION_NAME, type Target } from '../connect/target.js';
+import { closeNodes, discoverNodes } from '../connect/nodes.js';
+import type { Rails } from '../rails.js';
 import { keyText } from '../keyname.js';
 import { redactArgs, truncateArgs } from './redact.js';
 
@@ -138,4 +140,34 @@ export function groupByCommand(entries: SlowlogEntry[]): CommandGroup[] {
     const pick = (q: number) => ds[Math.min(ds.length - 1, Math.max(0, Math.ceil(q * ds.length) - 1))]!;
     return { command, count: ds.length, totalUs: ds.reduce((a, b) => a + b, 0), p50Us: pick(0.5), p99Us: pick(0.99), maxUs: ds[ds.length - 1]! };
   }).sort((a, b) => b.totalUs - a.totalUs);
+}
+
+export interface SlowlogResetPlan {
+  /** Every reachable node and how many entries a reset would drop there. */
+  nodes: { address: string; entries: number; client: Redis }[];
+  close(): void;
+}
+
+/** The plan of `slowlog reset` (read-only): SLOWLOG LEN on every reachable node. */
+export async function planSlowlogReset(target: Target): Promise<SlowlogResetPlan> {
+  const nodes = (await discoverNodes(target)).filter((n) => n.client);
+  try {
+    const lengths = await Promise.all(nodes.map((n) => n.client!.call('SLOWLOG', 'LEN').then(Number)));
+    return { nodes: nodes.map((n, i) => ({ address: n.address, entries: lengths[i] ?? 0, client: n.client! })), close: () => closeNodes(nodes) };
+  } catch (e) {
+    closeNodes(nodes);
+    throw e;
+  }
+}
+
+/** Applies the plan through the rails (a dry run changes nothing, and says what it would). */
+export async function applySlowlogReset(plan: SlowlogResetPlan, rails: Rails): Promise<{ node: string; entries: number; reset: boolean }[]> {
+  await rails.openLog();
+  const results: { node: string; entries: number; reset: boolean }[] = [];
+  for (const n of plan.nodes) {
+    if (!rails.dryRun) await n.client.call('SLOWLOG', 'RESET');
+    await rails.record([{ action: 'slowlog-reset', node: n.address, detail: { entries: n.entries } }]);
+    results.push({ node: n.address, entries: n.entries, reset: !rails.dryRun });
+  }
+  return results;
 }

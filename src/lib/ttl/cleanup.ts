@@ -76,7 +76,7 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
       probe: { type: true, ttl: true, idle: opts.idleOverSec !== undefined },
     })) {
       summary.scanned += batch.keys.length + batch.vanished;
-      const node = t.masters().find((n) => n.address === batch.node) ?? t.masters()[0];
+      const node = batch.handle;
       let candidates = await plan(node!, batch.keys, opts, skipped);
       summary.matched += candidates.length;
       while (candidates.length) {
