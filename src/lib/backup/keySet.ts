@@ -6,9 +6,10 @@
  * duplicate, and verify calls it a repeated key.
  */
 export class KeySet {
-  private hi = new Uint32Array(1 << 12);
-  private lo = new Uint32Array(1 << 12);
-  private line = new Uint32Array(1 << 12);
+  // 64k slots to start (768 KB): most backups never grow the table.
+  private hi = new Uint32Array(1 << 16);
+  private lo = new Uint32Array(1 << 16);
+  private line = new Uint32Array(1 << 16);
   private size = 0;
 
   /** Adds (db, key); returns 0 when new, else the line it was first added with (or 1 when none was given). */

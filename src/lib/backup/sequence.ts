@@ -28,20 +28,19 @@ export class RecordSequence {
     checkTime(where, 'expireAtMs', r.expireAtMs);
     checkTime(where, 'capturedAtMs', r.capturedAtMs);
     const open = this.open;
-    const name = `key "${keyText(r.key)}"`;
     let lastEntry: string | null = null;
     if (r.part === undefined || r.part === 0) {
       if (open) throw new InputError(`${where}: key "${keyText(open.key)}": part ${open.next} is missing`);
       const first = this.keys.add(r.db, r.key, lineNo);
-      if (first) throw new InputError(`${where}: ${name} in db ${r.db} again (first on line ${first})`);
+      if (first) throw new InputError(`${where}: ${keyName(r.key)} in db ${r.db} again (first on line ${first})`);
     } else {
-      if (!open) throw new InputError(`${where}: part ${r.part} of ${name} without its part 0`);
+      if (!open) throw new InputError(`${where}: part ${r.part} of ${keyName(r.key)} without its part 0`);
       if (!open.key.equals(r.key) || open.db !== r.db) {
-        throw new InputError(`${where}: part ${r.part} of ${name}, but key "${keyText(open.key)}" is not finished (part ${open.next} expected)`);
+        throw new InputError(`${where}: part ${r.part} of ${keyName(r.key)}, but key "${keyText(open.key)}" is not finished (part ${open.next} expected)`);
       }
-      if (r.type !== open.type) throw new InputError(`${where}: ${name}: part ${r.part} is a ${r.type}, part 0 a ${open.type}`);
-      if (r.part < open.next) throw new InputError(`${where}: ${name}: part ${r.part} again (expected part ${open.next})`);
-      if (r.part > open.next) throw new InputError(`${where}: ${name}: part ${r.part} where part ${open.next} was expected`);
+      if (r.type !== open.type) throw new InputError(`${where}: ${keyName(r.key)}: part ${r.part} is a ${r.type}, part 0 a ${open.type}`);
+      if (r.part < open.next) throw new InputError(`${where}: ${keyName(r.key)}: part ${r.part} again (expected part ${open.next})`);
+      if (r.part > open.next) throw new InputError(`${where}: ${keyName(r.key)}: part ${r.part} where part ${open.next} was expected`);
       lastEntry = open.lastEntry;
     }
     if (stream) lastEntry = checkStreamIds(where, stream, lastEntry, !r.more);
@@ -83,4 +82,9 @@ function compareDigits(a: string, b: string): number {
   const y = b.replace(/^0+(?=\d)/, '');
   if (x.length !== y.length) return x.length - y.length;
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** A key as messages name it (built only for a message: this runs for every record). */
+function keyName(key: Buffer): string {
+  return `key "${keyText(key)}"`;
 }
