@@ -45,11 +45,11 @@ export function readBackup(source: string, onHeader: (h: Header) => void, stdin:
  * unparsed: for the apply pass over a file that has just been verified,
  * which turns them into writes without building objects.
  */
-export function readBackupLines(source: string, onHeader: (h: Header) => void): AsyncGenerator<(ReadItem | RawLine)[]> {
-  return read(source, onHeader, process.stdin, true);
+export function readBackupLines(source: string, onHeader: (h: Header) => void, opts: { verified?: boolean } = {}): AsyncGenerator<(ReadItem | RawLine)[]> {
+  return read(source, onHeader, process.stdin, true, !opts.verified);
 }
 
-async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJS.ReadableStream, raw: boolean): AsyncGenerator<(ReadItem | RawLine)[]> {
+async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJS.ReadableStream, raw: boolean, duplicates = true): AsyncGenerator<(ReadItem | RawLine)[]> {
   const name = source === '-' ? 'stdin' : source;
   const where = (n: number) => `${name} line ${n}`;
   const hash = createHash('sha256');
@@ -62,7 +62,7 @@ async function* read(source: string, onHeader: (h: Header) => void, stdin: NodeJ
    * file's unterminated last line); fills `items` with the good records up to
    * the first problem, which it throws.
    */
-  const sequence = new RecordSequence();
+  const sequence = new RecordSequence({ duplicates });
   const lines = (region: Buffer, items: (ReadItem | RawLine)[]): void => {
     // Text that is not UTF-8 would be decoded one way by JSON.parse (U+FFFD)
     // and copied another by the byte path: refused, so both read alike.

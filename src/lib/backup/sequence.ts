@@ -14,7 +14,12 @@ export const MAX_TIME_MS = 8_640_000_000_000_000;
  * range. Verify and restore both run it, so they agree on every file.
  */
 export class RecordSequence {
-  private readonly keys = new KeySet();
+  private readonly keys: KeySet | null;
+
+  /** `duplicates: false` for a pass over a file whose first pass already checked them (its checksum is checked again at the end). */
+  constructor({ duplicates = true } = {}) {
+    this.keys = duplicates ? new KeySet() : null;
+  }
   private open: { key: Buffer; db: number; type: string; next: number; lastEntry: string | null } | null = null;
 
   /**
@@ -31,7 +36,7 @@ export class RecordSequence {
     let lastEntry: string | null = null;
     if (r.part === undefined || r.part === 0) {
       if (open) throw new InputError(`${where}: key "${keyText(open.key)}": part ${open.next} is missing`);
-      const first = this.keys.add(r.db, r.key, lineNo);
+      const first = this.keys?.add(r.db, r.key, lineNo);
       if (first) throw new InputError(`${where}: ${keyName(r.key)} in db ${r.db} again (first on line ${first})`);
     } else {
       if (!open) throw new InputError(`${where}: part ${r.part} of ${keyName(r.key)} without its part 0`);
