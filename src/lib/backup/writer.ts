@@ -1,8 +1,3 @@
-import { createWriteStream, fsync, renameSync, rmSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import type { Redis } from 'ioredis';
-import { createGzip, type Gzip } from 'node:zlib';
-import { UsageError } from '../../errors.js';
 import { forEachDb } from '../connect/dbs.js';
 import type { NodeHandle, Target } from '../connect/target.js';
 import { keepIdleTimes, versionAtLeast } from '../connect/target.js';
@@ -10,19 +5,21 @@ import { globToRegExp, keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
 import { walkKeys } from '../scan/walk.js';
 import { loadScript, runScriptEncoded, type Script } from '../scripts/loader.js';
-import type { OutputPlace } from '../outputPath.js';
 import { KeySet } from './keySet.js';
-import { isKeyType, LENGTH_COMMAND, TYPE_BY_CODE } from '../keyTypes.js';
+import { isKeyType, TYPE_BY_CODE } from '../keyTypes.js';
 import { LINES_CHUNK, LineWriter } from './lineWriter.js';
 import { PackedReader } from './packedReader.js';
-import { bytesJson, FORMAT, FORMAT_VERSION, LineHash, makeRecord, recordLine, type Bytes, type Header, type KeyRecord, type KeyType, type StreamGroup } from './format.js';
+import { FORMAT, FORMAT_VERSION, recordLine, type Header, type KeyRecord, type KeyType } from './format.js';
+import { CHUNK, pageBigKey } from './paging.js';
+import type { RecordSink } from './sink.js';
 
-/** Elements per record of a big key, and per page read from the server. */
-export const CHUNK = 1000;
+/**
+ * The read pipeline of a backup: keys read by a script in short steps and
+ * written as record lines (the file itself: sink.ts; big keys: paging.ts).
+ */
+export { BackupSink, type RecordSink } from './sink.js';
 /** Elements one read script may return in total before it stops (keeps each call short). */
 const READ_BUDGET = 5000;
-/** Bytes of a big string per record. */
-const STRING_CHUNK = 1 << 20;
 
 export interface BackupOptions {
   match: string[];
@@ -44,130 +41,6 @@ export interface BackupSummary {
   /** Keys of types this format cannot hold (modules): reported, never silently dropped. */
   unsupported: { key?: string; key64?: string; db: number; type: string }[];
   complete: boolean;
-}
-
-/** Where records go: a backup file, or (for diff) a digest per key. */
-export interface RecordSink {
-  header(h: Header): Promise<void>;
-  /** Complete record lines (each ending in a newline), as LineWriter builds them. */
-  lines(chunk: Buffer, count: number): Promise<void>;
-  /** Everything recorded so far is on disk (for callers about to change what they recorded). */
-  sync?(): Promise<void>;
-  readonly records: number;
-  readonly byteCount: number;
-}
-
-/**
- * Where a backup goes: a new regular file written under a temporary name
- * (renamed when complete), a FIFO or device written into directly, or stdout.
- */
-export class BackupSink implements RecordSink {
-  private readonly hash = new LineHash();
-  private bytes = 0;
-  private readonly stream: WriteStream | NodeJS.WriteStream;
-  private readonly gzip: Gzip | null;
-  private readonly tmp: string | null;
-  private readonly path: string;
-
-  /** `place` comes from outputPlace: the caller has decided whether an existing file may be replaced. */
-  constructor(place: OutputPlace, gzip: boolean, stdout: NodeJS.WriteStream = process.stdout) {
-    this.gzip = gzip ? createGzip({ level: 6 }) : null;
-    if (place.kind === 'stdout') {
-      this.path = '-';
-      this.tmp = null;
-      this.stream = stdout;
-      // The reader left: fail the writes waiting on gzip too, instead of waiting for ever.
-      if (this.gzip) stdout.once('error', (e) => this.gzip!.destroy(e));
-    } else if (place.kind === 'special') {
-      this.path = place.path;
-      this.tmp = null;
-      this.stream = createWriteStream(place.path, { flags: 'w', highWaterMark: 1 << 22 });
-    } else {
-      this.path = place.path;
-      this.tmp = `${place.path}.partial-${process.pid}`;
-      // Backups hold secrets: owner-only from the first byte; wx: never through a link.
-      // A deep buffer: the walk goes on while the file system catches up.
-      this.stream = createWriteStream(this.tmp, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 22 });
-    }
-    if (this.gzip) this.gzip.pipe(this.stream as NodeJS.WritableStream);
-  }
-
-  async open(): Promise<void> {
-    if (this.path === '-') return;
-    const s = this.stream as WriteStream;
-    await new Promise<void>((resolve, reject) => {
-      s.once('open', () => resolve());
-      s.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`-o: cannot write ${this.path} (${e.code ?? e.message})`)));
-    });
-  }
-
-  get records(): number {
-    return this.hash.lines - 1; // minus the header
-  }
-
-  get byteCount(): number {
-    return this.bytes;
-  }
-
-  async header(h: Header): Promise<void> {
-    await this.lines(Buffer.from(`${JSON.stringify(h)}\n`), 1);
-  }
-
-  async lines(chunk: Buffer, count: number): Promise<void> {
-    this.hash.addChunk(chunk, count);
-    this.bytes += chunk.length;
-    const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
-    if (!w.write(chunk)) await once(w as unknown as NodeJS.EventEmitter, 'drain');
-  }
-
-  /**
-   * Puts every record so far on disk: through gzip (a sync flush), through
-   * the file stream, then fsync. `ttl cleanup --backup` calls it before it
-   * changes the keys it has just backed up, so a crash never loses one.
-   */
-  async sync(): Promise<void> {
-    if (this.gzip) await new Promise<void>((resolve) => this.gzip!.flush(() => resolve()));
-    await new Promise<void>((resolve, reject) => (this.stream as NodeJS.WritableStream).write('', (e?: Error | null) => (e ? reject(e) : resolve())));
-    const fd = this.path !== '-' ? (this.stream as unknown as { fd?: number }).fd : null;
-    if (typeof fd === 'number') await new Promise<void>((resolve) => fsync(fd, () => resolve()));
-  }
-
-  /** Writes the trailer, flushes, and moves the file to its final name. */
-  async finish(): Promise<void> {
-    const records = this.records;
-    const text = JSON.stringify({ trailer: true, records, sha256: this.hash.digest() });
-    const w = (this.gzip ?? this.stream) as NodeJS.WritableStream;
-    this.bytes += Buffer.byteLength(text) + 1;
-    w.write(`${text}\n`);
-    if (this.path !== '-') {
-      await new Promise<void>((resolve, reject) => {
-        this.stream.once('error', reject);
-        this.stream.once('finish', () => resolve());
-        w.end();
-      });
-      if (this.tmp) renameSync(this.tmp, this.path);
-    } else {
-      // Wait until the trailer has left: a reader that is gone by now makes the backup incomplete.
-      await new Promise<void>((resolve, reject) => {
-        if (this.gzip) {
-          this.gzip.once('error', reject);
-          this.gzip.end(() => this.stream.write('', (e?: Error | null) => (e ? reject(e) : resolve())));
-        } else this.stream.write('', (e?: Error | null) => (e ? reject(e) : resolve()));
-      });
-    }
-  }
-
-  /** Where the finished backup is: the file's name, or - for stdout. */
-  get destination(): string {
-    return this.path;
-  }
-
-  /** An interrupted or failed backup leaves nothing at the final name (nor a partial file). */
-  abort(): void {
-    if (this.path === '-') return;
-    (this.stream as WriteStream).destroy();
-    if (this.tmp) rmSync(this.tmp, { force: true });
-  }
 }
 
 /**
@@ -443,134 +316,3 @@ async function readKeys(node: NodeHandle, script: Script, args: Buffer[], names:
   return out;
 }
 
-
-interface Base {
-  key: Buffer;
-  db: number;
-  type: KeyType;
-  expireAtMs: number | null;
-  capturedAtMs: number;
-}
-
-/**
- * Reads a big key in pages (no command holds the server for long) and writes
- * it as several records. Returns true when its length changed meanwhile.
- */
-async function pageBigKey(node: NodeHandle, key: Buffer, base: Base, length: number, record: (r: KeyRecord) => Promise<void>): Promise<boolean> {
-  const c = node.client;
-  let part = 0;
-  let open = false;
-  const emit = async (value: unknown, more: boolean) => {
-    open = more;
-    await record(makeRecord(key, base.db, base.type, base.expireAtMs, base.capturedAtMs, value, part++, more));
-  };
-  switch (base.type) {
-    case 'string': {
-      for (let at = 0; at < length || at === 0; at += STRING_CHUNK) {
-        const chunk = (await c.callBuffer('GETRANGE', key, at, Math.min(length, at + STRING_CHUNK) - 1)) as Buffer;
-        await emit(bytesJson(chunk), at + STRING_CHUNK < length);
-      }
-      break;
-    }
-    case 'list': {
-      for (let at = 0; at < length; at += CHUNK) {
-        const items = (await c.callBuffer('LRANGE', key, at, at + CHUNK - 1)) as Buffer[];
-        await emit(items.map(bytesJson), at + CHUNK < length);
-      }
-      break;
-    }
-    case 'hash':
-    case 'set':
-    case 'zset': {
-      const cmd = base.type === 'hash' ? 'HSCAN' : base.type === 'set' ? 'SSCAN' : 'ZSCAN';
-      let cursor = '0';
-      let pending: unknown[] = [];
-      do {
-        const [next, items] = (await c.callBuffer(cmd, key, cursor, 'COUNT', CHUNK)) as [Buffer, Buffer[]];
-        cursor = next.toString();
-        if (base.type === 'set') pending.push(...items.map(bytesJson));
-        else for (let i = 0; i + 1 < items.length; i += 2) pending.push([bytesJson(items[i]!), base.type === 'zset' ? items[i + 1]!.toString() : bytesJson(items[i + 1]!)]);
-        while (pending.length >= CHUNK || (cursor === '0' && pending.length)) {
-          await emit(pending.slice(0, CHUNK), cursor !== '0' || pending.length > CHUNK);
-          pending = pending.slice(CHUNK);
-        }
-      } while (cursor !== '0');
-      // Nothing read at all (emptied meanwhile), or the last page ended a part that promised more.
-      if (part === 0 || open) await emit([], false);
-      break;
-    }
-    case 'stream': {
-      await pageStream(c, key, emit);
-      break;
-    }
-  }
-  const after = Number(await c.call(LENGTH_COMMAND[base.type], key));
-  return after !== length;
-}
-
-/**
- * Streams are rebuilt as the server's own AOF rewrite does (aof.c,
- * rewriteStreamObject): entries with their ids, then the last id, entries
- * added and max deleted id, then groups with last-delivered id and entries
- * read, pending entries with consumer, delivery time and count, and consumers.
- * The metadata comes from XINFO STREAM FULL; entries and pending entries are
- * read in pages (XRANGE, XPENDING), as FULL without a COUNT would return a big
- * stream whole in one reply. Needs Redis 6.2+ (FULL, XPENDING IDLE).
- */
-async function pageStream(c: Redis, key: Buffer, emit: (value: unknown, more: boolean) => Promise<void>): Promise<void> {
-  let start = '-';
-  let entries: [string, Bytes[]][] = [];
-  for (;;) {
-    const page = (await c.callBuffer('XRANGE', key, start, '+', 'COUNT', CHUNK)) as [Buffer, Buffer[]][];
-    for (const [id, fields] of page) entries.push([id.toString(), fields.map(bytesJson)]);
-    if (page.length < CHUNK) break;
-    start = `(${page[page.length - 1]![0].toString()}`;
-    if (entries.length >= CHUNK) {
-      await emit({ entries }, true);
-      entries = [];
-    }
-  }
-  // All the metadata (stream, groups, consumers) in one atomic read. COUNT 1
-  // keeps the reply small: entries are paged above, pending entries below.
-  const info = pairs((await c.callBuffer('XINFO', 'STREAM', key, 'FULL', 'COUNT', 1)) as unknown[]);
-  const groups: StreamGroup[] = [];
-  for (const g of (info.groups ?? []) as unknown[][]) {
-    const gi = pairs(g);
-    const name = gi.name as Buffer;
-    const consumers = ((gi.consumers ?? []) as unknown[][]).map((x) => bytesJson(pairs(x).name as Buffer));
-    const pending: StreamGroup['pending'] = [];
-    let from = '-';
-    for (;;) {
-      // TIME and XPENDING in one transaction: the idle times are measured at the instant TIME gives.
-      const tx = (await c.multi().call('TIME').callBuffer('XPENDING', key, name, 'IDLE', 0, from, '+', CHUNK).exec()) ?? [];
-      const [sec, usec] = (tx[0]?.[1] ?? ['0', '0']) as [string, string];
-      const serverNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-      const page = (tx[1]?.[1] ?? []) as [Buffer, Buffer, number, number][];
-      for (const [id, consumer, idle, count] of page) {
-        pending.push({ id: id.toString(), consumer: bytesJson(consumer), deliveryTimeMs: serverNow - Number(idle), deliveryCount: Number(count) });
-      }
-      if (page.length < CHUNK) break;
-      from = `(${page[page.length - 1]![0].toString()}`;
-    }
-    groups.push({
-      name: bytesJson(name),
-      lastDeliveredId: String(gi['last-delivered-id']),
-      entriesRead: gi['entries-read'] === null || gi['entries-read'] === undefined ? null : Number(gi['entries-read']),
-      consumers,
-      pending,
-    });
-  }
-  await emit({
-    entries,
-    lastId: String(info['last-generated-id']),
-    entriesAdded: info['entries-added'] !== undefined ? Number(info['entries-added']) : null,
-    maxDeletedId: info['max-deleted-entry-id'] !== undefined ? String(info['max-deleted-entry-id']) : null,
-    groups,
-  }, false);
-}
-
-function pairs(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
-  return out;
-}
