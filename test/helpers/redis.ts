@@ -29,3 +29,13 @@ export async function makeIdle(client: Redis, key: string, seconds: number): Pro
   const payload = await client.dumpBuffer(key);
   await client.call('RESTORE', key, 0, payload, 'REPLACE', 'IDLETIME', seconds);
 }
+
+/** Runs `fn` while the server is stopped (SIGSTOP: it accepts connections and answers nothing), and always resumes it. */
+export async function whileStopped<T>(server: { process: { kill(signal: NodeJS.Signals): boolean } }, fn: () => Promise<T>): Promise<T> {
+  server.process.kill('SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    server.process.kill('SIGCONT');
+  }
+}

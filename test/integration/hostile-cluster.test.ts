@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
-import { startCluster, type LocalCluster } from '../helpers/redis.js';
+import { startCluster, whileStopped, type LocalCluster } from '../helpers/redis.js';
 import { runCli } from '../helpers/cli.js';
 
 let cluster: LocalCluster;
@@ -49,8 +49,7 @@ const walks = (file: string): string[][] => [
 describe('a hung master (SIGSTOP) is named, not the seed', () => {
   it('every walk fails with one line naming the stopped node', async () => {
     const hung = cluster.nodes[2];
-    hung.process.kill('SIGSTOP');
-    try {
+    await whileStopped(hung, async () => {
       const file = join(dir, 'hung.jsonl');
       for (const args of walks(file)) {
         const r = await runCli([...args, '--url', seed(), '--timeout', '1s']);
@@ -59,9 +58,7 @@ describe('a hung master (SIGSTOP) is named, not the seed', () => {
       }
       expect(existsSync(file)).toBe(false);
       expect(readdirSync(dir).filter((f) => f.startsWith('hung.jsonl'))).toEqual([]);
-    } finally {
-      hung.process.kill('SIGCONT');
-    }
+    });
   });
 });
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { freePort } from '../../src/lib/sandbox/server.js';
-import { allKeys, clientFor, startServer, type LocalServer } from '../helpers/redis.js';
+import { allKeys, clientFor, startServer, whileStopped, type LocalServer } from '../helpers/redis.js';
 import { runCli, startCli, until } from '../helpers/cli.js';
 import { runPeer } from '../helpers/peers.js';
 import { runInTty } from '../helpers/tty.js';
@@ -107,13 +107,7 @@ describe('a failed cleanup keeps its undo backup (item 1)', () => {
     const undo = path('undo.jsonl');
     const log = path('changes.log');
     const run = await underWay(['ttl', 'cleanup', 'str:*', '--delete', '--backup', undo, '--timeout', '1s', '--yes'], log);
-    server.process.kill('SIGSTOP');
-    let r;
-    try {
-      r = await run.done;
-    } finally {
-      server.process.kill('SIGCONT');
-    }
+    const r = await whileStopped(server, () => run.done);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`127.0.0.1:${server.port} did not answer within 1000 ms`);
     expectOneLine(r.stderr);
@@ -158,13 +152,7 @@ describe('a write that fails says how far it got (issue 14, item 7)', () => {
     await fill('str:', 5000);
     const log = path('changes.log');
     const run = await underWay(['keys', 'delete', 'str:*', '--yes', '--json', '--timeout', '1s'], log);
-    server.process.kill('SIGSTOP');
-    let r;
-    try {
-      r = await run.done;
-    } finally {
-      server.process.kill('SIGCONT');
-    }
+    const r = await whileStopped(server, () => run.done);
     expect(r.code).toBe(1);
     const logged = readFileSync(log, 'utf8').trim().split('\n').length;
     const m = /did not answer within 1000 ms; ([\d,]+) keys changed before it stopped/.exec(r.stderr);
@@ -570,30 +558,25 @@ describe('health tells a frozen or foreign server apart (items 5, 6, 7)', () => 
   });
 
   it('a stopped server (SIGSTOP) is CRITICAL, exit 2, in every format', async () => {
-    server.process.kill('SIGSTOP');
-    try {
+    await whileStopped(server, async () => {
       const nagios = await cli(['health', '--format', 'nagios', '--timeout', '1s']);
       expect(nagios.code).toBe(2);
       expect(nagios.stdout).toBe(`REDIS CRITICAL - 127.0.0.1:${server.port} did not answer within 1000 ms\n`);
       const json = await cli(['health', '--json', '--timeout', '1s']);
       expect(json.code).toBe(2);
       expect(JSON.parse(json.stdout)).toMatchObject({ status: 'crit', error: `127.0.0.1:${server.port} did not answer within 1000 ms` });
-    } finally {
-      server.process.kill('SIGCONT');
-    }
+    });
   });
 
   it('a server that stalls, then answers, shows the stall in its ping figure (CRITICAL)', async () => {
-    server.process.kill('SIGSTOP');
-    const run = startCli(['health', '--json', '--only', 'ping', '--timeout', '20s', '--url', server.url]);
-    try {
+    const run = await whileStopped(server, async () => {
+      const started = startCli(['health', '--json', '--only', 'ping', '--timeout', '20s', '--url', server.url]);
       // The check has sent its first command into the stall: the stopped server has unread bytes.
       await until(() => unreadBytesAt(server.port) > 0, 'the check to be waiting on the stopped server');
       // A stall of at least 1.5 s after the command was sent, whatever the machine's speed.
       await new Promise((r) => setTimeout(r, 1500));
-    } finally {
-      server.process.kill('SIGCONT');
-    }
+      return started;
+    });
     const r = await run.done;
     expect(r.code).toBe(2);
     const ping = JSON.parse(r.stdout).checks.find((c: any) => c.name === 'ping');
