@@ -99,9 +99,8 @@ export function dryRunShowOption(): Option {
   return new Option('--show <n>', 'with --dry-run: items to list, each with why it is selected (default 20; --json lists all)');
 }
 
-export function dryRunShow(cmd: Command): number {
-  const show = (cmd.opts() as { show?: string }).show;
-  return show === undefined ? 20 : parsePositiveInt(show, '--show');
+export function dryRunShow(flags: { show?: string }): number {
+  return flags.show === undefined ? 20 : parsePositiveInt(flags.show, '--show');
 }
 
 export function addRailsOptions(cmd: Command, options: Option[]): Command {
@@ -168,11 +167,11 @@ export async function runWithTarget(
   };
   try {
     const code = await body({ target, out, config, signal: controller.signal, newRails });
-    if (stdoutWasClosed()) throw new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)');
+    if (stdoutWasClosed()) throw outputClosed();
     process.exitCode = code ?? ExitCode.ok;
   } catch (e) {
     const err = e instanceof RedisOpsError ? e
-      : stdoutWasClosed() ? new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)')
+      : stdoutWasClosed() ? outputClosed()
       : target.fail(e);
     throw tracked ? await failedRun(err, tracked, out) : err;
   } finally {
@@ -206,6 +205,10 @@ export function countedError(err: Error): Error {
 
 function isCounted(err: Error): boolean {
   return counted.has(err);
+}
+
+function outputClosed(): RedisOpsError {
+  return new RedisOpsError('output closed: the report is incomplete (the run stopped at a safe point)');
 }
 
 /** A command that changes data (it has the rails), or whose stdout is a backup. */

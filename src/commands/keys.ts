@@ -74,7 +74,7 @@ export function registerKeys(program: Command): void {
       .option('--count <n>', 'SCAN COUNT per call', '1000'),
   );
   addRailsOptions(del, [...railsOptions(), dryRunShowOption()]).action(async (pattern: string, _f, cmd: Command) => {
-    await runWithTarget(cmd, 'keys-delete', (ctx) => keysDelete(ctx, pattern, cmd.opts(), dryRunShow(cmd)));
+    await runWithTarget(cmd, 'keys-delete', (ctx) => keysDelete(ctx, pattern, cmd.opts(), dryRunShow(cmd.opts())));
   });
 }
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { parseDuration } from '../lib/duration.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { LocksConfig } from '../lib/ttl/rules.js';
 import { dataText, keyText } from '../lib/keyname.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
 
 interface LockFlags {
   staleAfter?: string;
@@ -121,13 +121,12 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
   if (out.json) await out.jsonDocument(result);
   else {
     // A dry run lists at most --show locks, each with why it is stale.
-    const show = result.dryRun ? (f.show === undefined ? 20 : parsePositiveInt(f.show, '--show')) : result.locks.length;
     const reasons = new Map(plan.map((l) => [l.raw.toString('latin1'), l.reason]));
-    for (const l of result.locks.slice(0, show)) {
+    const { writeFirst } = await import('../output/preview.js');
+    await writeFirst(out, result.locks.map((l) => {
       const why = result.dryRun ? reasons.get(Buffer.from(l.key ?? l.key64 ?? '', l.key !== undefined ? 'utf8' : 'base64').toString('latin1')) : undefined;
-      await out.write(`${shownKey(l)}: ${l.result}${why ? `  (${dataText(why)})` : ''}\n`);
-    }
-    if (result.locks.length > show) await out.write(`… and ${result.locks.length - show} more (--show N lists more; --json lists all)\n`);
+      return `${shownKey(l)}: ${l.result}${why ? `  (${dataText(why)})` : ''}`;
+    }), result.dryRun ? dryRunShow(f) : result.locks.length);
     out.info(`${result.dryRun ? 'would reap' : 'reaped'} ${result.dryRun ? result.locks.length : result.reaped} of ${result.considered} stale lock(s)`);
   }
   return rails.stopReason ? ExitCode.partial : ExitCode.ok;

@@ -6,7 +6,7 @@ import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { DeclaredQueue } from '../lib/queues/config.js';
 import type { FindOptions } from '../lib/queues/find.js';
 import type { QueueInfo } from '../lib/queues/model.js';
-import { addConnectionOptions, addRailsOptions, addShowOption, dryRunShowOption, type RunContext, runWithTarget, showCount } from './context.js';
+import { addConnectionOptions, addRailsOptions, addShowOption, dryRunShow, dryRunShowOption, type RunContext, runWithTarget, showCount } from './context.js';
 
 interface FindFlags {
   allDbs?: boolean;
@@ -159,7 +159,7 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
 }
 
 async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags & { show?: string }, command: string, plan: (ref: import('../lib/queues/model.js').QueueRef) => import('../lib/queues/drain.js').DrainPlan): Promise<number> {
-  const show = f.show === undefined ? 20 : parsePositiveInt(f.show, '--show');
+  const show = dryRunShow(f);
   const { drain } = await import('../lib/queues/drain.js');
   const { out, target } = ctx;
   const rails = await ctx.newRails(railsFrom(command, f), 'jobs');
@@ -180,12 +180,11 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
     if (out.json) await out.jsonDocument({ queue: q.ref.name, system: q.ref.system, db: q.ref.db, ...result });
     else {
       // A dry run shows what it would move: the first --show jobs, each with where to and why.
-      const items = result.items ?? [];
-      for (const it of items.slice(0, show)) {
+      const { writeFirst } = await import('../output/preview.js');
+      await writeFirst(out, (result.items ?? []).map((it) => {
         const what = it.job ? `job ${dataText(it.job)}` : dataText((it.item ?? `(base64) ${it.item64}`).slice(0, 60));
-        await out.write(`${it.action}  ${what}${it.to ? ` → ${dataText(it.to)}` : ''}  (${dataText(it.reason)})\n`);
-      }
-      if (items.length > show) await out.write(`… and ${items.length - show} more (--show N lists more; --json lists all)\n`);
+        return `${it.action}  ${what}${it.to ? ` → ${dataText(it.to)}` : ''}  (${dataText(it.reason)})`;
+      }), show);
       const moved = Object.entries(result.moved).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing moved';
       const left = Object.entries(result.left).map(([k, v]) => `${v} ${k}`).join(', ');
       out.info(`${result.dryRun ? 'dry run: would have ' : ''}${moved}${left ? `; left in place: ${left}` : ''}${result.gone ? `; ${result.gone} taken by another client meanwhile` : ''}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);

@@ -45,7 +45,7 @@ export function registerTtl(program: Command): void {
     ),
     [...railsOptions(), dryRunShowOption()],
   ).action(async (pattern: string, _f, cmd: Command) => {
-    await runWithTarget(cmd, 'ttl-cleanup', (ctx) => cleanup(ctx, pattern, cmd.opts(), dryRunShow(cmd)));
+    await runWithTarget(cmd, 'ttl-cleanup', (ctx) => cleanup(ctx, pattern, cmd.opts(), dryRunShow(cmd.opts())));
   });
 }
 

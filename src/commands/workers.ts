@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import { parseDuration } from '../lib/duration.js';
 import { dataText } from '../lib/keyname.js';
 import { DEFAULT_HEARTBEATS, type WorkersConfig } from '../lib/queues/config.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { WorkersReport } from '../lib/workers/workers.js';
-import { addConnectionOptions, addRailsOptions, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
 import { findOptions } from './queue.js';
 
 interface WorkerFlags {
@@ -111,9 +111,8 @@ async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrph
     ];
     Object.assign(totals, { items });
     if (!out.json) {
-      const show = f.show === undefined ? 20 : parsePositiveInt(f.show, '--show');
-      for (const it of items.slice(0, show)) await out.write(`${it.action}  ${it.system} ${dataText(String('worker' in it ? it.worker : it.job ?? '?'))}  (${dataText(it.reason)})\n`);
-      if (items.length > show) await out.write(`… and ${items.length - show} more (--show N lists more; --json lists all)\n`);
+      const { writeFirst } = await import('../output/preview.js');
+      await writeFirst(out, items.map((it) => `${it.action}  ${it.system} ${dataText(String('worker' in it ? it.worker : it.job ?? '?'))}  (${dataText(it.reason)})`), dryRunShow(f));
     }
   }
   try {

@@ -24,6 +24,16 @@ export class DryRunList {
 
   /** The line after the list: how many were not shown. */
   async finish(): Promise<void> {
-    if (!this.out.json && this.more > 0) await this.out.write(`… and ${this.more} more (--show N lists more; --json lists all)\n`);
+    if (!this.out.json && this.more > 0) await this.out.write(moreLine(this.more));
   }
+}
+
+/** A dry run's text listing of items already in hand: the first `show` lines, then how many more. */
+export async function writeFirst(out: Output, lines: string[], show: number): Promise<void> {
+  for (const line of lines.slice(0, show)) await out.write(`${line}\n`);
+  if (lines.length > show) await out.write(moreLine(lines.length - show));
+}
+
+function moreLine(n: number): string {
+  return `… and ${n} more (--show N lists more; --json lists all)\n`;
 }
