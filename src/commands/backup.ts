@@ -5,7 +5,7 @@ import { keyJson, keyText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../output/table.js';
-import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext, allDbsOption } from './context.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -18,7 +18,7 @@ export function registerBackup(program: Command): void {
       .option('--type <type>', 'only keys of this type (repeatable)', collect, [])
       .option('--gzip', 'compress (also when the file name ends in .gz)')
       .option('--force', 'replace an existing -o file')
-      .option('--all-dbs', 'every non-empty logical database, in one file')
+      .addOption(allDbsOption('(in one file)'))
       .option('--count <n>', 'SCAN COUNT per step', '500'),
   ).enablePositionalOptions().action(async (_f, cmd: Command) => {
     await runWithTarget(cmd, 'backup', (ctx) => runBackup(ctx, cmd.opts()));

@@ -2,15 +2,11 @@ import { Command, Option } from 'commander';
 import { ExitCode, RedisOpsError, UsageError, withDetail } from '../errors.js';
 import { loadConfig, type RedisOpsConfig } from '../lib/config.js';
 import { parsePositiveInt } from '../lib/duration.js';
-// The config file's sections are validated by their own modules: load them
-// before any config is read (they are small and import nothing heavy).
-import '../lib/health/thresholds.js';
-import '../lib/ttl/rules.js';
-import '../lib/queues/config.js';
 import { resolveConnection, type ConnectionFlags, type ConnectionSpec } from '../lib/connect/spec.js';
 import type { Target } from '../lib/connect/target.js';
 import type { Rails, RailsOptions } from '../lib/rails.js';
 import { formatCount } from '../lib/numbers.js';
+import { CONNECTION_FIELDS } from '../lib/connect/fields.js';
 import { Output, stdoutIsProduct, stdoutWasClosed, type OutputFlags } from '../output/output.js';
 
 export interface RunContext {
@@ -38,27 +34,20 @@ const tlsKeyFlag = new WeakMap<Command, string>();
 export function addConnectionOptions(cmd: Command, { dbShort = true, tlsKey = '--key' } = {}): Command {
   tlsKeyFlag.set(cmd, tlsKey);
   cmd.optionsGroup('Connection:');
-  cmd
-    .option('-u, --url <url>', 'redis://[user:password@]host[:port][/db] or rediss:// (env REDIS_URL)')
-    .option('-h, --host <host>', 'server host (default 127.0.0.1)')
-    .option('-p, --port <port>', 'server port (default 6379)')
-    .option(dbShort ? '-n, --db <n>' : '--db <n>', 'logical database (default 0)')
-    .option('--user <name>', 'ACL user name')
-    .option('-a, --password <password>', 'password (visible in ps: prefer env REDISCLI_AUTH or --password-file)')
-    .option('--password-file <file>', 'read the password from FILE')
-    .option('--askpass', 'ask for the password on the terminal')
-    .option('--tls', 'connect with TLS')
-    .option('--cacert <file>', 'CA certificate to verify the server with')
-    .option('--cert <file>', 'client certificate')
-    .option(`${tlsKey} <file>`, 'TLS client private key')
-    .option('--insecure', 'do not verify the server certificate')
-    .option('--cluster', 'treat the server as a cluster node (detected automatically)')
-    .option('--sentinel <host:port,...>', 'find the master through these Sentinels')
-    .option('--master-name <name>', 'the master name the Sentinels monitor')
-    .option('--timeout <dur>', 'the bound on each wait: the connect, and every command\'s answer (default 10s); health: the whole check')
-    .option('--profile <name>', 'a connection profile from the config file')
-    .option('--config <file>', 'config file (env REDIS_OPS_CONFIG, ./redis-ops.json, $XDG_CONFIG_HOME/redis-ops/config.json)');
+  for (const f of CONNECTION_FIELDS) {
+    if (f.flag === null) continue;
+    const flag = f.name === 'db' && !dbShort ? '--db' : f.name === 'key' ? tlsKey : f.flag;
+    cmd.option('arg' in f ? `${flag} ${f.arg}` : flag, f.help);
+  }
   return addOutputOptions(cmd);
+}
+
+/**
+ * --all-dbs, one spelling and one meaning everywhere: every non-empty
+ * logical database (`detail` says what that means for this command).
+ */
+export function allDbsOption(detail?: string): Option {
+  return new Option('--all-dbs', `every non-empty logical database${detail ? ` ${detail}` : ''}`);
 }
 
 export function addOutputOptions(cmd: Command): Command {

@@ -4,7 +4,6 @@ import type { ConnectionSpec } from '../lib/connect/spec.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import type { HealthReport } from '../lib/health/collect.js';
 import { jsonText } from '../output/output.js';
-import type { HealthConfig } from '../lib/health/thresholds.js';
 import { addConnectionOptions, outputFor, runWithTarget, type RunContext } from './context.js';
 
 interface HealthFlags {
@@ -112,7 +111,7 @@ async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<
   const { resolveThresholds, validateCheckNames } = await import('../lib/health/thresholds.js');
   const { NAGIOS_EXIT, renderHealthTable, renderNagios, renderPrometheus } = await import('../output/render/health.js');
   const { loadTables } = await import('../output/table.js');
-  const cfg = ctx.config.sections.health as HealthConfig | undefined;
+  const cfg = ctx.config.sections.health;
   const list = (s: string | undefined, flag: string) => (s === undefined ? undefined : validateCheckNames(s.split(',').map((x) => x.trim()).filter(Boolean), flag));
   const opts = {
     thresholds: resolveThresholds(cfg, f.threshold),

@@ -6,7 +6,7 @@ import { matchesEveryKey } from '../lib/rails.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
 
 interface ScanFlags {
   allDbs?: boolean;
@@ -33,7 +33,7 @@ export function registerKeys(program: Command): void {
       .option('--ttl-below <dur>', 'only keys expiring within DUR (e.g. 1h)')
       .option('--idle-over <dur>', 'only keys not accessed for longer than DUR (OBJECT IDLETIME)')
       .option('-0, --null', 'raw key bytes, each followed by NUL (for xargs -0)')
-      .option('--all-dbs', 'every non-empty logical database (records carry their db)'),
+      .addOption(allDbsOption('(records carry their db)')),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-scan', (ctx) => keysScan(ctx, pattern, cmd.opts<ScanFlags>()));
   });
@@ -48,7 +48,7 @@ export function registerKeys(program: Command): void {
       .option('--groups <n>', 'patterns to list before folding the rest into [other]', '30')
       .option('--sample <n>', 'walk only N keys and extrapolate')
       .option('--lengths', 'measure element counts even where that refreshes idle time (Redis < 7.2)')
-      .option('--all-dbs', 'every non-empty logical database: a per-DB summary, then the details')
+      .addOption(allDbsOption('(a per-DB summary, then the details)'))
       .option('--count <n>', 'SCAN COUNT per server-side step', '250'),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-stats', (ctx) => keysStats(ctx, pattern, cmd.opts()));

@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
-import type { LocksConfig } from '../lib/ttl/rules.js';
 import { dataText, keyText } from '../lib/keyname.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
 
 interface LockFlags {
   staleAfter?: string;
@@ -20,7 +19,7 @@ export function registerLocks(program: Command): void {
     .option('--stale-after <dur>', 'a lock without expiry idle this long is stale (default 10m, or the config file\'s)')
     .option('--max-ttl <dur>', 'a lock whose TTL is longer than this is stale too')
     .option('--values', 'read holder tokens even where that refreshes idle times (Redis < 7.2)')
-    .option('--all-dbs', 'every non-empty logical database');
+    .addOption(allDbsOption());
 
   addConnectionOptions(common(locks.command('list [patterns...]').description('locks with holder, TTL, idle time and whether they are stale')))
     .action(async (patterns: string[], _f, cmd: Command) => {
@@ -38,7 +37,7 @@ export function registerLocks(program: Command): void {
 }
 
 async function lockOptions(ctx: RunContext, patterns: string[], f: LockFlags, reading: boolean) {
-  const cfg = (ctx.config.sections.locks as LocksConfig | undefined) ?? {};
+  const cfg = ctx.config.sections.locks ?? {};
   const { COMMON_LOCK_PATTERNS, MIN_STALE_AFTER_MS } = await import('../lib/locks/locks.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
   const { keepIdleTimes } = await import('../lib/connect/target.js');

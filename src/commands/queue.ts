@@ -3,10 +3,9 @@ import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import { dataText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
-import type { DeclaredQueue } from '../lib/queues/config.js';
 import type { FindOptions } from '../lib/queues/find.js';
 import type { QueueInfo } from '../lib/queues/model.js';
-import { addConnectionOptions, addRailsOptions, addShowOption, dryRunShow, dryRunShowOption, type RunContext, runWithTarget, showCount } from './context.js';
+import { addConnectionOptions, addRailsOptions, addShowOption, dryRunShow, dryRunShowOption, type RunContext, runWithTarget, showCount, allDbsOption } from './context.js';
 
 interface FindFlags {
   allDbs?: boolean;
@@ -14,14 +13,14 @@ interface FindFlags {
 }
 
 const findFlags = (c: Command) => c
-  .option('--all-dbs', 'every non-empty logical database')
+  .addOption(allDbsOption())
   .option('--discover', 'walk the keyspace for queues even when the config file declares some');
 
 export async function findOptions(ctx: RunContext, f: FindFlags, names: string[] = []): Promise<FindOptions> {
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
   return {
     dbs: await databasesToWalk(ctx.target, Boolean(f.allDbs), (m) => ctx.out.warn(m)),
-    declared: (ctx.config.sections.queues as DeclaredQueue[] | undefined) ?? [],
+    declared: ctx.config.sections.queues ?? [],
     discover: Boolean(f.discover),
     names,
     signal: ctx.signal,
@@ -139,7 +138,7 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
     q = await pick(ctx, name, f);
   } catch (e) {
     if (!f.new || !(e instanceof UsageError) || !/^no such queue/.test(e.message)) throw e;
-    const { isDiscoverableMain } = await import('../lib/queues/detect.js');
+    const { isDiscoverableMain } = await import('../lib/queues/systems/homegrown.js');
     if (!isDiscoverableMain(name)) {
       throw new UsageError(`queue enqueue --new: the queue commands would not find "${dataText(name)}" again: a home-grown queue's name ends in queue, jobs or tasks after : _ . or - (email_jobs, jobs:queue, reports.tasks), without spaces or * ? [ ]; or declare it in the config file (queues)`);
     }
@@ -166,7 +165,7 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
   const q = await pick(ctx, name, f);
   try {
     const p = plan(q.ref);
-    const { sizeOf } = await import('../lib/queues/count.js');
+    const { sizeOf } = await import('../lib/queues/jobs.js');
     const there = await sizeOf(q.t, p.source.key);
     await rails.confirm({ description: `${p.describe} (${there} job(s) in ${p.source.key} now)`, sample: [], target: `${target.address} db ${q.ref.db}` }, out);
     const progress = await out.progress(`${command}…`);

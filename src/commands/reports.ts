@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { addConnectionOptions, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, runWithTarget, type RunContext, allDbsOption } from './context.js';
 
 export function registerReports(program: Command): void {
   addConnectionOptions(
@@ -10,7 +10,7 @@ export function registerReports(program: Command): void {
       .option('--no-scan', 'only the server-reported figures; do not walk the keys')
       .option('--top <n>', 'biggest keys to list', '10')
       .option('--groups <n>', 'key patterns to list', '15')
-      .option('--all-dbs', 'walk every non-empty logical database (the server figures cover them all anyway)'),
+      .addOption(allDbsOption('(walked; the server figures cover them all anyway)')),
   ).action(async (_f, cmd: Command) => {
     await runWithTarget(cmd, 'memory', (ctx) => memory(ctx, cmd.opts()));
   });

@@ -6,7 +6,7 @@ import { matchesEveryKey } from '../lib/rails.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
 import { formatBytes, formatCount, formatPercent } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, countedError, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, countedError, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
 
 export function registerTtl(program: Command): void {
   const ttl = program.command('ttl').description('keys without expiry: audit them, and give them a TTL or delete them');
@@ -15,7 +15,7 @@ export function registerTtl(program: Command): void {
     ttl.command('audit [pattern]')
       .description('keys without expiry by key pattern, the TTL spread, and violations of the config file\'s TTL rules')
       .option('--fail-on-violation', 'exit 1 when any key breaks a TTL rule (a CI check)')
-      .option('--all-dbs', 'every non-empty logical database')
+      .addOption(allDbsOption())
       .option('--groups <n>', 'patterns to list', '30')
       .option('--separator <sep>', 'key segment separator for patterns', ':')
       .option('--depth <n>', 'segments kept in a pattern', '3')
@@ -40,7 +40,7 @@ export function registerTtl(program: Command): void {
         .option('--force', 'replace an existing --backup file')
         .option('--single-flight [name]', 'refuse to run while another run of this job holds its lock in Redis')
         .option('--prom-file <path>', 'write the summary as Prometheus text (atomically) for node_exporter')
-        .option('--all-dbs', 'every non-empty logical database')
+        .addOption(allDbsOption())
         .option('--count <n>', 'SCAN COUNT per step', '500'),
     ),
     [...railsOptions(), dryRunShowOption()],
@@ -50,7 +50,7 @@ export function registerTtl(program: Command): void {
 }
 
 function rulesFrom(ctx: RunContext): TtlRule[] {
-  return (ctx.config.sections.ttlRules as TtlRule[] | undefined) ?? [];
+  return ctx.config.sections.ttlRules ?? [];
 }
 
 async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnViolation?: boolean; allDbs?: boolean; groups: string; separator: string; depth: string; count: string }): Promise<number> {

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
 import { dataText } from '../lib/keyname.js';
-import { DEFAULT_HEARTBEATS, type WorkersConfig } from '../lib/queues/config.js';
+import { DEFAULT_HEARTBEATS } from '../lib/queues/config.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { WorkersReport } from '../lib/workers/workers.js';
-import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
 import { findOptions } from './queue.js';
 
 interface WorkerFlags {
@@ -16,7 +16,7 @@ interface WorkerFlags {
 
 const common = (c: Command) => c
   .option('--stale-after <dur>', 'a home-grown worker whose last heartbeat is older is dead (default 60s, or the config file\'s)')
-  .option('--all-dbs', 'every non-empty logical database')
+  .addOption(allDbsOption())
   .option('--discover', 'walk the keyspace for queues even when the config file declares some');
 
 export function registerWorkers(program: Command): void {
@@ -35,7 +35,7 @@ export function registerWorkers(program: Command): void {
 }
 
 async function collect(ctx: RunContext, f: WorkerFlags) {
-  const cfg = ctx.config.sections.workers as WorkersConfig | undefined;
+  const cfg = ctx.config.sections.workers;
   const staleAfterMs = f.staleAfter !== undefined ? parseDuration(f.staleAfter, '--stale-after') : cfg?.staleAfterMs ?? 60_000;
   const { findQueues } = await import('../lib/queues/find.js');
   const { collectWorkers } = await import('../lib/workers/workers.js');

@@ -2,55 +2,26 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { SECTIONS, type ConfigSections } from './configSections.js';
+import { isObject } from './configShape.js';
+import { PROFILE_FIELDS, type ProfileConfig, type ProfileKind } from './connect/fields.js';
 
 /**
  * The config file: named connection profiles now; later capabilities add
- * their own top-level sections (queues, workers, locks, ttlRules) by adding
- * a validator to SECTIONS. Unknown fields are errors so that typos surface.
+ * their own top-level sections (queues, workers, locks, ttlRules, health) by
+ * adding a validator to SECTIONS (configSections.ts). Unknown fields are errors so that typos surface.
  */
-export interface ProfileConfig {
-  url?: string;
-  host?: string;
-  port?: number;
-  db?: number;
-  user?: string;
-  password?: string;
-  passwordEnv?: string;
-  passwordFile?: string;
-  tls?: boolean;
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  insecure?: boolean;
-  cluster?: boolean;
-  sentinel?: string;
-  masterName?: string;
-  timeout?: string;
-}
+export type { ProfileConfig } from './connect/fields.js';
 
 export interface RedisOpsConfig {
   path: string | null;
   defaultProfile?: string;
   profiles: Record<string, ProfileConfig>;
-  sections: Record<string, unknown>;
+  sections: ConfigSections;
   /** Said once on stderr by the command runner (a secret readable by others). */
   warnings?: string[];
 }
 
-type FieldKind = 'string' | 'boolean' | 'port' | 'db';
-const PROFILE_FIELDS: Record<keyof ProfileConfig, FieldKind> = {
-  url: 'string', host: 'string', port: 'port', db: 'db', user: 'string', password: 'string',
-  passwordEnv: 'string', passwordFile: 'string', tls: 'boolean', cacert: 'string', cert: 'string',
-  key: 'string', insecure: 'boolean', cluster: 'boolean', sentinel: 'string', masterName: 'string',
-  timeout: 'string',
-};
-
-/** Validators for sections added by later capabilities; each returns the section's typed value. */
-const SECTIONS: Record<string, (value: unknown, where: string) => unknown> = {};
-
-export function registerConfigSection(name: string, validate: (value: unknown, where: string) => unknown): void {
-  SECTIONS[name] = validate;
-}
 
 export function configError(file: string, field: string, problem: string): UsageError {
   return new UsageError(`config ${file}: ${field} ${problem}`);
@@ -100,7 +71,7 @@ export function validateConfig(raw: unknown, file: string): RedisOpsConfig {
     else if (name === 'defaultProfile') {
       if (typeof value !== 'string') throw configError(file, 'defaultProfile', 'must be a string');
       config.defaultProfile = value;
-    } else if (Object.hasOwn(SECTIONS, name)) config.sections[name] = SECTIONS[name]!(value, `config ${file}: ${name}`);
+    } else if (isSection(name)) (config.sections as Record<string, unknown>)[name] = SECTIONS[name](value, `config ${file}: ${name}`);
     else {
       const known = ['profiles', 'defaultProfile', ...Object.keys(SECTIONS)].join(', ');
       throw configError(file, name, `is not a known section (known: ${known})`);
@@ -121,7 +92,7 @@ function validateProfiles(value: unknown, file: string): Record<string, ProfileC
     if (!isObject(profile)) throw configError(file, where, 'must be an object');
     const p: Record<string, unknown> = {};
     for (const [field, v] of Object.entries(profile)) {
-      const kind = Object.hasOwn(PROFILE_FIELDS, field) ? PROFILE_FIELDS[field as keyof ProfileConfig] : undefined;
+      const kind = Object.hasOwn(PROFILE_FIELDS, field) ? PROFILE_FIELDS[field] : undefined;
       if (!kind) throw configError(file, `${where}.${field}`, `is not a profile field (known: ${Object.keys(PROFILE_FIELDS).join(', ')})`);
       checkField(file, `${where}.${field}`, kind, v);
       p[field] = v;
@@ -131,7 +102,7 @@ function validateProfiles(value: unknown, file: string): Record<string, ProfileC
   return out;
 }
 
-function checkField(file: string, where: string, kind: FieldKind, v: unknown): void {
+function checkField(file: string, where: string, kind: ProfileKind, v: unknown): void {
   const ok =
     kind === 'string' ? typeof v === 'string' :
     kind === 'boolean' ? typeof v === 'boolean' :
@@ -143,9 +114,6 @@ function checkField(file: string, where: string, kind: FieldKind, v: unknown): v
   }
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function urlHasPassword(url: string | undefined): boolean {
   if (url === undefined) return false;
@@ -154,4 +122,8 @@ function urlHasPassword(url: string | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+function isSection(name: string): name is keyof typeof SECTIONS {
+  return Object.hasOwn(SECTIONS, name);
 }

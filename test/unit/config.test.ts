@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/lib/config.js';
 import { resolveConnection } from '../../src/lib/connect/spec.js';
 import { UsageError } from '../../src/errors.js';
+import { declaredRef } from '../../src/lib/queues/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'redis-ops-config-'));
 const noConfig = { path: null, profiles: {}, sections: {} };
@@ -16,6 +17,20 @@ describe('config validation', () => {
     expect(() => validateConfig({ profiles: { prod: { hots: 'a' } } }, 'c.json')).toThrow(/profiles\.prod\.hots is not a profile field/);
     expect(() => validateConfig({ queus: {} }, 'c.json')).toThrow(/queus is not a known section/);
     expect(() => validateConfig({ defaultProfile: 'x', profiles: {} }, 'c.json')).toThrow(/defaultProfile/);
+  });
+
+  it('a declared queue may name only its own system\'s key roles, and gets every other key from its adapter', () => {
+    expect(() => validateConfig({ queues: [{ name: 'default', system: 'sidekiq', keys: { main: 'x' } }] }, 'c.json'))
+      .toThrow('config c.json: queues[0].keys.main is not a sidekiq role (queue, schedule, retry, dead, processes)');
+    expect(() => validateConfig({ queues: [{ name: 'q', keys: { waiting: 'x' } }] }, 'c.json'))
+      .toThrow('config c.json: queues[0].keys.waiting is not a homegrown role (main, priority, retry, dead, processing)');
+    const c = validateConfig({ queues: [{ name: 'emails', system: 'bullmq', prefix: 'app', keys: { wait: 'custom:wait' } }] }, 'c.json');
+    const ref = declaredRef(c.sections.queues![0]!, 3);
+    expect(ref).toMatchObject({ system: 'bullmq', db: 3, prefix: 'app', declared: true });
+    expect(ref.keys).toEqual({
+      wait: 'custom:wait', paused: 'app:emails:paused', prioritized: 'app:emails:prioritized', active: 'app:emails:active', delayed: 'app:emails:delayed',
+      failed: 'app:emails:failed', completed: 'app:emails:completed', 'waiting-children': 'app:emails:waiting-children', meta: 'app:emails:meta',
+    });
   });
 
   it('reports malformed JSON and a missing explicit file as usage errors', () => {

@@ -26,26 +26,9 @@ export interface TlsSpec {
 }
 
 /** The connection flags as Commander parses them (every leaf command has them). */
-export interface ConnectionFlags {
-  url?: string;
-  host?: string;
-  port?: string;
-  db?: string;
-  user?: string;
-  password?: string;
-  passwordFile?: string;
-  askpass?: boolean;
-  tls?: boolean;
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  insecure?: boolean;
-  cluster?: boolean;
-  sentinel?: string;
-  masterName?: string;
-  timeout?: string;
-  profile?: string;
-}
+import type { ConnectionFlags } from './fields.js';
+
+export type { ConnectionFlags };
 
 interface Layer {
   host?: string; port?: number; db?: number; user?: string; password?: string;

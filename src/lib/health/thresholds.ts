@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { isObject, registerConfigSection } from '../config.js';
+import { isObject } from '../configShape.js';
 
 /** warn/crit levels of one check; null disables that level. Higher values are worse. */
 export interface Levels {
@@ -46,7 +46,7 @@ export interface HealthConfig {
   skip?: string[];
 }
 
-registerConfigSection('health', (value, where): HealthConfig => {
+export function validateHealth(value: unknown, where: string): HealthConfig {
   if (!isObject(value)) throw new UsageError(`${where} must be an object`);
   const out: HealthConfig = {};
   for (const [k, v] of Object.entries(value)) {
@@ -73,7 +73,7 @@ registerConfigSection('health', (value, where): HealthConfig => {
     } else throw new UsageError(`${where}.${k} is not a health setting (thresholds, expectReplicas, only, skip)`);
   }
   return out;
-});
+}
 
 export function validateCheckNames(names: string[], where: string): string[] {
   for (const n of names) {

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
-import { bullmqKeys, celeryKeys, rqKeys, sidekiqKeys } from './keys.js';
-import { isObject, registerConfigSection } from '../config.js';
+import { ADAPTERS } from './systems/index.js';
+import { isObject } from '../configShape.js';
 import { parseDuration } from '../duration.js';
 import { DEFAULT_FIELDS, QUEUE_SYSTEMS, type JobFields, type QueueRef, type QueueSystem } from './model.js';
 
@@ -34,9 +34,7 @@ export const DEFAULT_HEARTBEATS: HeartbeatLayout[] = [
   { pattern: 'worker:*:heartbeat', lastSeen: 'last_seen', currentJob: 'current_job' },
 ];
 
-const HOMEGROWN_ROLES = ['main', 'priority', 'retry', 'dead', 'processing'];
-
-registerConfigSection('queues', (value, where): DeclaredQueue[] => {
+export function validateQueues(value: unknown, where: string): DeclaredQueue[] {
   if (!Array.isArray(value)) throw new UsageError(`${where} must be a list of {"name": "…", "system": "homegrown", "keys": {…}}`);
   return value.map((q, i) => {
     const at = `${where}[${i}]`;
@@ -52,7 +50,8 @@ registerConfigSection('queues', (value, where): DeclaredQueue[] => {
     if (q.keys !== undefined) {
       if (!isObject(q.keys)) throw new UsageError(`${at}.keys must be an object of role → key name`);
       for (const [role, key] of Object.entries(q.keys)) {
-        if (system === 'homegrown' && !HOMEGROWN_ROLES.includes(role)) throw new UsageError(`${at}.keys.${role} is not a role (${HOMEGROWN_ROLES.join(', ')})`);
+        const roles = ADAPTERS[system].roles;
+        if (!roles.includes(role)) throw new UsageError(`${at}.keys.${role} is not a ${system} role (${roles.join(', ')})`);
         if (typeof key !== 'string' || !key) throw new UsageError(`${at}.keys.${role} must be a key name`);
       }
     }
@@ -65,9 +64,9 @@ registerConfigSection('queues', (value, where): DeclaredQueue[] => {
     }
     return { ...q, system } as unknown as DeclaredQueue;
   });
-});
+}
 
-registerConfigSection('workers', (value, where): WorkersConfig => {
+export function validateWorkers(value: unknown, where: string): WorkersConfig {
   if (!isObject(value)) throw new UsageError(`${where} must be an object`);
   const out: WorkersConfig = { heartbeats: DEFAULT_HEARTBEATS };
   for (const [k, v] of Object.entries(value)) {
@@ -83,22 +82,11 @@ registerConfigSection('workers', (value, where): WorkersConfig => {
     } else if (k !== 'comment') throw new UsageError(`${where}.${k} is not a workers setting (heartbeats, staleAfter)`);
   }
   return out;
-});
+}
 
-/** A declared queue as the counters see it; unnamed home-grown keys get the usual companions' names. */
+/** A declared queue as the counters see it: its adapter builds the keys discovery would find; names given in the config win. */
 export function declaredRef(q: DeclaredQueue, defaultDb: number): QueueRef {
   const fields: JobFields = { ...DEFAULT_FIELDS };
   for (const [f, v] of Object.entries(q.fields ?? {})) (fields as unknown as Record<string, unknown>)[f] = f === 'enqueuedAt' || f === 'id' ? [v].flat() : v;
-  const ref: QueueRef = { name: q.name, system: q.system, db: q.db ?? defaultDb, keys: {}, fields, maxRetries: q.maxRetries, declared: true };
-  // The same key builders as discovery; names given in the config win.
-  if (q.system === 'homegrown') ref.keys = { main: q.name };
-  if (q.system === 'sidekiq') ref.keys = sidekiqKeys(q.name);
-  if (q.system === 'rq') ref.keys = rqKeys(q.name);
-  if (q.system === 'celery') ref.keys = celeryKeys(q.name);
-  if (q.system === 'bullmq') {
-    ref.prefix = q.prefix ?? 'bull';
-    ref.keys = bullmqKeys(ref.prefix, q.name);
-  }
-  if (q.keys) ref.keys = { ...ref.keys, ...q.keys };
-  return ref;
+  return ADAPTERS[q.system].declare(q, { name: q.name, db: q.db ?? defaultDb, fields, maxRetries: q.maxRetries, declared: true });
 }

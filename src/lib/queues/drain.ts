@@ -1,12 +1,10 @@
-import { UsageError } from '../../errors.js';
 import type { Target } from '../connect/target.js';
 import { keyJson } from '../keyname.js';
 import type { Rails } from '../rails.js';
-import { parseTimestamp } from '../ttl/age.js';
-import { jobId, readFields, topLevelField, withField } from './jsonField.js';
+import { jobId } from './jsonField.js';
 import type { QueueRef } from './model.js';
 import { moveItems, type MoveSpec } from './move.js';
-import { conventionalCompanion } from './detect.js';
+import { adapterOf } from './systems/index.js';
 
 /**
  * The one engine behind retry-drain, dead requeue and dead purge: pages
@@ -125,111 +123,15 @@ export interface DrainPlan {
 
 /** retry-drain: due retries (or all) back to their queue; past --max-retries to the dead letters. */
 export function retryDrainPlan(ref: QueueRef, opts: { all: boolean; maxRetries?: number; now?: number }): DrainPlan {
-  const now = opts.now ?? Date.now();
-  const maxRetries = opts.maxRetries ?? ref.maxRetries;
-  if (ref.system === 'homegrown') {
-    const main = ref.keys.main!; // every home-grown ref has its main list
-    const retry = ref.keys.retry ?? conventionalCompanion(main!, 'retry');
-    const dead = ref.keys.dead ?? conventionalCompanion(main!, 'dead');
-    const back: MoveSpec = { source: retry, sourceKind: 'list', target: main, targetKind: 'lpush' };
-    const toDead: MoveSpec = { source: retry, sourceKind: 'list', target: dead, targetKind: 'lpush' };
-    return {
-      source: { key: retry, kind: 'list' },
-      describe: `move ${opts.all ? 'all' : 'due'} jobs from ${retry} back to ${main}${maxRetries !== undefined ? ` (past ${maxRetries} retries: to ${dead})` : ''}`,
-      decide: (stored) => {
-        const f = readFields(stored.toString('utf8'), [ref.fields.retryCount, ref.fields.nextRetryAt]);
-        if (!f) return { move: false, reason: 'malformed' };
-        const count = Number(f[ref.fields.retryCount] ?? 0);
-        if (maxRetries !== undefined && Number.isFinite(count) && count >= maxRetries) return { move: true, spec: toDead, next: stored, label: 'dead', why: `retried ${count} times (--max-retries ${maxRetries})` };
-        if (!opts.all && f[ref.fields.nextRetryAt] !== undefined) {
-          const due = parseTimestamp(f[ref.fields.nextRetryAt]);
-          if (due === null) return { move: false, reason: 'malformed' };
-          if (due > now) return { move: false, reason: 'not due' };
-          return { move: true, spec: back, next: stored, label: 'retried', why: `due ${Math.round((now - due) / 1000)}s ago` };
-        }
-        return { move: true, spec: back, next: stored, label: 'retried', why: opts.all ? '--all' : 'no retry time: due' };
-      },
-    };
-  }
-  if (ref.system === 'sidekiq') {
-    return {
-      source: { key: 'retry', kind: 'zset', maxScore: opts.all ? undefined : now / 1000 },
-      describe: `move ${opts.all ? 'all' : 'due'} ${ref.name} jobs from Sidekiq's retry set back to queue:${ref.name}`,
-      decide: (stored) => sidekiqDecision(stored, ref.name, now, maxRetries, 'retried'),
-    };
-  }
-  throw new UsageError(`${ref.system} schedules its own retries (${ref.system === 'bullmq' ? 'failed attempts wait in delayed' : ref.system === 'rq' ? 'retries wait in the scheduled registry' : 'the worker retries'}): retry-drain works on home-grown and Sidekiq queues`);
-}
-
-function sidekiqDecision(stored: Buffer, queue: string, now: number, maxRetries: number | undefined, label: string, reset = false): Decision {
-  const text = stored.toString('utf8');
-  const f = readFields(text, ['queue', 'retry_count', 'enqueued_at']);
-  if (!f || typeof f.queue !== 'string') return { move: false, reason: 'malformed' };
-  if (f.queue !== queue) return { move: false, reason: 'other queue' };
-  if (!reset && maxRetries !== undefined && Number(f.retry_count ?? 0) >= maxRetries) {
-    return { move: true, spec: { source: 'retry', sourceKind: 'zset', target: 'dead', targetKind: 'zadd', score: now / 1000 }, next: stored, label: 'dead' };
-  }
-  // As Sidekiq's own poller does: the job goes back with a fresh enqueued_at
-  // (in the unit the payload already uses: ms from Sidekiq 8, seconds before).
-  const old = Number(f.enqueued_at);
-  let next = withField(text, 'enqueued_at', old > 1e12 ? String(now) : String(now / 1000));
-  if (reset && topLevelField(next, 'retry_count')) next = withField(next, 'retry_count', '0');
-  return {
-    move: true, label,
-    spec: { source: reset ? 'dead' : 'retry', sourceKind: 'zset', target: `queue:${queue}`, targetKind: 'lpush', registry: { key: 'queues', member: queue } },
-    next: Buffer.from(next),
-  };
+  return adapterOf(ref).retryDrainPlan(ref, { all: opts.all, maxRetries: opts.maxRetries ?? ref.maxRetries, now: opts.now ?? Date.now() });
 }
 
 /** dead requeue: dead letters back to the main queue with the retry counter reset to 0. */
 export function deadRequeuePlan(ref: QueueRef, now = Date.now()): DrainPlan {
-  if (ref.system === 'homegrown') {
-    const main = ref.keys.main!; // every home-grown ref has its main list
-    const dead = ref.keys.dead ?? conventionalCompanion(main!, 'dead');
-    const spec: MoveSpec = { source: dead, sourceKind: 'list', target: main, targetKind: 'lpush' };
-    return {
-      source: { key: dead, kind: 'list' },
-      describe: `move jobs from ${dead} back to ${main}, retry counter reset`,
-      decide: (stored) => {
-        const text = stored.toString('utf8');
-        if (!readFields(text, [])) return { move: false, reason: 'malformed' };
-        const next = topLevelField(text, ref.fields.retryCount) ? withField(text, ref.fields.retryCount, '0') : text;
-        return { move: true, spec, next: Buffer.from(next), label: 'requeued', why: `in ${dead}` };
-      },
-    };
-  }
-  if (ref.system === 'sidekiq') {
-    return {
-      source: { key: 'dead', kind: 'zset' },
-      describe: `move ${ref.name} jobs from Sidekiq's dead set back to queue:${ref.name}, retry counter reset`,
-      decide: (stored) => sidekiqDecision(stored, ref.name, now, undefined, 'requeued', true),
-    };
-  }
-  throw readOnlyDead(ref);
+  return adapterOf(ref).deadRequeuePlan(ref, now);
 }
 
 /** dead purge: removes dead letters (only the ones read, one by one). */
 export function deadPurgePlan(ref: QueueRef): DrainPlan {
-  if (ref.system === 'homegrown') {
-    const dead = ref.keys.dead ?? conventionalCompanion(ref.keys.main!, 'dead');
-    const spec: MoveSpec = { source: dead, sourceKind: 'list', target: null, targetKind: 'none' };
-    return { source: { key: dead, kind: 'list' }, describe: `delete the jobs in ${dead}`, decide: (stored) => ({ move: true, spec, next: stored, label: 'purged', why: `in ${dead}` }) };
-  }
-  if (ref.system === 'sidekiq') {
-    const spec: MoveSpec = { source: 'dead', sourceKind: 'zset', target: null, targetKind: 'none' };
-    return {
-      source: { key: 'dead', kind: 'zset' },
-      describe: `delete the ${ref.name} jobs in Sidekiq's dead set`,
-      decide: (stored) => {
-        const q = readFields(stored.toString('utf8'), ['queue'])?.queue;
-        if (typeof q !== 'string') return { move: false, reason: 'malformed' };
-        return q === ref.name ? { move: true, spec, next: stored, label: 'purged' } : { move: false, reason: 'other queue' };
-      },
-    };
-  }
-  throw readOnlyDead(ref);
-}
-
-function readOnlyDead(ref: QueueRef): UsageError {
-  return new UsageError(`${ref.system}'s failed jobs are shown read-only (dead list): retry them with ${ref.system}'s own tools, which also reset its job records`);
+  return adapterOf(ref).deadPurgePlan(ref);
 }

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { InputError, UsageError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import type { Target } from '../connect/target.js';
 import type { Rails } from '../rails.js';
-import { topLevelField, withField } from './jsonField.js';
 import type { QueueRef } from './model.js';
+import type { EnqueueOptions } from './systems/adapter.js';
+import { adapterOf } from './systems/index.js';
 
 /**
  * Parses jobs: one JSON object per non-empty line. Every line is checked
@@ -62,25 +62,6 @@ function checkArgument(text: string, source: string): string {
   return text;
 }
 
-/**
- * A Sidekiq payload as Sidekiq::Client#push writes it: class, args, jid,
- * queue, retry, created_at and enqueued_at (float seconds, as Sidekiq 6 and 7).
- * Fields the job gives are kept byte for byte.
- */
-export function sidekiqPayload(job: string, queue: string, className: string | undefined, now: number): string {
-  let p = job;
-  if (!topLevelField(p, 'class')) {
-    if (!className) throw new InputError('a Sidekiq job needs a "class" (in the job, or --class NAME); nothing was enqueued');
-    p = withField(p, 'class', JSON.stringify(className));
-  }
-  if (!topLevelField(p, 'args')) p = withField(p, 'args', '[]');
-  if (!topLevelField(p, 'jid')) p = withField(p, 'jid', JSON.stringify(randomBytes(12).toString('hex')));
-  p = withField(p, 'queue', JSON.stringify(queue));
-  if (!topLevelField(p, 'retry')) p = withField(p, 'retry', 'true');
-  if (!topLevelField(p, 'created_at')) p = withField(p, 'created_at', String(now / 1000));
-  return withField(p, 'enqueued_at', String(now / 1000));
-}
-
 export interface EnqueueResult {
   dryRun: boolean;
   queue: string;
@@ -92,38 +73,19 @@ export interface EnqueueResult {
 
 const BATCH = 500;
 
-export async function enqueueJobs(t: Target, ref: QueueRef, jobs: string[], rails: Rails, opts: { priority?: number; className?: string }): Promise<EnqueueResult> {
-  const now = Date.now();
-  let key: string;
-  let payloads: string[];
-  if (ref.system === 'homegrown') {
-    key = opts.priority !== undefined ? (ref.keys.priority ?? `${ref.keys.main}_priority`) : ref.keys.main!;
-    payloads = jobs;
-  } else if (ref.system === 'sidekiq') {
-    if (opts.priority !== undefined) throw new UsageError('Sidekiq queues have no priorities: --priority is for home-grown queues');
-    key = `queue:${ref.name}`;
-    payloads = jobs.map((j) => sidekiqPayload(j, ref.name, opts.className, now));
-  } else {
-    throw new UsageError(`enqueue writes home-grown and Sidekiq jobs; ${ref.system} jobs need records only ${ref.system}'s own client writes correctly`);
-  }
+export async function enqueueJobs(t: Target, ref: QueueRef, jobs: string[], rails: Rails, opts: EnqueueOptions): Promise<EnqueueResult> {
+  const plan = adapterOf(ref).enqueuePlan(ref, jobs, opts, Date.now());
   await rails.openLog();
-  const result: EnqueueResult = { dryRun: rails.dryRun, queue: ref.name, system: ref.system, key, enqueued: 0, stopped: null };
-  for (let i = 0; i < payloads.length;) {
-    const n = await rails.admit(Math.min(BATCH, payloads.length - i));
+  const result: EnqueueResult = { dryRun: rails.dryRun, queue: ref.name, system: ref.system, key: plan.key, enqueued: 0, stopped: null };
+  for (let i = 0; i < plan.payloads.length;) {
+    const n = await rails.admit(Math.min(BATCH, plan.payloads.length - i));
     if (n === 0) {
       result.stopped = rails.stopReason;
       break;
     }
-    const batch = payloads.slice(i, i + n);
-    if (!rails.dryRun) {
-      if (ref.system === 'sidekiq') {
-        // As Sidekiq's client: register the queue and push, in one transaction.
-        await t.client.multi().sadd('queues', ref.name).lpush(key, ...batch).exec();
-      } else if (opts.priority !== undefined) {
-        await t.client.zadd(key, ...batch.flatMap((b) => [String(opts.priority), b]));
-      } else await t.client.lpush(key, ...batch);
-    }
-    await rails.record(batch.map((b) => ({ key: Buffer.from(key), action: 'enqueue', detail: { item: b } })));
+    const batch = plan.payloads.slice(i, i + n);
+    if (!rails.dryRun) await plan.write(t, batch);
+    await rails.record(batch.map((b) => ({ key: Buffer.from(plan.key), action: 'enqueue', detail: { item: b } })));
     result.enqueued += batch.length;
     i += n;
   }

@@ -3,21 +3,9 @@ import { forEachDb } from '../connect/dbs.js';
 import type { Target } from '../connect/target.js';
 import { declaredRef, type DeclaredQueue } from './config.js';
 import { countQueues } from './count.js';
-import { attachCompanions, companionCandidates, detectQueues } from './detect.js';
-import type { QueueInfo, QueueRef } from './model.js';
-import { utf8OrNull } from '../keyname.js';
-import { walkKeys } from '../scan/walk.js';
-
-async function matchingKeys(t: Target, pattern: string, signal?: AbortSignal): Promise<string[]> {
-  const out: string[] = [];
-  for await (const batch of walkKeys(t, { match: pattern, count: 1000, signal })) {
-    for (const k of batch.keys) {
-      const name = utf8OrNull(k.key);
-      if (name !== null) out.push(name);
-    }
-  }
-  return out.sort();
-}
+import { detectQueues } from './detect.js';
+import { QUEUE_SYSTEMS, type QueueInfo, type QueueRef } from './model.js';
+import { bySystem } from './systems/index.js';
 
 /** A queue answers to its name and to SYSTEM:NAME (`sidekiq:default`). */
 function names(q: { name: string; system: string }): string[] {
@@ -43,15 +31,9 @@ export async function findQueues<T>(target: Target, opts: FindOptions, use: (t: 
   return forEachDb(target, opts.dbs, async (t, db) => {
     const here = opts.declared.filter((q) => (q.db ?? target.db) === db);
     const declared = here.map((q) => declaredRef(q, db));
-    for (const ref of declared) {
-      // keys.processing may be a pattern of per-worker lists (`tts_queue:processing:*`): one SCAN MATCH finds them.
-      const pattern = ref.keys.processing;
-      if (ref.system === 'homegrown' && pattern?.includes('*')) ref.workerLists = await matchingKeys(t, pattern, opts.signal);
+    for (const { adapter, refs: group } of bySystem(declared)) {
+      await adapter.completeDeclared?.(t, group.map((ref) => ({ ref, q: here[declared.indexOf(ref)]! })), opts.signal);
     }
-    // Companions of a home-grown queue declared by name alone, found as
-    // discovery finds them; keys named in the config are the whole layout.
-    const homes = declared.filter((r, i) => r.system === 'homegrown' && !here[i]!.keys);
-    if (homes.length) attachCompanions(homes, await companionCandidates(t, homes.map((r) => r.keys.main!)));
     let refs = declared;
     if (!declared.length || opts.discover) {
       const found = await detectQueues(t, db, opts.signal);
@@ -72,7 +54,7 @@ export async function queueStats(target: Target, opts: FindOptions): Promise<Que
 
 /** Exactly one queue by name (SYSTEM:NAME picks between systems that share a name). */
 export async function oneQueue(target: Target, spec: string, opts: Omit<FindOptions, 'names'>): Promise<{ t: Target; ref: QueueRef; close: () => Promise<void> }> {
-  const m = /^(homegrown|sidekiq|bullmq|rq|celery):(.+)$/.exec(spec);
+  const m = new RegExp(`^(${QUEUE_SYSTEMS.join('|')}):(.+)$`).exec(spec);
   const name = m?.[2] ?? spec;
   const hits: { ref: QueueRef; db: number }[] = [];
   await findQueues(target, { ...opts, names: [name] }, async (_t, refs, db) => {

@@ -34,25 +34,58 @@ export const DEFAULT_FIELDS: JobFields = {
 };
 
 /**
- * Where a queue lives. `keys` names every key the figures come from, by
- * role; a role absent from `keys` is a state this queue does not have.
+ * Where a queue lives: one shape per system (QueueRef is their union), each
+ * with its key names by typed role, built by its adapter (systems/*.ts) for
+ * discovered and declared queues alike. An optional role is a state this
+ * queue does not have.
  */
-export interface QueueRef {
+interface RefBase {
   name: string;
-  system: QueueSystem;
   db: number;
-  keys: Record<string, string>;
-  /** Home-grown: the processing key's type (a SET of ids or a LIST of jobs). */
-  processingType?: 'set' | 'list';
-  /** Home-grown: per-worker processing lists, `{main}:processing:{worker}`. */
-  workerLists?: string[];
-  /** BullMQ: key prefix (default "bull"). */
-  prefix?: string;
-  /** Celery: priority sub-lists found beside the queue list. */
-  priorityLists?: string[];
   fields: JobFields;
   maxRetries?: number;
   declared: boolean;
+}
+
+export interface HomegrownKeys { main: string; priority?: string; retry?: string; dead?: string; processing?: string }
+export interface HomegrownRef extends RefBase {
+  system: 'homegrown';
+  keys: HomegrownKeys;
+  /** The processing key's type (a SET of ids or a LIST of jobs). */
+  processingType?: 'set' | 'list';
+  /** Per-worker processing lists, `{main}:processing:{worker}`. */
+  workerLists?: string[];
+}
+
+export interface SidekiqKeys { queue: string; schedule: string; retry: string; dead: string; processes: string }
+export interface SidekiqRef extends RefBase { system: 'sidekiq'; keys: SidekiqKeys }
+
+export const BULLMQ_ROLES = ['wait', 'paused', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children', 'meta'] as const;
+export type BullmqKeys = Record<(typeof BULLMQ_ROLES)[number], string>;
+export interface BullmqRef extends RefBase {
+  system: 'bullmq';
+  keys: BullmqKeys;
+  /** Key prefix (default "bull"): job hashes are `{prefix}:{queue}:{id}`. */
+  prefix: string;
+}
+
+export interface RqKeys { queue: string; wip: string; scheduled: string; deferred: string; failed: string; finished: string }
+export interface RqRef extends RefBase { system: 'rq'; keys: RqKeys }
+
+export interface CeleryKeys { queue: string; unacked: string; unackedIndex: string }
+export interface CeleryRef extends RefBase {
+  system: 'celery';
+  keys: CeleryKeys;
+  /** Priority sub-lists found beside the queue list. */
+  priorityLists?: string[];
+}
+
+export type QueueRef = HomegrownRef | SidekiqRef | BullmqRef | RqRef | CeleryRef;
+export type RefOf<S extends QueueSystem> = Extract<QueueRef, { system: S }>;
+
+/** A ref's key names as a plain map (roles it does not have are left out). */
+export function keyMap(ref: QueueRef): Record<string, string> {
+  return Object.fromEntries(Object.entries(ref.keys).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 export interface QueueInfo extends QueueCounts {

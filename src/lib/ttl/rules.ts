@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { isObject, registerConfigSection } from '../config.js';
+import { isObject } from '../configShape.js';
 import { parseDuration } from '../duration.js';
 import { globToRegExp } from '../glob.js';
 
@@ -10,7 +10,7 @@ export interface TtlRule {
   regex: RegExp;
 }
 
-registerConfigSection('ttlRules', (value, where): TtlRule[] => {
+export function validateTtlRules(value: unknown, where: string): TtlRule[] {
   if (!Array.isArray(value)) throw new UsageError(`${where} must be a list of {"pattern": "cache:*", "maxTtl": "1h"}`);
   return value.map((r, i) => {
     if (!isObject(r) || typeof r.pattern !== 'string' || typeof r.maxTtl !== 'string') {
@@ -19,7 +19,7 @@ registerConfigSection('ttlRules', (value, where): TtlRule[] => {
     for (const k of Object.keys(r)) if (!['pattern', 'maxTtl', 'comment'].includes(k)) throw new UsageError(`${where}[${i}].${k} is not a rule field (pattern, maxTtl)`);
     return { pattern: r.pattern, maxTtlMs: parseDuration(r.maxTtl, `${where}[${i}].maxTtl`), regex: globToRegExp(r.pattern) };
   });
-});
+}
 
 /** The first rule a key falls under, or null. */
 export function ruleFor(key: Buffer, rules: TtlRule[]): TtlRule | null {
@@ -38,7 +38,7 @@ export interface LocksConfig {
   maxTtlMs?: number;
 }
 
-registerConfigSection('locks', (value, where): LocksConfig => {
+export function validateLocks(value: unknown, where: string): LocksConfig {
   if (!isObject(value)) throw new UsageError(`${where} must be an object`);
   const out: LocksConfig = {};
   for (const [k, v] of Object.entries(value)) {
@@ -51,4 +51,4 @@ registerConfigSection('locks', (value, where): LocksConfig => {
     } else throw new UsageError(`${where}.${k} is not a locks setting (patterns, staleAfter, maxTtl)`);
   }
   return out;
-});
+}
