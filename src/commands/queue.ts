@@ -138,12 +138,11 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
     q = await pick(ctx, name, f);
   } catch (e) {
     if (!f.new || !(e instanceof UsageError) || !/^no such queue/.test(e.message)) throw e;
-    const { isDiscoverableMain } = await import('../lib/queues/systems/homegrown.js');
+    const { isDiscoverableMain, newHomegrownQueue } = await import('../lib/queues/systems/homegrown.js');
     if (!isDiscoverableMain(name)) {
       throw new UsageError(`queue enqueue --new: the queue commands would not find "${dataText(name)}" again: a home-grown queue's name ends in queue, jobs or tasks after : _ . or - (email_jobs, jobs:queue, reports.tasks), without spaces or * ? [ ]; or declare it in the config file (queues)`);
     }
-    const { DEFAULT_FIELDS } = await import('../lib/queues/model.js');
-    q = { t: target, close: async () => {}, ref: { name, system: 'homegrown' as const, db: target.db, keys: { main: name }, fields: DEFAULT_FIELDS, declared: false } };
+    q = { t: target, close: async () => {}, ref: newHomegrownQueue(name, target.db) };
   }
   try {
     await rails.confirm({ description: `enqueue ${jobs.length} job(s) on ${q.ref.system} queue ${q.ref.name}`, sample: jobs.slice(0, 3), target: `${target.address} db ${q.ref.db}` }, out);

@@ -116,8 +116,8 @@ async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrph
     }
   }
   try {
-    for (const { t, refs, report } of perDb) {
-      const r = await reapWorkers(t, refs, report, rails, { requeueOrphans: Boolean(f.requeueOrphans), includeUnclaimed: Boolean(f.includeUnclaimed) });
+    for (const { t, report } of perDb) {
+      const r = await reapWorkers(t, report, rails, { requeueOrphans: Boolean(f.requeueOrphans), includeUnclaimed: Boolean(f.includeUnclaimed) });
       totals.requeued += r.requeued;
       totals.forgotten += r.forgotten;
       for (const [k, v] of Object.entries(r.skipped)) totals.skipped[k] = (totals.skipped[k] ?? 0) + v;

@@ -65,7 +65,7 @@ it('an orphan is not requeued when its worker beats again between the look and t
   expect(report.orphans.map((o) => o.job)).toEqual(['j1', 'j2']);
   // w1 comes back to life after the look.
   await redis.hset('worker_status:w1', 'last_seen', new Date().toISOString().replace('Z', ''));
-  const res = await reapWorkers(target, refs, report, yes(), { requeueOrphans: true, includeUnclaimed: false });
+  const res = await reapWorkers(target, report, yes(), { requeueOrphans: true, includeUnclaimed: false });
   expect(res).toMatchObject({ requeued: 1, forgotten: 1, skipped: { 'worker came back': 2 } });
   expect(await redis.lrange('tts_queue:processing:w1', 0, -1)).toEqual(['{"request_id":"j1"}']);
   expect(await redis.lrange('tts_queue', 0, -1)).toEqual(['{"request_id":"j2"}']);

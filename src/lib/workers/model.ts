@@ -34,6 +34,8 @@ export interface OrphanInfo {
   requeueable: boolean;
   /** Internal: the job as stored (LIST entries). */
   stored?: Buffer;
+  /** Internal: where `--requeue-orphans` puts it back (the queue's main list). */
+  requeueTo?: string;
 }
 
 export interface WorkersReport {

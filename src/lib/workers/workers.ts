@@ -2,7 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Target } from '../connect/target.js';
 import type { Rails } from '../rails.js';
 import type { HeartbeatLayout } from '../queues/config.js';
-import type { HomegrownRef, QueueRef, QueueSystem } from '../queues/model.js';
+import type { QueueRef, QueueSystem } from '../queues/model.js';
 import { moveItems } from '../queues/move.js';
 import { ADAPTERS, adapterFor, refsOf } from '../queues/systems/index.js';
 import { loadScript, runScript } from '../scripts/loader.js';
@@ -50,7 +50,7 @@ export interface ReapResult {
  * its jobs and its record.
  */
 export async function reapWorkers(
-  t: Target, queues: QueueRef[], report: WorkersReport, rails: Rails, opts: { requeueOrphans: boolean; includeUnclaimed: boolean },
+  t: Target, report: WorkersReport, rails: Rails, opts: { requeueOrphans: boolean; includeUnclaimed: boolean },
 ): Promise<ReapResult> {
   const result: ReapResult = { dryRun: rails.dryRun, requeued: 0, skipped: {}, forgotten: 0, stopped: null };
   const skip = (why: string, n = 1) => { result.skipped[why] = (result.skipped[why] ?? 0) + n; };
@@ -58,17 +58,16 @@ export async function reapWorkers(
   if (opts.requeueOrphans) {
     const groups = new Map<string, OrphanInfo[]>();
     for (const o of report.orphans) {
-      if (!o.requeueable || !o.stored) { skip('not requeueable'); continue; }
+      if (!o.requeueable || !o.stored || !o.requeueTo) { skip('not requeueable'); continue; }
       if (o.worker === null && !opts.includeUnclaimed) { skip('unclaimed (--include-unclaimed to requeue)'); continue; }
       const g = `${o.key}\u0000${o.worker ?? ''}`;
       groups.set(g, [...(groups.get(g) ?? []), o]);
     }
     const script = loadScript('orphan-requeue-3', t.serverVersion);
     for (const orphans of groups.values()) {
-      const { key, queue, worker } = orphans[0]!;
-      // Only home-grown orphans are requeueable: their queue is a home-grown one.
-      const ref = queues.find((q): q is HomegrownRef => q.name === queue && q.system === 'homegrown')!;
-      const w = worker === null ? undefined : report.workers.find((x) => x.system === 'homegrown' && x.id === worker);
+      const { key, worker, system } = orphans[0]!;
+      const main = orphans[0]!.requeueTo!;
+      const w = worker === null ? undefined : report.workers.find((x) => x.system === system && x.id === worker);
       const beatKey = w?.key ?? key;
       for (let i = 0; i < orphans.length;) {
         const n = await rails.admit(Math.min(100, orphans.length - i));
@@ -78,26 +77,27 @@ export async function reapWorkers(
         // Which jobs of the batch moved; null when the worker came back.
         let moved: boolean[] | null;
         if (rails.dryRun) moved = batch.map(() => true);
-        else if (t.mode === 'cluster' && new Set([key, ref.keys.main!, beatKey].map((k) => calculateSlot(k))).size > 1) {
+        else if (t.mode === 'cluster' && new Set([key, main, beatKey].map((k) => calculateSlot(k))).size > 1) {
           // No script may span slots: check the heartbeat, then move job by job (move.ts).
           const now = w?.beat ? await t.client.hget(beatKey, w.beat.field) : null;
           moved = w?.beat && now !== w.beat.value ? null
-            : await moveItems(t, { source: key, sourceKind: 'list', target: ref.keys.main!, targetKind: 'rpush' }, batch.map((o) => ({ stored: o.stored!, next: o.stored! })));
+            : await moveItems(t, { source: key, sourceKind: 'list', target: main, targetKind: 'rpush' }, batch.map((o) => ({ stored: o.stored!, next: o.stored! })));
         } else {
-          const reply = await runScript(t.client, script, [key, ref.keys.main!, beatKey], [w?.beat?.field ?? '', w?.beat?.value ?? '', ...batch.map((o) => o.stored!)]);
+          const reply = await runScript(t.client, script, [key, main, beatKey], [w?.beat?.field ?? '', w?.beat?.value ?? '', ...batch.map((o) => o.stored!)]);
           moved = Array.isArray(reply) ? reply.map((x) => Number(x) === 1) : null;
         }
         if (moved === null) { skip('worker came back', batch.length); continue; }
         const done = batch.filter((_, k) => moved![k]);
         result.requeued += done.length;
         if (done.length < batch.length) skip('taken meanwhile', batch.length - done.length);
-        await rails.record(done.map((o) => ({ key: Buffer.from(o.key), action: 'requeue-orphan', detail: { to: ref.keys.main, job: o.job, worker: o.worker } })));
+        await rails.record(done.map((o) => ({ key: Buffer.from(o.key), action: 'requeue-orphan', detail: { to: main, job: o.job, worker: o.worker } })));
       }
     }
   }
   for (const w of report.workers.filter((x) => !x.alive)) {
     if ((await rails.admit(1)) === 0) { result.stopped = rails.stopReason; return result; }
-    if (w.system === 'homegrown' && w.beat?.value == null) { skip('no heartbeat field to compare'); continue; }
+    const refusal = ADAPTERS[w.system].forgetRefusal?.(w) ?? null;
+    if (refusal) { skip(refusal); continue; }
     const gone = rails.dryRun ? 1 : (await ADAPTERS[w.system].forget?.(t, w)) ?? 0;
     if (gone) {
       result.forgotten++;

@@ -49,6 +49,8 @@ export interface QueueAdapter<R extends QueueRef = QueueRef> {
   workers?(t: Target, db: number, refs: R[], report: WorkersReport, ctx: WorkerContext): Promise<void>;
   /** In-flight jobs no live worker holds; runs after every adapter's workers. */
   orphans?(t: Target, db: number, refs: R[], report: WorkersReport, ctx: WorkerContext): Promise<void>;
+  /** Why this dead worker cannot be forgotten safely, or null. */
+  forgetRefusal?(w: WorkerInfo): string | null;
   /** Forgets a dead worker's record if it is still dead: 1 when forgotten, 0 when it came back. */
   forget?(t: Target, w: WorkerInfo): Promise<number>;
 }

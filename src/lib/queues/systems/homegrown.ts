@@ -62,6 +62,11 @@ export function conventionalCompanion(main: string, role: 'retry' | 'dead'): str
 const retryKey = (ref: HomegrownRef) => ref.keys.retry ?? conventionalCompanion(ref.keys.main, 'retry');
 const deadKey = (ref: HomegrownRef) => ref.keys.dead ?? conventionalCompanion(ref.keys.main, 'dead');
 
+/** A queue `queue enqueue --new` is about to create: just its main list. */
+export function newHomegrownQueue(name: string, db: number): HomegrownRef {
+  return { name, system: 'homegrown', db, keys: { main: name }, fields: DEFAULT_FIELDS, declared: false };
+}
+
 /** The main queue a companion key's name points to (`tts_retry_queue` → `tts_queue`), or null. */
 export function mainOf(name: string): string | null {
   const m = /^(.+?)(?:_retry_queue|_dead_letter_queue|_priority_queue)$/.exec(name);
@@ -227,7 +232,7 @@ export const homegrown: QueueAdapter<HomegrownRef> = {
           const id = jobId(stored.toString('utf8'));
           const w = owner(id);
           if (w?.alive) continue;
-          report.orphans.push({ system: 'homegrown', db, queue: q.name, key: proc, job: id, worker: w?.id ?? null, reason: w ? `its worker ${w.id} is dead` : 'no worker claims it', requeueable: true, stored });
+          report.orphans.push({ system: 'homegrown', db, queue: q.name, key: proc, job: id, worker: w?.id ?? null, reason: w ? `its worker ${w.id} is dead` : 'no worker claims it', requeueable: true, stored, requeueTo: q.keys.main });
         }
       }
       const [before, after] = proc?.includes('*') ? [proc.slice(0, proc.indexOf('*')), proc.slice(proc.lastIndexOf('*') + 1)] : [`${q.keys.main}:processing:`, ''];
@@ -236,11 +241,12 @@ export const homegrown: QueueAdapter<HomegrownRef> = {
         const w = home.find((x) => x.id === wid);
         if (w?.alive) continue;
         for (const stored of await t.client.lrangeBuffer(list, 0, -1)) {
-          report.orphans.push({ system: 'homegrown', db, queue: q.name, key: list, job: jobId(stored.toString('utf8')), worker: wid, reason: w ? `its worker ${wid} is dead` : `its worker ${wid} has no heartbeat`, requeueable: true, stored });
+          report.orphans.push({ system: 'homegrown', db, queue: q.name, key: list, job: jobId(stored.toString('utf8')), worker: wid, reason: w ? `its worker ${wid} is dead` : `its worker ${wid} has no heartbeat`, requeueable: true, stored, requeueTo: q.keys.main });
         }
       }
     }
   },
+  forgetRefusal: (w) => (w.beat?.value == null ? 'no heartbeat field to compare' : null),
   // Compare-and-delete: a worker that beat again since it was read keeps its record.
   forget: async (t, w) => Number(await runScript(t.client, loadScript('worker-forget-1', t.serverVersion), [w.key!], [w.beat!.field, w.beat!.value!])),
 };
