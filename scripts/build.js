@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts', server: 'src/lib/sandbox/server.ts', docs: 'src/docs.ts' },
+  entryPoints: { cli: 'src/main.ts', server: 'src/lib/sandbox/server.ts', docs: 'src/docs.ts' },
   bundle: true,
   splitting: true,
   format: 'esm',

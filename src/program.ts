@@ -13,7 +13,9 @@ import { registerSandbox } from './commands/sandbox.js';
 import { registerCompletion } from './commands/completion.js';
 import { checkLogPath, rejectBlankArguments } from './commands/blank.js';
 import { addExamplesAndGroups } from './commands/examples.js';
-import { Output } from './output/output.js';
+import type { Streams } from './output/output.js';
+import { outputFor } from './commands/context.js';
+import { attachIo, processStreams } from './commands/io.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -21,7 +23,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
  * The whole command tree, without side effects: the CLI parses with it, the
  * docs are generated from it, tests read it.
  */
-export function buildProgram(): Command {
+export function buildProgram(io: Streams = processStreams()): Command {
   const program = new Command('redis-ops')
     .description('Inspect and maintain Redis and Valkey in production: safe by default, ready for cron and CI.')
     .version(version, '-V, --version')
@@ -32,11 +34,12 @@ export function buildProgram(): Command {
     // gives --url to reset, not to slowlog.
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'error: ')) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .hook('preAction', (_program, action) => {
       rejectBlankArguments(action);
-      checkLogPath(action, (m) => new Output(action.opts()).warn(m));
+      checkLogPath(action, (m) => outputFor(action.opts(), action).warn(m));
     });
+  attachIo(program, io);
   registerKeys(program);
   registerHealth(program);
   registerSlowlog(program);

@@ -5,7 +5,8 @@ import { keyJson, keyText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../output/table.js';
-import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext, allDbsOption } from './context.js';
+import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
+import { setExitCode } from './io.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -27,12 +28,10 @@ export function registerBackup(program: Command): void {
   addOutputOptions(
     backup.command('verify <file>').description('check a backup: header, every record, count and checksum; writes nothing'),
   ).action(async (file: string, _f, cmd: Command) => {
-    const out = outputFor(cmd.opts());
+    const out = outputFor(cmd.opts(), cmd);
     const { verifyBackup } = await import('../lib/backup/reader.js');
     const r = await verifyBackup(file);
-    if (out.json) await out.jsonDocument({ ok: true, file, ...r });
-    else await out.write(`${file}: OK, ${formatCount(r.keys)} keys in ${formatCount(r.records)} records (${Object.entries(r.types).map(([t, n]) => `${t} ${formatCount(n)}`).join(', ')}) from ${r.header.source.address}, ${r.header.createdAt}\n`);
-    process.exitCode = ExitCode.ok;
+    setExitCode(cmd, await report({ ok: true, file, ...r }, (o) => o.write(`${file}: OK, ${formatCount(r.keys)} keys in ${formatCount(r.records)} records (${Object.entries(r.types).map(([t, n]) => `${t} ${formatCount(n)}`).join(', ')}) from ${r.header.source.address}, ${r.header.createdAt}\n`)).present(out));
   });
 
   addConnectionOptions(
@@ -60,7 +59,7 @@ export function registerBackup(program: Command): void {
   });
 }
 
-async function runBackup({ target, out, signal }: RunContext, f: { output?: string; match: string[]; type: string[]; gzip?: boolean; force?: boolean; count: string; allDbs?: boolean }): Promise<number> {
+async function runBackup({ target, out, signal }: RunContext, f: { output?: string; match: string[]; type: string[]; gzip?: boolean; force?: boolean; count: string; allDbs?: boolean }): Promise<Outcome> {
   for (const t of f.type) validateKeyType(t);
   const defaultName = `redis-ops-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl${f.gzip ? '.gz' : ''}`;
   const path = f.output ?? defaultName;
@@ -106,14 +105,9 @@ async function runBackup({ target, out, signal }: RunContext, f: { output?: stri
   }
   for (const u of summary.unsupported) out.warn(`NOT BACKED UP: ${JSON.stringify({ ...u })} has type ${u.type}, which the backup format cannot hold (a module type)`);
   for (const c of summary.changedWhilePaged) out.warn(`warning: ${JSON.stringify(c)} changed while it was being read in pages: its copy may mix old and new elements`);
-  const report = { file: path, ...summary };
-  if (out.json) {
-    if (path === '-') out.infoJson(report);
-    else await out.jsonDocument(report);
-  } else {
-    out.info(`${path === '-' ? 'stdout' : path}: ${formatCount(summary.keys)} keys in ${formatCount(summary.records)} records, ${formatBytes(summary.bytes)}${gzip ? ' before compression' : ''}, ${(summary.durationMs / 1000).toFixed(1)} s; ${summary.vanished} vanished during the walk, ${summary.changedWhilePaged.length} changed while paged`);
-  }
-  return summary.unsupported.length ? ExitCode.failure : ExitCode.ok;
+  // A backup on stdout is the product: its summary goes to stderr.
+  return report({ file: path, ...summary }, (o) => o.info(`${path === '-' ? 'stdout' : path}: ${formatCount(summary.keys)} keys in ${formatCount(summary.records)} records, ${formatBytes(summary.bytes)}${gzip ? ' before compression' : ''}, ${(summary.durationMs / 1000).toFixed(1)} s; ${summary.vanished} vanished during the walk, ${summary.changedWhilePaged.length} changed while paged`),
+  summary.unsupported.length ? ExitCode.failure : ExitCode.ok, { json: path === '-' ? 'stderr' : 'stdout' });
 }
 
 function parseDbMap(text: string | undefined): Map<number, number> {
@@ -132,7 +126,7 @@ async function runRestore(
   { target, out, signal, newRails }: RunContext, file: string,
   f: RailsFlags & { skipExisting?: boolean; replace?: boolean; failOnExisting?: boolean; ttl: string; match: string[]; type: string[]; dbMap?: string; verify: boolean; db?: string },
   dbGiven: boolean,
-): Promise<number> {
+): Promise<Outcome> {
   const modes = [f.skipExisting && 'skip', f.replace && 'replace', f.failOnExisting && 'fail'].filter(Boolean) as ('skip' | 'replace' | 'fail')[];
   if (modes.length > 1) throw new UsageError('choose one of --skip-existing, --replace, --fail-on-existing');
   // It checks every key before writing one: stdin cannot be read twice.
@@ -141,10 +135,10 @@ async function runRestore(
   if (!['absolute', 'relative', 'none'].includes(f.ttl)) throw new UsageError(`--ttl: "${f.ttl}" is not absolute, relative or none`);
   for (const t of f.type) validateKeyType(t);
   const { globToRegExp } = await import('../lib/glob.js');
-  const { Restorer, restoreFrom } = await import('../lib/backup/restore.js');
+  const { newRestorer, restoreFrom } = await import('../lib/backup/restore.js');
   const { verifyBackup } = await import('../lib/backup/reader.js');
   const rails = await newRails(railsFrom('restore', f), 'keys');
-  const restorer = new Restorer(target, {
+  const restorer = newRestorer(target, {
     mode: modes[0] ?? 'skip',
     ttl: f.ttl as 'absolute' | 'relative' | 'none',
     match: f.match.map(globToRegExp),
@@ -189,16 +183,14 @@ async function runRestore(
     }
     const s = restorer.summary;
     s.stoppedBy = s.stoppedBy ?? rails.stopReason;
-    if (out.json) await out.jsonDocument(s);
-    else await out.write(`${s.dryRun ? 'dry run: would restore' : 'restored'} ${formatCount(s.created + s.replaced)} keys (${formatCount(s.created)} created, ${formatCount(s.replaced)} replaced), ${formatCount(s.skipped)} existing left alone, ${formatCount(s.expired)} expired, ${formatCount(s.filtered)} filtered out, in ${(s.durationMs / 1000).toFixed(1)} s${s.stoppedBy ? out.c.yellow(`; stopped early (${s.stoppedBy})`) : ''}\n`);
-    return s.stoppedBy ? ExitCode.partial : ExitCode.ok;
+    return report(s, (o) => o.write(`${s.dryRun ? 'dry run: would restore' : 'restored'} ${formatCount(s.created + s.replaced)} keys (${formatCount(s.created)} created, ${formatCount(s.replaced)} replaced), ${formatCount(s.skipped)} existing left alone, ${formatCount(s.expired)} expired, ${formatCount(s.filtered)} filtered out, in ${(s.durationMs / 1000).toFixed(1)} s${s.stoppedBy ? o.c.yellow(`; stopped early (${s.stoppedBy})`) : ''}\n`), s.stoppedBy ? ExitCode.partial : ExitCode.ok);
   } finally {
     await rails.close();
     await restorer.close();
   }
 }
 
-async function runDiff({ target, out }: RunContext, file: string): Promise<number> {
+async function runDiff({ target, out }: RunContext, file: string): Promise<Outcome> {
   const { diffBackup } = await import('../lib/backup/diff.js');
   const progress = await out.progress('comparing…');
   let d;
@@ -207,8 +199,8 @@ async function runDiff({ target, out }: RunContext, file: string): Promise<numbe
   } finally {
     progress.stop();
   }
-  if (out.json) await out.jsonDocument(d);
-  else {
+  // Like diff(1): 0 when the same, 1 when they differ.
+  return report(d, async (out) => {
     const show = (k: { db: number; key?: string; key64?: string }) => `db${k.db} ${k.key !== undefined ? keyText(Buffer.from(k.key, 'utf8')) : `(base64) ${k.key64}`}`;
     const lines = [
       `${file} vs ${target.address}: ${formatCount(d.same)} same, ${formatCount(d.missing.length)} missing on the server, ${formatCount(d.extra.length)} extra on the server, ${formatCount(d.different.length)} different`,
@@ -217,8 +209,6 @@ async function runDiff({ target, out }: RunContext, file: string): Promise<numbe
       ...d.different.slice(0, 20).map((k) => `  different ${show(k)} (${k.reason})`),
     ];
     await out.write(`${lines.join('\n')}\n`);
-  }
-  // Like diff(1): 0 when the same, 1 when they differ.
-  return d.missing.length || d.extra.length || d.different.length ? ExitCode.failure : ExitCode.ok;
+  }, d.missing.length || d.extra.length || d.different.length ? ExitCode.failure : ExitCode.ok);
 }
 

@@ -2,6 +2,7 @@ import { Command, type Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { KEY_TYPES } from '../lib/scan/walk.js';
 import { addConnectionOptions } from './context.js';
+import { ioFor } from './io.js';
 
 /**
  * Shell completion. The scripts are thin: they hand the words typed so far
@@ -38,18 +39,18 @@ complete -c redis-ops -a '(__redis_ops_complete)'
 export function registerCompletion(program: Command): void {
   program.command('completion <shell>')
     .description('print a shell completion script: bash, zsh or fish (e.g. source <(redis-ops completion bash))')
-    .action((shell: string) => {
+    .action((shell: string, _f, cmd: Command) => {
       const script = SCRIPTS[shell];
       if (!script) throw new UsageError(`completion: "${shell}" is not bash, zsh or fish`);
-      process.stdout.write(script);
+      ioFor(cmd).stdout.write(script);
     });
   program.command('__complete', { hidden: true })
     .argument('[words...]')
     .allowUnknownOption()
     .helpOption(false)
-    .action(async (words: string[]) => {
+    .action(async (words: string[], _f, cmd: Command) => {
       const candidates = await complete(program, words ?? []);
-      if (candidates.length) process.stdout.write(`${candidates.join('\n')}\n`);
+      if (candidates.length) ioFor(cmd).stdout.write(`${candidates.join('\n')}\n`);
     });
 }
 

@@ -7,6 +7,7 @@ import type { Target } from '../lib/connect/target.js';
 import type { Rails, RailsOptions } from '../lib/rails.js';
 import { formatCount } from '../lib/numbers.js';
 import { CONNECTION_FIELDS } from '../lib/connect/fields.js';
+import { ioFor, processStreams, setExitCode } from './io.js';
 import { Output, stdoutIsProduct, stdoutWasClosed, type OutputFlags } from '../output/output.js';
 
 export interface RunContext {
@@ -99,9 +100,9 @@ export function addRailsOptions(cmd: Command, options: Option[]): Command {
   return cmd;
 }
 
-/** The Output for a command's flags; cli.ts uses the same to report errors. */
-export function outputFor(flags: OutputFlags): Output {
-  return new Output(flags);
+/** The Output for a command's flags, on its run's streams; cli.ts uses the same to report errors. */
+export function outputFor(flags: OutputFlags, cmd?: Command): Output {
+  return new Output(flags, cmd ? ioFor(cmd) : processStreams());
 }
 
 /**
@@ -115,16 +116,45 @@ export interface RunHooks {
   onConnect?: () => void;
 }
 
+/**
+ * What a command found: one document for --json, and how it reads as text.
+ * The runner picks between them, so no command checks --json itself.
+ */
+export class Report<T = unknown> {
+  constructor(
+    readonly doc: T, readonly text: (out: Output) => Promise<void> | void, readonly exit: number = ExitCode.ok,
+    /** stderr: the document is a summary beside a product already on stdout (a dry run's NDJSON listing). */
+    readonly where: { json: 'stdout' | 'stderr' } = { json: 'stdout' },
+  ) {}
+
+  /**
+   * Writes the report in the form the flags ask for; the exit code it
+   * decided. `compact`: one line of JSON (each sample of a --watch).
+   */
+  async present(out: Output, compact = false): Promise<number> {
+    if (out.json && this.where.json === 'stderr') out.infoJson(this.doc);
+    else if (out.json) await out.jsonDocument(this.doc, compact);
+    else await this.text(out);
+    return this.exit;
+  }
+}
+
+/** What a command body returns: an exit code, or a report (which carries its own). */
+export type Outcome = number | void | Report;
+
+export const report = <T>(doc: T, text: (out: Output) => Promise<void> | void, exit: number = ExitCode.ok, where?: Report['where']): Report<T> => new Report(doc, text, exit, where);
+
 export async function runWithTarget(
-  cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<number | void>, hooks: RunHooks = {},
+  cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<Outcome>, hooks: RunHooks = {},
 ): Promise<void> {
   const raw = cmd.opts() as ConnectionFlags & OutputFlags & { config?: string; tlsKey?: string };
   const flags = { ...raw, key: tlsKeyFlag.get(cmd) === '--tls-key' ? raw.tlsKey : raw.key };
-  const out = outputFor(flags);
-  const config = loadConfig(flags.config);
+  const out = outputFor(flags, cmd);
+  const io = ioFor(cmd);
+  const config = loadConfig(flags.config, io.env);
   for (const w of config.warnings ?? []) out.warn(w);
   const spec = await resolveConnection(flags, {
-    env: process.env,
+    env: io.env,
     config,
     warn: (m) => out.warn(m),
     askPassword: out.interactive ? () => out.askSecret('Password:') : undefined,
@@ -155,9 +185,10 @@ export async function runWithTarget(
     return rails;
   };
   try {
-    const code = await body({ target, out, config, signal: controller.signal, newRails });
+    const result = await body({ target, out, config, signal: controller.signal, newRails });
+    const code = result instanceof Report ? await result.present(out) : result;
     if (stdoutWasClosed()) throw outputClosed();
-    process.exitCode = code ?? ExitCode.ok;
+    setExitCode(cmd, code ?? ExitCode.ok);
   } catch (e) {
     const err = e instanceof RedisOpsError ? e
       : stdoutWasClosed() ? outputClosed()

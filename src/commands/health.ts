@@ -5,6 +5,7 @@ import { parseDuration, parsePositiveInt } from '../lib/duration.js';
 import type { HealthReport } from '../lib/health/collect.js';
 import { jsonText } from '../output/output.js';
 import { addConnectionOptions, outputFor, runWithTarget, type RunContext } from './context.js';
+import { setExitCode } from './io.js';
 
 interface HealthFlags {
   all?: boolean;
@@ -58,7 +59,7 @@ export function registerHealth(program: Command): void {
       // Connected but no answer: CRITICAL. Cannot connect, not Redis, bad
       // arguments: UNKNOWN (nothing could be checked). In the format the caller reads.
       const status = e instanceof NoAnswerError ? 'crit' : 'unknown';
-      const out = outputFor(f);
+      const out = outputFor(f, cmd);
       const message = (e instanceof RedisOpsError ? e.message : `${deadline.address}: ${e instanceof Error ? e.message : String(e)}`).split('\n')[0];
       if (format === 'json') await out.jsonDocument({ status, error: message, checks: [] });
       else if (format === 'nagios') await out.write(`REDIS ${status === 'crit' ? 'CRITICAL' : 'UNKNOWN'} - ${message!.replace(/\|/g, '/')}\n`);
@@ -69,7 +70,7 @@ export function registerHealth(program: Command): void {
           writeFileAtomic(f.promFile, `# HELP redis_ops_health_status Overall health: 0 ok, 1 warn, 2 crit, 3 unknown.\n# TYPE redis_ops_health_status gauge\nredis_ops_health_status ${status === 'crit' ? 2 : 3}\n`);
         } catch { /* the error above is the one to report */ }
       }
-      process.exitCode = status === 'crit' ? 2 : 3;
+      setExitCode(cmd, status === 'crit' ? 2 : 3);
     } finally {
       deadline.clear();
     }

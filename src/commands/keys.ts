@@ -6,7 +6,7 @@ import { matchesEveryKey } from '../lib/rails.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
 
 interface ScanFlags {
   allDbs?: boolean;
@@ -133,7 +133,7 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
 async function keysStats(
   { target, out, signal }: RunContext, pattern: string | undefined,
   f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean },
-): Promise<number> {
+): Promise<Outcome> {
   const { collectKeyStats } = await import('../lib/keys/stats.js');
     const { ProgressMeter } = await import('../output/progressText.js');
     let meter: InstanceType<typeof ProgressMeter> | null = null;
@@ -166,36 +166,31 @@ async function keysStats(
   } finally {
     progress.stop();
   }
-  if (out.json) await out.jsonDocument(stats);
-  else {
+  return report(stats, async (o) => {
     const { loadTables } = await import('../output/table.js');
     const { renderKeyStats } = await import('../output/render/keys.js');
     await loadTables();
-    await out.write(renderKeyStats(out, stats));
-  }
-  return stats.complete || stats.extrapolated ? ExitCode.ok : ExitCode.partial;
+    await o.write(renderKeyStats(o, stats));
+  }, stats.complete || stats.extrapolated ? ExitCode.ok : ExitCode.partial);
 }
 
 async function keysInspect(
   { target, out }: RunContext, keyArg: string, f: { base64?: boolean; key64?: boolean; items: string; maxBytes: string },
-): Promise<number> {
+): Promise<Outcome> {
   const key = f.base64 || f.key64 ? decodeBase64Key(keyArg) : keyFromText(keyArg);
   const { inspectKey } = await import('../lib/keys/inspect.js');
-  const report = await inspectKey(target, key, {
+  const found = await inspectKey(target, key, {
     items: parsePositiveInt(f.items, '--items'),
     maxBytes: parsePositiveInt(f.maxBytes, '--max-bytes'),
   });
-  if (!report) {
-    if (out.json) await out.jsonDocument({ ...keyJson(key), exists: false });
+  if (!found) {
     out.error(`no such key: ${keyText(key)} on ${target.address} (db ${target.db})`);
-    return ExitCode.failure;
+    return report({ ...keyJson(key), exists: false }, () => {}, ExitCode.failure);
   }
-  if (out.json) await out.jsonDocument({ ...report, exists: true });
-  else {
+  return report({ ...found, exists: true }, async (o) => {
     const { renderInspect } = await import('../output/render/keys.js');
-    await out.write(renderInspect(out, report));
-  }
-  return ExitCode.ok;
+    await o.write(renderInspect(o, found));
+  });
 }
 
 function decodeBase64Key(text: string): Buffer {
@@ -203,7 +198,7 @@ function decodeBase64Key(text: string): Buffer {
   return Buffer.from(text, 'base64');
 }
 
-async function keysDelete({ target, out, signal, newRails }: RunContext, pattern: string, f: ScanFlags & RailsFlags, show: number): Promise<number> {
+async function keysDelete({ target, out, signal, newRails }: RunContext, pattern: string, f: ScanFlags & RailsFlags, show: number): Promise<Outcome> {
   const rails = railsFrom('keys delete', f);
   const scan = { ...scanOptionsFrom(pattern, f, signal), limit: undefined, match: patternFromText(pattern), pattern };
   const { deleteMatchingKeys } = await import('../lib/keys/delete.js');
@@ -256,8 +251,11 @@ async function keysDelete({ target, out, signal, newRails }: RunContext, pattern
   }
   const { renderDeleteResult } = await import('../output/render/keys.js');
   await preview.finish();
-  if (rails.dryRun) out.info(renderDeleteResult(out, result).trimEnd());
-  else if (out.json) await out.jsonDocument(result);
-  else await out.write(renderDeleteResult(out, result));
-  return result.stoppedBy ? ExitCode.partial : ExitCode.ok;
+  const exit = result.stoppedBy ? ExitCode.partial : ExitCode.ok;
+  // A dry run's listing was the product (NDJSON with --json); its summary is information.
+  if (rails.dryRun) {
+    out.info(renderDeleteResult(out, result).trimEnd());
+    return exit;
+  }
+  return report(result, (o) => o.write(renderDeleteResult(o, result)), exit);
 }

@@ -4,7 +4,7 @@ import { parseDuration } from '../lib/duration.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { dataText, keyText } from '../lib/keyname.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
 
 interface LockFlags {
   staleAfter?: string;
@@ -58,14 +58,15 @@ async function lockOptions(ctx: RunContext, patterns: string[], f: LockFlags, re
   };
 }
 
-async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<number> {
+async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<Outcome> {
   const { listLocks } = await import('../lib/locks/locks.js');
   const opts = await lockOptions(ctx, patterns, f, true);
   const found = (await listLocks(ctx.target, opts)).map(({ raw: _raw, ...l }) => l);
-  const { out } = ctx;
-  if (out.json) await out.jsonDocument({ patterns: opts.patterns, locks: found });
-  else if (found.length === 0) out.info(`no locks match ${opts.patterns.join(' ')}`);
-  else {
+  return report({ patterns: opts.patterns, locks: found }, async (out) => {
+    if (found.length === 0) {
+      out.info(`no locks match ${opts.patterns.join(' ')}`);
+      return;
+    }
     const { loadTables, renderTable } = await import('../output/table.js');
     const { formatDuration } = await import('../lib/duration.js');
     await loadTables();
@@ -79,11 +80,10 @@ async function list(ctx: RunContext, patterns: string[], f: LockFlags): Promise<
       ]),
     })}\n`);
     if (!opts.readValues) out.info('Holder tokens not read: reading them refreshes idle times before Redis 7.2 (--values to read anyway).');
-  }
-  return ExitCode.ok;
+  });
 }
 
-async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFlags & { key?: string; force?: boolean; show?: string }): Promise<number> {
+async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFlags & { key?: string; force?: boolean; show?: string }): Promise<Outcome> {
   const { target, out } = ctx;
   if (f.force && !f.key) throw new UsageError('--force needs --key KEY: it reaps one named lock');
   const { listLocks, reapLocks } = await import('../lib/locks/locks.js');
@@ -103,9 +103,7 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
     }
   } else plan = plan.filter((l) => l.stale);
   if (plan.length === 0) {
-    if (out.json) await out.jsonDocument({ dryRun: rails.dryRun, considered: 0, reaped: 0, skipped: {}, locks: [] });
-    else out.info('no stale locks');
-    return ExitCode.ok;
+    return report({ dryRun: rails.dryRun, considered: 0, reaped: 0, skipped: {}, locks: [] }, (o) => o.info('no stale locks'));
   }
   await rails.confirm({
     description: `delete ${formatCount(plan.length)} stale lock(s) (compare-and-delete)`,
@@ -117,8 +115,7 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
   } finally {
     await rails.close();
   }
-  if (out.json) await out.jsonDocument(result);
-  else {
+  return report(result, async (out) => {
     // A dry run lists at most --show locks, each with why it is stale.
     const reasons = new Map(plan.map((l) => [l.raw.toString('latin1'), l.reason]));
     const { writeFirst } = await import('../output/preview.js');
@@ -127,8 +124,7 @@ async function reap(ctx: RunContext, patterns: string[], f: LockFlags & RailsFla
       return `${shownKey(l)}: ${l.result}${why ? `  (${dataText(why)})` : ''}`;
     }), result.dryRun ? dryRunShow(f) : result.locks.length);
     out.info(`${result.dryRun ? 'would reap' : 'reaped'} ${result.dryRun ? result.locks.length : result.reaped} of ${result.considered} stale lock(s)`);
-  }
-  return rails.stopReason ? ExitCode.partial : ExitCode.ok;
+  }, rails.stopReason ? ExitCode.partial : ExitCode.ok);
 }
 
 /** A lock's name for a terminal: escaped text, or base64 for a name that is not UTF-8. */

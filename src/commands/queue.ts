@@ -5,7 +5,8 @@ import { dataText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { FindOptions } from '../lib/queues/find.js';
 import type { QueueInfo } from '../lib/queues/model.js';
-import { addConnectionOptions, addRailsOptions, addShowOption, dryRunShow, dryRunShowOption, type RunContext, runWithTarget, showCount, allDbsOption } from './context.js';
+import { addConnectionOptions, addRailsOptions, addShowOption, dryRunShow, dryRunShowOption, type RunContext, runWithTarget, showCount, allDbsOption, report, type Report, type Outcome } from './context.js';
+import type { Output } from '../output/output.js';
 
 interface FindFlags {
   allDbs?: boolean;
@@ -77,24 +78,21 @@ async function pick(ctx: RunContext, name: string, f: FindFlags) {
   return oneQueue(ctx.target, name, await findOptions(ctx, f));
 }
 
-async function peek(ctx: RunContext, name: string, f: FindFlags, n: number): Promise<number> {
+async function peek(ctx: RunContext, name: string, f: FindFlags, n: number): Promise<Outcome> {
   const { peekJobs } = await import('../lib/queues/peek.js');
   const q = await pick(ctx, name, f);
   try {
-    const jobs = await peekJobs(q.t, q.ref, n);
-    await printJobs(ctx, q.ref, jobs, null);
+    return jobsReport(q.ref, await peekJobs(q.t, q.ref, n), null);
   } finally {
     await q.close();
   }
-  return ExitCode.ok;
 }
 
-async function printJobs(ctx: RunContext, ref: { name: string; system: string; db: number }, jobs: import('../lib/queues/peek.js').PeekedJob[], total: number | null): Promise<void> {
-  const { out } = ctx;
-  if (out.json) {
-    await out.jsonDocument({ queue: ref.name, system: ref.system, db: ref.db, ...(total !== null ? { total } : {}), jobs });
-    return;
-  }
+function jobsReport(ref: { name: string; system: string; db: number }, jobs: import('../lib/queues/peek.js').PeekedJob[], total: number | null): Report {
+  return report({ queue: ref.name, system: ref.system, db: ref.db, ...(total !== null ? { total } : {}), jobs }, (out) => writeJobs(out, ref, jobs, total));
+}
+
+async function writeJobs(out: Output, ref: { name: string }, jobs: import('../lib/queues/peek.js').PeekedJob[], total: number | null): Promise<void> {
   if (!jobs.length) {
     out.info(`${ref.name}: no jobs`);
     return;
@@ -111,7 +109,7 @@ async function printJobs(ctx: RunContext, ref: { name: string; system: string; d
   await out.write(`${lines.join('\n')}\n`);
 }
 
-async function enqueue(ctx: RunContext, name: string, json: string | undefined, f: FindFlags & RailsFlags & { file?: string; priority?: string; class?: string; new?: boolean }): Promise<number> {
+async function enqueue(ctx: RunContext, name: string, json: string | undefined, f: FindFlags & RailsFlags & { file?: string; priority?: string; class?: string; new?: boolean }): Promise<Outcome> {
   const { parseJobs, enqueueJobs } = await import('../lib/queues/enqueue.js');
   const { out, target } = ctx;
   if ((json !== undefined) === (f.file !== undefined) && !(json === undefined && f.file === undefined && !process.stdin.isTTY)) {
@@ -147,16 +145,15 @@ async function enqueue(ctx: RunContext, name: string, json: string | undefined, 
   try {
     await rails.confirm({ description: `enqueue ${jobs.length} job(s) on ${q.ref.system} queue ${q.ref.name}`, sample: jobs.slice(0, 3), target: `${target.address} db ${q.ref.db}` }, out);
     const result = await enqueueJobs(q.t, q.ref, jobs, rails, { priority, className: f.class });
-    if (out.json) await out.jsonDocument(result);
-    else out.info(`${result.dryRun ? 'would enqueue' : 'enqueued'} ${result.enqueued} job(s) on ${result.key}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
-    return result.stopped ? ExitCode.partial : ExitCode.ok;
+    return report(result, (o) => o.info(`${result.dryRun ? 'would enqueue' : 'enqueued'} ${result.enqueued} job(s) on ${result.key}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`),
+      result.stopped ? ExitCode.partial : ExitCode.ok);
   } finally {
     await rails.close();
     await q.close();
   }
 }
 
-async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags & { show?: string }, command: string, plan: (ref: import('../lib/queues/model.js').QueueRef) => import('../lib/queues/drain.js').DrainPlan): Promise<number> {
+async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags & { show?: string }, command: string, plan: (ref: import('../lib/queues/model.js').QueueRef) => import('../lib/queues/drain.js').DrainPlan): Promise<Outcome> {
   const show = dryRunShow(f);
   const { drain } = await import('../lib/queues/drain.js');
   const { out, target } = ctx;
@@ -175,8 +172,7 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
       progress.stop();
       await rails.close();
     }
-    if (out.json) await out.jsonDocument({ queue: q.ref.name, system: q.ref.system, db: q.ref.db, ...result });
-    else {
+    return report({ queue: q.ref.name, system: q.ref.system, db: q.ref.db, ...result }, async (out) => {
       // A dry run shows what it would move: the first --show jobs, each with where to and why.
       const { writeFirst } = await import('../output/preview.js');
       await writeFirst(out, (result.items ?? []).map((it) => {
@@ -187,20 +183,19 @@ async function runDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags
       const left = Object.entries(result.left).map(([k, v]) => `${v} ${k}`).join(', ');
       out.info(`${result.dryRun ? 'dry run: would have ' : ''}${moved}${left ? `; left in place: ${left}` : ''}${result.gone ? `; ${result.gone} taken by another client meanwhile` : ''}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
       for (const m of result.malformed) out.warn(`could not parse, left in place: ${dataText(m.sample)}`);
-    }
-    return result.stopped ? ExitCode.partial : ExitCode.ok;
+    }, result.stopped ? ExitCode.partial : ExitCode.ok);
   } finally {
     await q.close();
   }
 }
 
-async function retryDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags & { all?: boolean; maxRetries?: string }): Promise<number> {
+async function retryDrain(ctx: RunContext, name: string, f: FindFlags & RailsFlags & { all?: boolean; maxRetries?: string }): Promise<Outcome> {
   const { retryDrainPlan } = await import('../lib/queues/drain.js');
   const maxRetries = f.maxRetries !== undefined ? parsePositiveInt(f.maxRetries, '--max-retries', { allowZero: true }) : undefined;
   return runDrain(ctx, name, f, 'queue retry-drain', (ref) => retryDrainPlan(ref, { all: Boolean(f.all), maxRetries }));
 }
 
-async function dead(ctx: RunContext, name: string, action: string, f: FindFlags & RailsFlags, n: number): Promise<number> {
+async function dead(ctx: RunContext, name: string, action: string, f: FindFlags & RailsFlags, n: number): Promise<Outcome> {
   const { deadRequeuePlan, deadPurgePlan } = await import('../lib/queues/drain.js');
   if (action === 'requeue') return runDrain(ctx, name, f, 'queue dead requeue', (ref) => deadRequeuePlan(ref));
   if (action === 'purge') return runDrain(ctx, name, f, 'queue dead purge', (ref) => deadPurgePlan(ref));
@@ -208,20 +203,18 @@ async function dead(ctx: RunContext, name: string, action: string, f: FindFlags 
   const q = await pick(ctx, name, f);
   try {
     const { total, jobs } = await deadJobs(q.t, q.ref, n);
-    await printJobs(ctx, q.ref, jobs, total);
+    return jobsReport(q.ref, jobs, total);
   } finally {
     await q.close();
   }
-  return ExitCode.ok;
 }
 
-async function stats(ctx: RunContext, names: string[], f: FindFlags & { watch?: string; promFile?: string }): Promise<number> {
+async function stats(ctx: RunContext, names: string[], f: FindFlags & { watch?: string; promFile?: string }): Promise<Outcome> {
   const { queueStats } = await import('../lib/queues/find.js');
   const { renderQueueTable, renderQueuePrometheus, queueRates } = await import('../output/render/queues.js');
   const { out, signal } = ctx;
   const intervalMs = f.watch !== undefined ? parseDuration(f.watch, '--watch', { minMs: 1000 }) : null;
   const opts = await findOptions(ctx, f, names);
-  if (!out.json) await (await import('../output/table.js')).loadTables();
   let prev: { at: number; queues: QueueInfo[] } | null = null;
   for (;;) {
     const progress = await out.progress('finding queues…');
@@ -237,14 +230,13 @@ async function stats(ctx: RunContext, names: string[], f: FindFlags & { watch?: 
       writeFileAtomic(f.promFile, renderQueuePrometheus(queues, Math.floor(at / 1000)));
     }
     const rates = intervalMs !== null ? queueRates(prev?.queues ?? null, queues, prev ? (at - prev.at) / 1000 : 0) : undefined;
-    if (out.json) {
-      const doc = { time: new Date(at).toISOString(), queues: queues.map((q) => ({ ...q, ...(rates ? rates.get(q) : {}) })) };
-      await out.jsonDocument(doc, intervalMs !== null);
-    } else {
-      const text = queues.length ? renderQueueTable(out, queues, rates) : 'no queues found (the config file can declare queues the walk cannot recognise)';
-      if (intervalMs !== null && out.stdoutIsTTY) await out.redraw(`${text}\n`);
-      else await out.write(`${text}\n`);
-    }
+    const doc = { time: new Date(at).toISOString(), queues: queues.map((q) => ({ ...q, ...(rates ? rates.get(q) : {}) })) };
+    await report(doc, async (o) => {
+      await (await import('../output/table.js')).loadTables();
+      const text = queues.length ? renderQueueTable(o, queues, rates) : 'no queues found (the config file can declare queues the walk cannot recognise)';
+      if (intervalMs !== null && o.stdoutIsTTY) await o.redraw(`${text}\n`);
+      else await o.write(`${text}\n`);
+    }).present(out, intervalMs !== null);
     if (intervalMs === null || signal.aborted) break;
     prev = { at, queues };
     const { sleep } = await import('../lib/pace.js');

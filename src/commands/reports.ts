@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { addConnectionOptions, runWithTarget, type RunContext, allDbsOption } from './context.js';
+import { addConnectionOptions, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
 
 export function registerReports(program: Command): void {
   addConnectionOptions(
@@ -25,7 +25,7 @@ export function registerReports(program: Command): void {
   });
 }
 
-async function memory({ target, out, signal }: RunContext, f: { scan: boolean; top: string; groups: string; allDbs?: boolean }): Promise<number> {
+async function memory({ target, out, signal }: RunContext, f: { scan: boolean; top: string; groups: string; allDbs?: boolean }): Promise<Outcome> {
   const { memoryReport } = await import('../lib/memory/report.js');
   const nodes = await memoryReport(target);
   let scan = null;
@@ -53,20 +53,18 @@ async function memory({ target, out, signal }: RunContext, f: { scan: boolean; t
       progress.stop();
     }
   }
-  if (out.json) await out.jsonDocument({ nodes, scan });
-  else {
+  const exit = nodes.some((n) => n.error) ? ExitCode.failure : scan && !scan.complete ? ExitCode.partial : ExitCode.ok;
+  return report({ nodes, scan }, async (o) => {
     const { loadTables } = await import('../output/table.js');
     const { renderMemory } = await import('../output/render/reports.js');
     const { renderKeyStats } = await import('../output/render/keys.js');
     await loadTables();
-    await out.write(renderMemory(out, nodes));
-    if (scan) await out.write(`\n${renderKeyStats(out, scan)}`);
-  }
-  if (nodes.some((n) => n.error)) return ExitCode.failure;
-  return scan && !scan.complete ? ExitCode.partial : ExitCode.ok;
+    await o.write(renderMemory(o, nodes));
+    if (scan) await o.write(`\n${renderKeyStats(o, scan)}`);
+  }, exit);
 }
 
-async function latency({ target, out, signal }: RunContext, f: { samples: string; interval: string }): Promise<number> {
+async function latency({ target, out, signal }: RunContext, f: { samples: string; interval: string }): Promise<Outcome> {
   const { measureLatency } = await import('../lib/latency/report.js');
   const progress = await out.progress('measuring…');
   let nodes;
@@ -79,12 +77,10 @@ async function latency({ target, out, signal }: RunContext, f: { samples: string
   } finally {
     progress.stop();
   }
-  if (out.json) await out.jsonDocument({ nodes });
-  else {
+  return report({ nodes }, async (o) => {
     const { loadTables } = await import('../output/table.js');
     const { renderLatency } = await import('../output/render/reports.js');
     await loadTables();
-    await out.write(renderLatency(out, nodes));
-  }
-  return nodes.some((n) => n.error) ? ExitCode.failure : ExitCode.ok;
+    await o.write(renderLatency(o, nodes));
+  }, nodes.some((n) => n.error) ? ExitCode.failure : ExitCode.ok);
 }

@@ -4,7 +4,8 @@ import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
-import { addOutputOptions, outputFor } from './context.js';
+import { addOutputOptions, outputFor, report } from './context.js';
+import { setExitCode } from './io.js';
 import { formatCount } from '../output/table.js';
 
 export function registerSandbox(program: Command): void {
@@ -18,7 +19,7 @@ export function registerSandbox(program: Command): void {
       .option('--demo', 'run `keys stats` against the sandbox once it is filled'),
   ).action(async (_f, cmd: Command) => {
     const f = cmd.opts<{ port?: string; keys: string; big: boolean; cluster?: boolean; demo?: boolean; json?: boolean }>();
-    const out = outputFor(f);
+    const out = outputFor(f, cmd);
     const keys = parsePositiveInt(f.keys, '--keys');
     const { startSandbox } = await import('../lib/sandbox/dataset.js');
     const port = f.port !== undefined ? parsePositiveInt(f.port, '--port') : undefined;
@@ -31,13 +32,12 @@ export function registerSandbox(program: Command): void {
     }
     const { url, cluster } = sandbox;
     try {
-      if (out.json) await out.jsonDocument({ url, cluster, keys: sandbox.keys, patterns: sandbox.patterns });
-      else {
+      await report({ url, cluster, keys: sandbox.keys, patterns: sandbox.patterns }, async (out) => {
         await out.write(`${out.c.green('Sandbox ready')}: ${url}${cluster ? ' (3-master cluster)' : ''} with ${formatCount(sandbox.keys)} keys\n\n`);
         // From a checkout, redis-ops is not on the PATH until `npm link`: the hint must work as pasted.
         const alias = onPath('redis-ops') ? '' : `  alias redis-ops="${process.execPath} ${process.argv[1]}"   # or, once: npm link\n`;
         await out.write(`Try, in another terminal:\n${alias}  export REDIS_URL=${url}\n  redis-ops keys stats\n  redis-ops keys scan 'lock:*' --no-ttl\n  redis-ops keys inspect tts_queue\n  redis-ops keys delete 'tts_status_cache:*' --dry-run\n  redis-ops queue stats\n  redis-ops queue retry-drain tts_queue --dry-run\n  redis-ops workers\n\nCtrl-C stops the server and deletes its data.\n`);
-      }
+      }).present(out);
       if (f.demo) {
         await new Promise<void>((resolve) => {
           const child = spawn(process.execPath, [process.argv[1]!, 'keys', 'stats', '--url', url, '--top', '5', '--groups', '12'], { stdio: 'inherit' });
@@ -52,7 +52,7 @@ export function registerSandbox(program: Command): void {
     } finally {
       await sandbox.stop();
     }
-    process.exitCode = ExitCode.ok;
+    setExitCode(cmd, ExitCode.ok);
   });
 }
 

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
 import { railsFrom, railsOptions } from './railsFlags.js';
 import type { SlowlogEntry } from '../lib/slowlog/slowlog.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, addShowOption, runWithTarget, showCount, type RunContext } from './context.js';
+import { addConnectionOptions, addRailsOptions, addShowOption, runWithTarget, showCount, type RunContext, report, type Outcome } from './context.js';
 
 interface SlowlogFlags {
   group?: boolean;
@@ -50,7 +50,7 @@ export function parseSince(text: string, now = Date.now()): { id?: number; timeS
   }
 }
 
-async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags, count: number): Promise<number> {
+async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags, count: number): Promise<Outcome> {
   const { discoverNodes, closeNodes } = await import('../lib/connect/nodes.js');
   const { readSlowlog, readState, newSince, advanceState, writeState, groupByCommand } = await import('../lib/slowlog/slowlog.js');
   const since = f.since !== undefined ? parseSince(f.since) : null;
@@ -91,40 +91,38 @@ async function showSlowlog({ target, out }: RunContext, f: SlowlogFlags, count: 
 
   if (f.group) {
     const groups = groupByCommand(entries);
-    if (out.json) await out.jsonDocument({ groups });
-    else if (groups.length === 0) out.info('no slowlog entries');
-    else {
+    return report({ groups }, async (out) => {
+      if (groups.length === 0) {
+        out.info('no slowlog entries');
+        return;
+      }
       const { loadTables, renderTable } = await import('../output/table.js');
       await loadTables();
       await out.write(`${renderTable(out, {
         head: ['command', 'count', 'total ms', 'p50 ms', 'p99 ms', 'max ms'], right: [1, 2, 3, 4, 5],
         rows: groups.map((g) => [g.command, formatCount(g.count), (g.totalUs / 1000).toFixed(1), (g.p50Us / 1000).toFixed(2), (g.p99Us / 1000).toFixed(2), (g.maxUs / 1000).toFixed(2)]),
       })}\n`);
+    });
+  }
+  return report({ entries: entries.map(({ self: _self, ...e }) => e) }, async (out) => {
+    if (entries.length === 0) {
+      out.info('no slowlog entries');
+      return;
     }
-    return ExitCode.ok;
-  }
-  if (out.json) {
-    await out.jsonDocument({ entries: entries.map(({ self: _self, ...e }) => e) });
-    return ExitCode.ok;
-  }
-  if (entries.length === 0) {
-    out.info('no slowlog entries');
-    return ExitCode.ok;
-  }
-  const { loadTables, renderTable } = await import('../output/table.js');
-  await loadTables();
-  const multi = nodes.length > 1;
-  await out.write(`${renderTable(out, {
-    head: [...(multi ? ['node'] : []), 'id', 'time', 'ms', 'command', 'client'], right: multi ? [1, 3] : [0, 2],
-    rows: entries.map((e) => [
-      ...(multi ? [e.node] : []), e.id, new Date(e.time * 1000).toISOString().replace('.000Z', 'Z'), (e.durationUs / 1000).toFixed(2),
-      e.args.join(' '), [e.clientAddr, e.clientName].filter(Boolean).join(' '),
-    ]),
-  })}\n`);
-  return ExitCode.ok;
+    const { loadTables, renderTable } = await import('../output/table.js');
+    await loadTables();
+    const multi = nodes.length > 1;
+    await out.write(`${renderTable(out, {
+      head: [...(multi ? ['node'] : []), 'id', 'time', 'ms', 'command', 'client'], right: multi ? [1, 3] : [0, 2],
+      rows: entries.map((e) => [
+        ...(multi ? [e.node] : []), e.id, new Date(e.time * 1000).toISOString().replace('.000Z', 'Z'), (e.durationUs / 1000).toFixed(2),
+        e.args.join(' '), [e.clientAddr, e.clientName].filter(Boolean).join(' '),
+      ]),
+    })}\n`);
+  });
 }
 
-async function resetSlowlog({ target, out, newRails }: RunContext, f: { dryRun?: boolean; yes?: boolean; log?: string }): Promise<number> {
+async function resetSlowlog({ target, out, newRails }: RunContext, f: { dryRun?: boolean; yes?: boolean; log?: string }): Promise<Outcome> {
   const { planSlowlogReset, applySlowlogReset } = await import('../lib/slowlog/slowlog.js');
   const rails = await newRails(railsFrom('slowlog reset', f), 'slowlogs');
   const plan = await planSlowlogReset(target);
@@ -139,7 +137,5 @@ async function resetSlowlog({ target, out, newRails }: RunContext, f: { dryRun?:
     plan.close();
     await rails.close();
   }
-  if (out.json) await out.jsonDocument({ dryRun: rails.dryRun, nodes: results });
-  else await out.write(results.map((r) => `${r.node}: ${rails.dryRun ? 'would drop' : 'dropped'} ${r.entries} entries\n`).join(''));
-  return ExitCode.ok;
+  return report({ dryRun: rails.dryRun, nodes: results }, (o) => o.write(results.map((r) => `${r.node}: ${rails.dryRun ? 'would drop' : 'dropped'} ${r.entries} entries\n`).join('')));
 }

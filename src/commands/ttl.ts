@@ -6,7 +6,7 @@ import { matchesEveryKey } from '../lib/rails.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
 import { formatBytes, formatCount, formatPercent } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, countedError, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
+import { addConnectionOptions, addRailsOptions, countedError, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
 
 export function registerTtl(program: Command): void {
   const ttl = program.command('ttl').description('keys without expiry: audit them, and give them a TTL or delete them');
@@ -53,7 +53,7 @@ function rulesFrom(ctx: RunContext): TtlRule[] {
   return ctx.config.sections.ttlRules ?? [];
 }
 
-async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnViolation?: boolean; allDbs?: boolean; groups: string; separator: string; depth: string; count: string }): Promise<number> {
+async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnViolation?: boolean; allDbs?: boolean; groups: string; separator: string; depth: string; count: string }): Promise<Outcome> {
   const { target, out, signal } = ctx;
   const { auditTtl, usesLfu } = await import('../lib/ttl/audit.js');
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
@@ -74,8 +74,9 @@ async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnVi
   } finally {
     progress.stop();
   }
-  if (out.json) await out.jsonDocument(a);
-  else {
+  const violated = Boolean(f.failOnViolation && a.violations > 0);
+  if (violated) out.info(`${a.violations} key(s) break the TTL rules`);
+  return report(a, async (out) => {
     const { loadTables, renderTable } = await import('../output/table.js');
     const { formatDuration } = await import('../lib/duration.js');
     await loadTables();
@@ -100,12 +101,7 @@ async function audit(ctx: RunContext, pattern: string | undefined, f: { failOnVi
       }));
     }
     await out.write(`${parts.join('\n\n')}\n`);
-  }
-  if (f.failOnViolation && a.violations > 0) {
-    out.info(`${a.violations} key(s) break the TTL rules`);
-    return ExitCode.failure;
-  }
-  return a.complete ? ExitCode.ok : ExitCode.partial;
+  }, violated ? ExitCode.failure : a.complete ? ExitCode.ok : ExitCode.partial);
 }
 
 interface CleanupFlags extends RailsFlags {
@@ -125,7 +121,7 @@ interface CleanupFlags extends RailsFlags {
   count: string;
 }
 
-async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags, show: number): Promise<number> {
+async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags, show: number): Promise<Outcome> {
   const { target, out, signal } = ctx;
   if (f.setTtl !== undefined && f.delete) throw new UsageError('choose one action: --set-ttl DUR or --delete');
   if (f.setTtl === undefined && !f.delete && !f.rules) throw new UsageError('an action is needed: --set-ttl DUR, --delete, or --rules');
@@ -200,14 +196,12 @@ async function cleanup(ctx: RunContext, pattern: string, f: CleanupFlags, show: 
     const { renderCleanupPrometheus } = await import('../output/render/ttl.js');
     writeFileAtomic(f.promFile, renderCleanupPrometheus(pattern, summary, Math.floor(Date.now() / 1000)));
   }
-  if (out.json && !rails.dryRun) await out.jsonDocument(summary);
-  else if (out.json) out.infoJson(summary);
-  else {
+  // A dry run's listing is its product (NDJSON on stdout with --json): the summary goes to stderr.
+  return report(summary, async (out) => {
     const skipped = Object.entries(summary.skipped).filter(([, n]) => n).map(([why, n]) => `${n} ${why}`).join(', ');
     const line = `${summary.dryRun ? 'dry run: would change' : 'changed'} ${formatCount(summary.dryRun ? summary.matched : summary.changed)} of ${formatCount(summary.matched)} matching keys (${formatCount(summary.scanned)} scanned) in ${(summary.durationMs / 1000).toFixed(1)} s${skipped ? `; skipped: ${skipped}` : ''}${summary.stoppedBy ? `; stopped early (${summary.stoppedBy})` : ''}`;
     await out.write(`${line}\n`);
-  }
-  return summary.stoppedBy ? ExitCode.partial : ExitCode.ok;
+  }, summary.stoppedBy ? ExitCode.partial : ExitCode.ok, { json: rails.dryRun ? 'stderr' : 'stdout' });
 }
 
 /**

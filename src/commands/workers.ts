@@ -5,7 +5,7 @@ import { dataText } from '../lib/keyname.js';
 import { DEFAULT_HEARTBEATS } from '../lib/queues/config.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { WorkersReport } from '../lib/workers/workers.js';
-import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
 import { findOptions } from './queue.js';
 
 interface WorkerFlags {
@@ -57,12 +57,11 @@ function publicReport(reports: WorkersReport[]) {
   };
 }
 
-async function list(ctx: RunContext, f: WorkerFlags & { failOnDead?: boolean }): Promise<number> {
+async function list(ctx: RunContext, f: WorkerFlags & { failOnDead?: boolean }): Promise<Outcome> {
   const perDb = await collect(ctx, f);
   const doc = publicReport(perDb.map((x) => x.report));
-  const { out } = ctx;
-  if (out.json) await out.jsonDocument(doc);
-  else {
+  const bad = doc.workers.some((w) => !w.alive) || doc.orphans.length > 0;
+  return report(doc, async (out) => {
     const { loadTables, renderTable } = await import('../output/table.js');
     const { formatDuration } = await import('../lib/duration.js');
     await loadTables();
@@ -80,12 +79,10 @@ async function list(ctx: RunContext, f: WorkerFlags & { failOnDead?: boolean }):
       })}\n`);
     }
     for (const n of doc.notes) out.warn(n);
-  }
-  const bad = doc.workers.some((w) => !w.alive) || doc.orphans.length > 0;
-  return f.failOnDead && bad ? ExitCode.failure : ExitCode.ok;
+  }, f.failOnDead && bad ? ExitCode.failure : ExitCode.ok);
 }
 
-async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrphans?: boolean; includeUnclaimed?: boolean; show?: string }): Promise<number> {
+async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrphans?: boolean; includeUnclaimed?: boolean; show?: string }): Promise<Outcome> {
   const { reapWorkers } = await import('../lib/workers/workers.js');
   const { out, target } = ctx;
   const rails = await ctx.newRails(railsFrom('workers reap', f), 'records');
@@ -94,30 +91,22 @@ async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrph
   const orphans = perDb.flatMap((x) => x.report.orphans.filter((o) => o.requeueable));
   const totals = { dryRun: rails.dryRun, deadWorkers: dead.length, requeued: 0, forgotten: 0, skipped: {} as Record<string, number>, stopped: null as string | null };
   if (!dead.length && !(f.requeueOrphans && orphans.length)) {
-    if (out.json) await out.jsonDocument(totals);
-    else out.info('no dead workers');
-    return ExitCode.ok;
+    return report(totals, (o) => o.info('no dead workers'));
   }
   await rails.confirm({
     description: `forget ${dead.length} dead worker record(s)${f.requeueOrphans ? ` and requeue up to ${orphans.length} orphaned job(s)` : ''}`,
     sample: dead.slice(0, 5).map((w) => `${w.system} ${w.id} (last seen ${w.lastSeen ?? 'never'})`), target: target.address,
   }, out);
-  if (rails.dryRun) {
-    // What would change, and why: each dead worker's record, each orphaned job (with --requeue-orphans).
-    const { formatDuration } = await import('../lib/duration.js');
-    const items = [
-      ...dead.map((w) => ({ action: 'forget', system: w.system, worker: w.id, key: w.key, reason: `no heartbeat for ${w.ageSec === null ? 'ever' : formatDuration(w.ageSec * 1000)} (last seen ${w.lastSeen ?? 'never'})` })),
-      ...(f.requeueOrphans ? orphans.map((o) => ({ action: 'requeue', system: o.system, job: o.job, key: o.key, reason: o.reason })) : []),
-    ];
-    Object.assign(totals, { items });
-    if (!out.json) {
-      const { writeFirst } = await import('../output/preview.js');
-      await writeFirst(out, items.map((it) => `${it.action}  ${it.system} ${dataText(String('worker' in it ? it.worker : it.job ?? '?'))}  (${dataText(it.reason)})`), dryRunShow(f));
-    }
-  }
+  // A dry run says what would change, and why: each dead worker's record, each orphaned job (with --requeue-orphans).
+  const { formatDuration } = await import('../lib/duration.js');
+  const items = !rails.dryRun ? [] : [
+    ...dead.map((w) => ({ action: 'forget', system: w.system, worker: w.id, key: w.key, reason: `no heartbeat for ${w.ageSec === null ? 'ever' : formatDuration(w.ageSec * 1000)} (last seen ${w.lastSeen ?? 'never'})` })),
+    ...(f.requeueOrphans ? orphans.map((o) => ({ action: 'requeue', system: o.system, job: o.job, key: o.key, reason: o.reason })) : []),
+  ];
+  if (rails.dryRun) Object.assign(totals, { items });
   try {
-    for (const { t, report } of perDb) {
-      const r = await reapWorkers(t, report, rails, { requeueOrphans: Boolean(f.requeueOrphans), includeUnclaimed: Boolean(f.includeUnclaimed) });
+    for (const { t, report: found } of perDb) {
+      const r = await reapWorkers(t, found, rails, { requeueOrphans: Boolean(f.requeueOrphans), includeUnclaimed: Boolean(f.includeUnclaimed) });
       totals.requeued += r.requeued;
       totals.forgotten += r.forgotten;
       for (const [k, v] of Object.entries(r.skipped)) totals.skipped[k] = (totals.skipped[k] ?? 0) + v;
@@ -126,10 +115,10 @@ async function reap(ctx: RunContext, f: WorkerFlags & RailsFlags & { requeueOrph
   } finally {
     await rails.close();
   }
-  if (out.json) await out.jsonDocument(totals);
-  else {
+  return report(totals, async (out) => {
+    const { writeFirst } = await import('../output/preview.js');
+    await writeFirst(out, items.map((it) => `${it.action}  ${it.system} ${dataText(String('worker' in it ? it.worker : it.job ?? '?'))}  (${dataText(it.reason)})`), dryRunShow(f));
     const skipped = Object.entries(totals.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
     out.info(`${totals.dryRun ? 'dry run: would ' : ''}forget ${totals.forgotten} worker record(s)${f.requeueOrphans ? `, requeue ${totals.requeued} job(s)` : ''}${skipped ? `; skipped: ${skipped}` : ''}${totals.stopped ? ` (stopped: ${totals.stopped})` : ''}`);
-  }
-  return totals.stopped ? ExitCode.partial : ExitCode.ok;
+  }, totals.stopped ? ExitCode.partial : ExitCode.ok);
 }

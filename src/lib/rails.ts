@@ -56,6 +56,29 @@ export interface ChangeRecord {
   detail?: Record<string, unknown>;
 }
 
+/**
+ * What became of one item of a batch: changed ('done'), what a dry run
+ * would change ('planned'), or left alone, with why ('gone', 'worker came back'…).
+ */
+export type ItemOutcome = 'done' | 'planned' | (string & {});
+
+/** A writing capability's atomic apply step, as rails.apply runs it. */
+export interface ApplyStep<T> {
+  /** Changes a batch (atomically per item, or per batch): each item's outcome, in order. Never called in a dry run. */
+  write(batch: T[]): Promise<ItemOutcome[]>;
+  /** The change-log line of an item that was changed (or would be). */
+  change(item: T, outcome: ItemOutcome): ChangeRecord;
+}
+
+export interface Applied<T> {
+  /** The items admitted, in order, with their outcomes. */
+  items: T[];
+  outcomes: ItemOutcome[];
+}
+
+/** Whether an item was changed, or would be in a dry run. */
+export const isChange = (o: ItemOutcome): boolean => o === 'done' || o === 'planned';
+
 /** Append, create owner-only, and never through a symbolic link (ELOOP). */
 const LOG_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
@@ -134,6 +157,22 @@ export class Rails {
       return 0;
     }
     return n;
+  }
+
+  /**
+   * The one place a write happens: admits what the budgets allow of
+   * `items` (--limit, --rate, --max-duration, Ctrl-C), writes them through
+   * the capability's step unless this is a dry run (then every admitted item
+   * is 'planned'), and logs every change. Null once a budget is spent
+   * (stopReason says which); the items not admitted are left as they are.
+   */
+  async apply<T>(items: T[], step: ApplyStep<T>): Promise<Applied<T> | null> {
+    const n = await this.admit(items.length);
+    if (n === 0) return null;
+    const batch = items.slice(0, n);
+    const outcomes = this.options.dryRun ? batch.map((): ItemOutcome => 'planned') : await step.write(batch);
+    await this.record(batch.flatMap((item, i) => (isChange(outcomes[i]!) ? [step.change(item, outcomes[i]!)] : [])));
+    return { items: batch, outcomes };
   }
 
   /**

@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { PermissionError, UsageError } from '../../errors.js';
 import { loadDriver } from './driver.js';
@@ -26,6 +27,10 @@ export interface Target {
   readonly serverVersion: string | null;
   readonly spec: ConnectionSpec;
   masters(): NodeHandle[];
+  /** A key's hash slot on a cluster; 0 for every key elsewhere (one "slot": any keys may share a script). */
+  slotOf(key: string | Buffer): number;
+  /** Whether one script (or one multi-key command) may touch all these keys. */
+  sameSlot(...keys: (string | Buffer)[]): boolean;
   /** The same deployment, another logical database (a new connection; close it when done). Not for clusters. */
   forDb(db: number): Promise<Target>;
   /** A separate connection to one node, with this target's auth and TLS (for per-node reports). */
@@ -169,6 +174,8 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     firstAnswerMs: info.answerMs,
     spec,
     masters: () => cluster.nodes('master').map((n) => ({ address: `${n.options.host}:${n.options.port}`, client: n })),
+    slotOf: (key) => calculateSlot(key),
+    sameSlot: (...keys) => new Set(keys.map((k) => calculateSlot(k))).size <= 1,
     forDb: async (db) => {
       if (db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0`);
       return openTarget(spec, opts);
@@ -196,6 +203,8 @@ function makeStandaloneTarget(
     firstAnswerMs: info.answerMs,
     spec,
     masters: () => [{ address: nodeAddress, client }],
+    slotOf: () => 0,
+    sameSlot: () => true,
     forDb,
     connectNode,
     fail: (err) => translateRedisError(err, errorCtx),

@@ -1,4 +1,3 @@
-import calculateSlot from 'cluster-key-slot';
 import type { Target } from '../connect/target.js';
 import type { Rails, StopReason } from '../rails.js';
 import type { KeyInfo } from '../scan/walk.js';
@@ -41,17 +40,21 @@ export async function deleteMatchingKeys(
     scanned += page.seen;
     let keys = page.keys;
     while (keys.length) {
-      const n = await rails.admit(keys.length);
-      if (n === 0) break outer;
-      const chunk = keys.slice(0, n);
-      keys = keys.slice(n);
+      const step = await rails.apply(keys, {
+        // UNLINK answers how many keys it removed, not which: a key counted as
+        // vanished is one another client deleted between the walk and now.
+        write: async (chunk) => {
+          const removed = await unlinkKeys(target, chunk.map((k) => k.key));
+          result.deleted += removed;
+          result.vanished += chunk.length - removed;
+          return chunk.map(() => 'done');
+        },
+        change: (k) => ({ key: k.key, action: 'unlink', node: page.node, db: page.db }),
+      });
+      if (!step) break outer;
+      const chunk = step.items;
+      keys = keys.slice(chunk.length);
       result.matched += chunk.length;
-      if (!rails.dryRun) {
-        const removed = await unlinkKeys(target, chunk.map((k) => k.key));
-        result.deleted += removed;
-        result.vanished += chunk.length - removed;
-      }
-      await rails.record(chunk.map((k) => ({ key: k.key, action: 'unlink', node: page.node, db: page.db })));
       await hooks.onKeys?.(page.node, chunk);
       hooks.onProgress?.(result.matched, scanned);
     }
@@ -65,10 +68,10 @@ export async function deleteMatchingKeys(
 
 export async function unlinkKeys(target: Target, keys: Buffer[]): Promise<number> {
   if (keys.length === 0) return 0;
-  if (target.mode !== 'cluster') return Number(await target.client.unlink(...keys));
+  // One UNLINK per slot (a cluster refuses keys of several slots); elsewhere, one.
   const bySlot = new Map<number, Buffer[]>();
   for (const k of keys) {
-    const slot = calculateSlot(k);
+    const slot = target.slotOf(k);
     const list = bySlot.get(slot);
     if (list) list.push(k);
     else bySlot.set(slot, [k]);

@@ -132,23 +132,26 @@ export async function reapLocks(
   for (const l of locks) byDb.set(l.db, [...(byDb.get(l.db) ?? []), l]);
   await forEachDb(target, [...byDb.keys()], async (t, db) => {
     for (const lock of byDb.get(db)!) {
-      if ((await rails.admit(1)) === 0) return;
       const { raw, stale: _stale, reason: _reason, ...shown } = lock;
-      if (rails.dryRun) {
-        result.locks.push({ ...shown, result: 'would reap' });
-        await rails.record([{ key: raw, action: 'reap-lock', db, node: lock.node }]);
-        continue;
-      }
-      const expected = lock.value ? Buffer.from('value' in lock.value ? lock.value.value : lock.value.value64, 'value' in lock.value ? 'utf8' : 'base64') : Buffer.alloc(0);
-      // --force reaps one named lock whatever its expiry and idle time (still compare-and-delete on its token).
-      const idle = Math.floor(opts.staleAfterMs / 1000);
-      const [ok, detail] = (await runScript(t.client, script, [raw], [expected, idle, lock.value ? 1 : 0, opts.maxTtlMs ?? -1, opts.force ? 1 : 0])) as [number, Buffer];
-      if (Number(ok) === 1) {
+      let seen: Buffer = Buffer.alloc(0);
+      const step = await rails.apply([lock], {
+        write: async () => {
+          const expected = lock.value ? Buffer.from('value' in lock.value ? lock.value.value : lock.value.value64, 'value' in lock.value ? 'utf8' : 'base64') : Buffer.alloc(0);
+          // --force reaps one named lock whatever its expiry and idle time (still compare-and-delete on its token).
+          const idle = Math.floor(opts.staleAfterMs / 1000);
+          const [ok, detail] = (await runScript(t.client, script, [raw], [expected, idle, lock.value ? 1 : 0, opts.maxTtlMs ?? -1, opts.force ? 1 : 0])) as [number, Buffer];
+          seen = detail;
+          return [Number(ok) === 1 ? 'done' : String(detail)];
+        },
+        change: (_l, o) => ({ key: raw, action: 'reap-lock', db, node: lock.node, ...(o === 'done' ? { detail: { value: valueJson(seen) } } : {}) }),
+      });
+      if (!step) return;
+      const why = step.outcomes[0]!;
+      if (why === 'planned') result.locks.push({ ...shown, result: 'would reap' });
+      else if (why === 'done') {
         result.reaped++;
-        result.locks.push({ ...shown, value: valueJson(detail), result: 'reaped' });
-        await rails.record([{ key: raw, action: 'reap-lock', db, node: lock.node, detail: { value: valueJson(detail) } }]);
+        result.locks.push({ ...shown, value: valueJson(seen), result: 'reaped' });
       } else {
-        const why = String(detail);
         result.skipped[why] = (result.skipped[why] ?? 0) + 1;
         result.locks.push({ ...shown, result: `left alone: ${why === 'value' ? 're-acquired (new token)' : why === 'idle' ? 'used again (no longer idle)' : why === 'ttl' ? 'now has an expiry' : why}` });
       }

@@ -1,6 +1,6 @@
 import type { Target } from '../connect/target.js';
 import { keyJson } from '../keyname.js';
-import type { Rails } from '../rails.js';
+import type { ItemOutcome, Rails } from '../rails.js';
 import { jobId } from './jsonField.js';
 import type { QueueRef } from './model.js';
 import { moveItems, type MoveSpec } from './move.js';
@@ -50,7 +50,7 @@ export async function drain(t: Target, source: DrainSource, decide: (stored: Buf
       ? (await t.client.lrangeBuffer(source.key, -(skip + PAGE), -(skip + 1))).reverse()
       : await t.client.zrangebyscoreBuffer(source.key, '-inf', source.maxScore ?? '+inf', 'LIMIT', skip, PAGE);
     if (!page.length) break;
-    const moves: { stored: Buffer; d: Extract<Decision, { move: true }> }[] = [];
+    const moves: Move[] = [];
     for (const stored of page) {
       result.considered++;
       const d = decide(stored);
@@ -61,44 +61,50 @@ export async function drain(t: Target, source: DrainSource, decide: (stored: Buf
         if (d.reason === 'malformed' && result.malformed.length < 20) result.malformed.push({ sample: stored.toString('utf8').slice(0, 200) });
       }
     }
-    // --rate admits a page in chunks; 0 means a budget is spent (or Ctrl-C).
-    let done = 0;
-    while (done < moves.length) {
-      const allowed = await rails.admit(moves.length - done);
-      if (allowed === 0) break;
-      const now = moves.slice(done, done + allowed);
-      done += allowed;
-      if (rails.dryRun) {
-        skip += now.length;
-        for (const m of now) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
-        result.items ??= [];
-        for (const m of now) {
+    // --rate admits a page in chunks; null means a budget is spent (or Ctrl-C).
+    let left = moves;
+    while (left.length) {
+      const step = await rails.apply(left, {
+        write: (now) => moveGroups(t, now),
+        change: (m) => change(source, m.stored, m.d),
+      });
+      if (!step) break;
+      left = left.slice(step.items.length);
+      step.items.forEach((m, k) => {
+        const o = step.outcomes[k]!;
+        if (o === 'gone') result.gone++;
+        else result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
+        if (o === 'planned') {
+          // A dry run moves nothing: the next page starts past these, and each is listed.
+          skip++;
           const id = jobId(m.stored.toString('utf8'));
-          result.items.push({ action: m.d.label, to: m.d.spec.target, reason: m.d.why ?? m.d.label, ...(id ? { job: id } : {}), ...jobText(m.stored) });
+          (result.items ??= []).push({ action: m.d.label, to: m.d.spec.target, reason: m.d.why ?? m.d.label, ...(id ? { job: id } : {}), ...jobText(m.stored) });
         }
-        await rails.record(now.map((m) => change(source, m.stored, m.d)));
-        continue;
-      }
-      // Consecutive jobs bound for the same target go in one script call.
-      for (let i = 0; i < now.length;) {
-        let j = i + 1;
-        while (j < now.length && sameSpec(now[j]!.d.spec, now[i]!.d.spec)) j++;
-        const group = now.slice(i, j);
-        const ok = await moveItems(t, group[0]!.d.spec, group.map((m) => ({ stored: m.stored, next: m.d.next })));
-        const moved = group.filter((_, k) => ok[k]);
-        result.gone += group.length - moved.length;
-        for (const m of moved) result.moved[m.d.label] = (result.moved[m.d.label] ?? 0) + 1;
-        await rails.record(moved.map((m) => change(source, m.stored, m.d)));
-        i = j;
-      }
+      });
     }
-    if (done < moves.length) {
+    if (left.length) {
       // The jobs not admitted stay where they are.
       result.stopped = rails.stopReason;
       break;
     }
   }
   return result;
+}
+
+type Move = { stored: Buffer; d: Extract<Decision, { move: true }> };
+
+/** Moves jobs, consecutive ones bound for the same target in one script call: 'done', or 'gone' (another client took it first). */
+async function moveGroups(t: Target, moves: Move[]): Promise<ItemOutcome[]> {
+  const outcomes: ItemOutcome[] = [];
+  for (let i = 0; i < moves.length;) {
+    let j = i + 1;
+    while (j < moves.length && sameSpec(moves[j]!.d.spec, moves[i]!.d.spec)) j++;
+    const group = moves.slice(i, j);
+    const ok = await moveItems(t, group[0]!.d.spec, group.map((m) => ({ stored: m.stored, next: m.d.next })));
+    outcomes.push(...ok.map((moved): ItemOutcome => (moved ? 'done' : 'gone')));
+    i = j;
+  }
+  return outcomes;
 }
 
 function sameSpec(a: MoveSpec, b: MoveSpec): boolean {

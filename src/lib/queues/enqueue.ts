@@ -77,17 +77,20 @@ export async function enqueueJobs(t: Target, ref: QueueRef, jobs: string[], rail
   const plan = adapterOf(ref).enqueuePlan(ref, jobs, opts, Date.now());
   await rails.openLog();
   const result: EnqueueResult = { dryRun: rails.dryRun, queue: ref.name, system: ref.system, key: plan.key, enqueued: 0, stopped: null };
-  for (let i = 0; i < plan.payloads.length;) {
-    const n = await rails.admit(Math.min(BATCH, plan.payloads.length - i));
-    if (n === 0) {
+  for (let left = plan.payloads; left.length;) {
+    const step = await rails.apply(left.slice(0, BATCH), {
+      write: async (batch) => {
+        await plan.write(t, batch);
+        return batch.map(() => 'done');
+      },
+      change: (item) => ({ key: Buffer.from(plan.key), action: 'enqueue', detail: { item } }),
+    });
+    if (!step) {
       result.stopped = rails.stopReason;
       break;
     }
-    const batch = plan.payloads.slice(i, i + n);
-    if (!rails.dryRun) await plan.write(t, batch);
-    await rails.record(batch.map((b) => ({ key: Buffer.from(plan.key), action: 'enqueue', detail: { item: b } })));
-    result.enqueued += batch.length;
-    i += n;
+    result.enqueued += step.items.length;
+    left = left.slice(step.items.length);
   }
   return result;
 }

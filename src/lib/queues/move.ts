@@ -1,4 +1,3 @@
-import calculateSlot from 'cluster-key-slot';
 import type { Target } from '../connect/target.js';
 import { loadScript, runScript } from '../scripts/loader.js';
 
@@ -30,7 +29,7 @@ export interface MoveItem {
 export async function moveItems(t: Target, spec: MoveSpec, items: MoveItem[]): Promise<boolean[]> {
   if (!items.length) return [];
   const keys = [spec.source, spec.target ?? spec.source, spec.registry?.key ?? spec.source];
-  if (t.mode === 'cluster' && new Set(keys.map((k) => calculateSlot(k))).size > 1) return moveAcrossSlots(t, spec, items);
+  if (!t.sameSlot(...keys)) return moveAcrossSlots(t, spec, items);
   const script = loadScript('queue-move-3', t.serverVersion);
   const args: (string | Buffer)[] = [spec.sourceKind, spec.targetKind, String(spec.score ?? 0), spec.registry?.member ?? ''];
   for (const i of items) args.push(i.stored, i.next);

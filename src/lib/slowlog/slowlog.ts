@@ -165,9 +165,15 @@ export async function applySlowlogReset(plan: SlowlogResetPlan, rails: Rails): P
   await rails.openLog();
   const results: { node: string; entries: number; reset: boolean }[] = [];
   for (const n of plan.nodes) {
-    if (!rails.dryRun) await n.client.call('SLOWLOG', 'RESET');
-    await rails.record([{ action: 'slowlog-reset', node: n.address, detail: { entries: n.entries } }]);
-    results.push({ node: n.address, entries: n.entries, reset: !rails.dryRun });
+    const step = await rails.apply([n], {
+      write: async () => {
+        await n.client.call('SLOWLOG', 'RESET');
+        return ['done'];
+      },
+      change: () => ({ action: 'slowlog-reset', node: n.address, detail: { entries: n.entries } }),
+    });
+    if (!step) break;
+    results.push({ node: n.address, entries: n.entries, reset: step.outcomes[0] === 'done' });
   }
   return results;
 }

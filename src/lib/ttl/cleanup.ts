@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import calculateSlot from 'cluster-key-slot';
 import type { KeyBackup } from '../backup/writer.js';
 import { mapLimited } from '../concurrency.js';
 import { forEachDb } from '../connect/dbs.js';
 import type { NodeHandle, Target } from '../connect/target.js';
-import type { Rails, StopReason } from '../rails.js';
+import { isChange, type Rails, type StopReason } from '../rails.js';
 import { walkKeys, type KeyInfo } from '../scan/walk.js';
 import { loadScript, runScript } from '../scripts/loader.js';
 import { ageFieldOf } from './age.js';
@@ -80,27 +79,24 @@ export async function cleanupTtl(target: Target, opts: CleanupOptions, rails: Ra
       let candidates = await plan(node!, batch.keys, opts, skipped);
       summary.matched += candidates.length;
       while (candidates.length) {
-        const n = await rails.admit(candidates.length);
-        if (n === 0) break;
-        const chunk = candidates.slice(0, n);
-        candidates = candidates.slice(n);
-        if (rails.dryRun) {
-          await rails.record(chunk.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node!.address })));
-          for (const c of chunk) await opts.onChange?.(db, node!.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
-          continue;
-        }
-        // The backup holds every key before it is changed: `restore FILE` undoes the run.
-        if (backup) await backup.backupKeys(node!, db, chunk.map((c) => c.key));
-        await opts.beforeWrite?.(chunk.map((c) => c.key));
-        const results = await recheckAndWrite(t, script, chunk, opts);
-        const done: Candidate[] = [];
-        results.forEach((r, i) => {
-          if (r === 1) done.push(chunk[i]!);
-          else skipped[REASON[r] ?? 'gone']++;
+        const step = await rails.apply(candidates, {
+          write: async (chunk) => {
+            // The backup holds every key before it is changed: `restore FILE` undoes the run.
+            if (backup) await backup.backupKeys(node!, db, chunk.map((c) => c.key));
+            await opts.beforeWrite?.(chunk.map((c) => c.key));
+            const results = await recheckAndWrite(t, script, chunk, opts);
+            return results.map((r) => (r === 1 ? 'done' : REASON[r] ?? 'gone'));
+          },
+          change: (c, o) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node!.address, detail: c.unlink || o === 'planned' ? undefined : { ttlMs: c.ttlMs } }),
         });
-        summary.changed += done.length;
-        await rails.record(done.map((c) => ({ key: c.key, action: c.unlink ? 'unlink' : 'expire', db, node: node!.address, detail: c.unlink ? undefined : { ttlMs: c.ttlMs } })));
-        for (const c of done) await opts.onChange?.(db, node!.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
+        if (!step) break;
+        candidates = candidates.slice(step.items.length);
+        for (const [i, c] of step.items.entries()) {
+          const o = step.outcomes[i]!;
+          if (o === 'done') summary.changed++;
+          else if (o !== 'planned') skipped[o as keyof typeof skipped]++;
+          if (isChange(o)) await opts.onChange?.(db, node!.address, c.key, c.unlink ? 'unlink' : `expire ${c.ttlMs}`, c.reason);
+        }
       }
       opts.onProgress?.(summary.scanned, summary.changed);
       if (rails.stopReason) break;
@@ -123,7 +119,7 @@ async function recheckAndWrite(t: Target, script: ReturnType<typeof loadScript>,
   // One call checks keys of one slot (cluster) and one kind of age check.
   const groups = new Map<string, number[]>();
   chunk.forEach((c, i) => {
-    const id = `${t.mode === 'cluster' ? calculateSlot(c.key) : 0}|${c.ageMode}`;
+    const id = `${t.slotOf(c.key)}|${c.ageMode}`;
     const g = groups.get(id);
     if (g) g.push(i);
     else groups.set(id, [i]);

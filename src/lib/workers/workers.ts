@@ -1,6 +1,5 @@
-import calculateSlot from 'cluster-key-slot';
 import type { Target } from '../connect/target.js';
-import type { Rails } from '../rails.js';
+import { isChange, type ItemOutcome, type Rails } from '../rails.js';
 import type { HeartbeatLayout } from '../queues/config.js';
 import type { QueueRef, QueueSystem } from '../queues/model.js';
 import { moveItems } from '../queues/move.js';
@@ -69,15 +68,10 @@ export async function reapWorkers(
       const main = orphans[0]!.requeueTo!;
       const w = worker === null ? undefined : report.workers.find((x) => x.system === system && x.id === worker);
       const beatKey = w?.key ?? key;
-      for (let i = 0; i < orphans.length;) {
-        const n = await rails.admit(Math.min(100, orphans.length - i));
-        if (n === 0) { result.stopped = rails.stopReason; return result; }
-        const batch = orphans.slice(i, i + n);
-        i += n;
-        // Which jobs of the batch moved; null when the worker came back.
+      // Whether the batch moved, job by job; every job 'worker came back' when its heartbeat changed.
+      const requeue = async (batch: OrphanInfo[]): Promise<ItemOutcome[]> => {
         let moved: boolean[] | null;
-        if (rails.dryRun) moved = batch.map(() => true);
-        else if (t.mode === 'cluster' && new Set([key, main, beatKey].map((k) => calculateSlot(k))).size > 1) {
+        if (!t.sameSlot(key, main, beatKey)) {
           // No script may span slots: check the heartbeat, then move job by job (move.ts).
           const now = w?.beat ? await t.client.hget(beatKey, w.beat.field) : null;
           moved = w?.beat && now !== w.beat.value ? null
@@ -86,23 +80,32 @@ export async function reapWorkers(
           const reply = await runScript(t.client, script, [key, main, beatKey], [w?.beat?.field ?? '', w?.beat?.value ?? '', ...batch.map((o) => o.stored!)]);
           moved = Array.isArray(reply) ? reply.map((x) => Number(x) === 1) : null;
         }
-        if (moved === null) { skip('worker came back', batch.length); continue; }
-        const done = batch.filter((_, k) => moved![k]);
-        result.requeued += done.length;
-        if (done.length < batch.length) skip('taken meanwhile', batch.length - done.length);
-        await rails.record(done.map((o) => ({ key: Buffer.from(o.key), action: 'requeue-orphan', detail: { to: main, job: o.job, worker: o.worker } })));
+        return batch.map((_, k) => (moved === null ? 'worker came back' : moved[k] ? 'done' : 'taken meanwhile'));
+      };
+      for (let left = orphans; left.length;) {
+        const step = await rails.apply(left.slice(0, 100), {
+          write: requeue,
+          change: (o) => ({ key: Buffer.from(o.key), action: 'requeue-orphan', detail: { to: main, job: o.job, worker: o.worker } }),
+        });
+        if (!step) { result.stopped = rails.stopReason; return result; }
+        left = left.slice(step.items.length);
+        for (const o of step.outcomes) {
+          if (isChange(o)) result.requeued++;
+          else skip(o);
+        }
       }
     }
   }
   for (const w of report.workers.filter((x) => !x.alive)) {
-    if ((await rails.admit(1)) === 0) { result.stopped = rails.stopReason; return result; }
     const refusal = ADAPTERS[w.system].forgetRefusal?.(w) ?? null;
     if (refusal) { skip(refusal); continue; }
-    const gone = rails.dryRun ? 1 : (await ADAPTERS[w.system].forget?.(t, w)) ?? 0;
-    if (gone) {
-      result.forgotten++;
-      await rails.record([{ key: Buffer.from(w.key ?? w.id), action: 'forget-worker', detail: { system: w.system, worker: w.id, lastSeen: w.lastSeen } }]);
-    } else skip('worker came back');
+    const step = await rails.apply([w], {
+      write: async () => [(await ADAPTERS[w.system].forget?.(t, w)) ? 'done' : 'worker came back'],
+      change: () => ({ key: Buffer.from(w.key ?? w.id), action: 'forget-worker', detail: { system: w.system, worker: w.id, lastSeen: w.lastSeen } }),
+    });
+    if (!step) { result.stopped = rails.stopReason; return result; }
+    if (isChange(step.outcomes[0]!)) result.forgotten++;
+    else skip(step.outcomes[0]!);
   }
   return result;
 }
