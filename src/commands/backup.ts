@@ -5,22 +5,20 @@ import { keyJson, keyText } from '../lib/keyname.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../output/table.js';
-import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
+import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext, allDbsOption, report, type Outcome, walkOption } from './context.js';
 import { setExitCode } from './io.js';
-
-const collect = (v: string, acc: string[]) => [...acc, v];
 
 export function registerBackup(program: Command): void {
   const backup = addConnectionOptions(
     program.command('backup')
       .description('write keys to a JSON Lines backup: exact, streaming, binary-safe (the format: docs/backup.md)')
       .option('-o, --output <file>', 'file to write, or - for stdout (default: redis-ops-<time>.jsonl[.gz])')
-      .option('--match <pattern>', 'only keys matching PATTERN (repeatable)', collect, [])
-      .option('--type <type>', 'only keys of this type (repeatable)', collect, [])
+      .addOption(walkOption.match())
+      .addOption(walkOption.types())
       .option('--gzip', 'compress (also when the file name ends in .gz)')
       .option('--force', 'replace an existing -o file')
       .addOption(allDbsOption('(in one file)'))
-      .option('--count <n>', 'SCAN COUNT per step', '500'),
+      .addOption(walkOption.count(500)),
   ).enablePositionalOptions().action(async (_f, cmd: Command) => {
     await runWithTarget(cmd, 'backup', (ctx) => runBackup(ctx, cmd.opts()));
   });
@@ -48,8 +46,8 @@ export function registerBackup(program: Command): void {
         .option('--replace', 'replace existing keys (each swapped atomically)')
         .option('--fail-on-existing', 'stop, before writing anything, if any key exists')
         .option('--ttl <mode>', 'absolute (the original expiry instant; expired keys are skipped), relative (the TTL left at backup time), none', 'absolute')
-        .option('--match <pattern>', 'only keys matching PATTERN (repeatable)', collect, [])
-        .option('--type <type>', 'only keys of this type (repeatable)', collect, [])
+        .addOption(walkOption.match())
+        .addOption(walkOption.types())
         .option('--db-map <map>', 'move databases, e.g. 0:3,1:4')
         .option('--no-verify', 'skip the verification pass of a file (stdin is never verified first)'),
     ),

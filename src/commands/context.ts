@@ -7,6 +7,7 @@ import type { Target } from '../lib/connect/target.js';
 import type { Rails, RailsOptions } from '../lib/rails.js';
 import { formatCount } from '../lib/numbers.js';
 import { CONNECTION_FIELDS } from '../lib/connect/fields.js';
+import { KEY_TYPES } from '../lib/keyTypes.js';
 import { ioFor, processStreams, setExitCode } from './io.js';
 import { Output, stdoutIsProduct, stdoutWasClosed, type OutputFlags } from '../output/output.js';
 
@@ -42,6 +43,25 @@ export function addConnectionOptions(cmd: Command, { dbShort = true, tlsKey = '-
   }
   return addOutputOptions(cmd);
 }
+
+const repeat = (value: string, previous: string[]) => [...previous, value];
+const typeList = KEY_TYPES.join(', ');
+
+/**
+ * The key walk's options, one spelling and one help text each; a command
+ * chooses only the default (a walk that reads every key asks for fewer per
+ * SCAN call than one that only lists names).
+ */
+export const walkOption = {
+  count: (fallback: number) => new Option('--count <n>', 'SCAN COUNT: keys the server looks at per call').default(String(fallback)),
+  type: () => new Option('--type <type>', `only keys of this type (${typeList})`),
+  types: () => new Option('--type <type>', `only keys of this type (${typeList}; repeatable)`).argParser(repeat).default([]),
+  match: () => new Option('--match <pattern>', 'only keys matching PATTERN (repeatable)').argParser(repeat).default([]),
+  separator: () => new Option('--separator <sep>', 'key segment separator for patterns').default(':'),
+  depth: () => new Option('--depth <n>', 'segments kept in a pattern').default('3'),
+  groups: (fallback: number) => new Option('--groups <n>', 'patterns to list before folding the rest into [other]').default(String(fallback)),
+  top: () => new Option('--top <n>', 'biggest keys to list').default('10'),
+};
 
 /**
  * --all-dbs, one spelling and one meaning everywhere: every non-empty

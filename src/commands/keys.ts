@@ -6,7 +6,7 @@ import { matchesEveryKey } from '../lib/rails.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatCount } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
+import { addConnectionOptions, addRailsOptions, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome, walkOption } from './context.js';
 
 interface ScanFlags {
   allDbs?: boolean;
@@ -26,8 +26,8 @@ export function registerKeys(program: Command): void {
   addConnectionOptions(
     keys.command('scan [pattern]')
       .description('list keys matching a glob pattern, on every master of a cluster')
-      .option('--type <type>', 'only keys of this type (string, list, set, zset, hash, stream)')
-      .option('--count <n>', 'SCAN COUNT: keys the server looks at per call', '1000')
+      .addOption(walkOption.type())
+      .addOption(walkOption.count(1000))
       .option('--limit <n>', 'stop after N matching keys')
       .option('--no-ttl', 'only keys without an expiry')
       .option('--ttl-below <dur>', 'only keys expiring within DUR (e.g. 1h)')
@@ -41,15 +41,15 @@ export function registerKeys(program: Command): void {
   addConnectionOptions(
     keys.command('stats [pattern]')
       .description('one pass over the keyspace: types, memory, TTLs, key patterns, biggest keys')
-      .option('--type <type>', 'only keys of this type')
-      .option('--separator <sep>', 'key segment separator for patterns', ':')
-      .option('--depth <n>', 'segments kept in a pattern', '3')
-      .option('--top <n>', 'biggest keys to list', '10')
-      .option('--groups <n>', 'patterns to list before folding the rest into [other]', '30')
+      .addOption(walkOption.type())
+      .addOption(walkOption.separator())
+      .addOption(walkOption.depth())
+      .addOption(walkOption.top())
+      .addOption(walkOption.groups(30))
       .option('--sample <n>', 'walk only N keys and extrapolate')
       .option('--lengths', 'measure element counts even where that refreshes idle time (Redis < 7.2)')
       .addOption(allDbsOption('(a per-DB summary, then the details)'))
-      .option('--count <n>', 'SCAN COUNT per server-side step', '250'),
+      .addOption(walkOption.count(250)),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-stats', (ctx) => keysStats(ctx, pattern, cmd.opts()));
   });
@@ -68,10 +68,10 @@ export function registerKeys(program: Command): void {
   const del = addConnectionOptions(
     keys.command('delete <pattern>')
       .description('UNLINK every key matching a pattern, through the safety rails')
-      .option('--type <type>', 'only keys of this type')
+      .addOption(walkOption.type())
       .option('--no-ttl', 'only keys without an expiry')
       .option('--idle-over <dur>', 'only keys idle for longer than DUR')
-      .option('--count <n>', 'SCAN COUNT per call', '1000'),
+      .addOption(walkOption.count(1000)),
   );
   addRailsOptions(del, [...railsOptions(), dryRunShowOption()]).action(async (pattern: string, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-delete', (ctx) => keysDelete(ctx, pattern, cmd.opts(), dryRunShow(cmd.opts())));
@@ -135,8 +135,8 @@ async function keysStats(
   f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean },
 ): Promise<Outcome> {
   const { collectKeyStats } = await import('../lib/keys/stats.js');
-    const { ProgressMeter } = await import('../output/progressText.js');
-    let meter: InstanceType<typeof ProgressMeter> | null = null;
+  const { ProgressMeter } = await import('../output/progressText.js');
+  let meter: InstanceType<typeof ProgressMeter> | null = null;
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
   const dbs = await databasesToWalk(target, Boolean(f.allDbs), (m) => out.warn(m), { mentionOthers: true });
   const depth = parsePositiveInt(f.depth, '--depth');

@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { addConnectionOptions, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
+import { addConnectionOptions, runWithTarget, type RunContext, allDbsOption, report, type Outcome, walkOption } from './context.js';
 
 export function registerReports(program: Command): void {
   addConnectionOptions(
     program.command('memory')
       .description('memory on every node (INFO, MEMORY STATS, MEMORY DOCTOR) and the keys and patterns that hold it')
       .option('--no-scan', 'only the server-reported figures; do not walk the keys')
-      .option('--top <n>', 'biggest keys to list', '10')
-      .option('--groups <n>', 'key patterns to list', '15')
+      .addOption(walkOption.top())
+      .addOption(walkOption.groups(15))
       .addOption(allDbsOption('(walked; the server figures cover them all anyway)')),
   ).action(async (_f, cmd: Command) => {
     await runWithTarget(cmd, 'memory', (ctx) => memory(ctx, cmd.opts()));
@@ -44,10 +44,10 @@ async function memory({ target, out, signal }: RunContext, f: { scan: boolean; t
         onFallback: (_n, why) => out.warn(why),
         onNoBytes: (node) => out.warn(`warning: ${node}: MEMORY USAGE is not allowed for this user; the key walk goes on without bytes ("bytesMeasured": false)`),
         onProgress: (p) => {
-        if (!progress.active) return;
-        meter ??= new ProgressMeter(p.total);
-        progress.update(meter.text(p.scanned, 'walking'));
-      },
+          if (!progress.active) return;
+          meter ??= new ProgressMeter(p.total);
+          progress.update(meter.text(p.scanned, 'walking'));
+        },
       });
     } finally {
       progress.stop();

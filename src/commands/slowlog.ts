@@ -22,7 +22,7 @@ export function registerSlowlog(program: Command): void {
       .option('--since <id|time>', 'only entries after this id, or since this time (ISO-8601, unix seconds, or a duration ago: 1h)')
       .option('--state <file>', 'remember the newest id per node in FILE and show only newer entries (for cron)')
       .option('--include-self', "include redis-ops's own commands"), 'entries per node, newest first, after filtering', 50),
-    { dbShort: false },
+  { dbShort: false },
   ).enablePositionalOptions().action(async (_f, cmd: Command) => {
     await runWithTarget(cmd, 'slowlog', (ctx) => showSlowlog(ctx, cmd.opts<SlowlogFlags>(), showCount(cmd, 50, (m) => ctx.out.warn(m))));
   });

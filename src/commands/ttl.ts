@@ -6,7 +6,7 @@ import { matchesEveryKey } from '../lib/rails.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import type { TtlRule } from '../lib/ttl/rules.js';
 import { formatBytes, formatCount, formatPercent } from '../output/table.js';
-import { addConnectionOptions, addRailsOptions, countedError, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome } from './context.js';
+import { addConnectionOptions, addRailsOptions, countedError, dryRunShow, dryRunShowOption, runWithTarget, type RunContext, allDbsOption, report, type Outcome, walkOption } from './context.js';
 
 export function registerTtl(program: Command): void {
   const ttl = program.command('ttl').description('keys without expiry: audit them, and give them a TTL or delete them');
@@ -16,10 +16,10 @@ export function registerTtl(program: Command): void {
       .description('keys without expiry by key pattern, the TTL spread, and violations of the config file\'s TTL rules')
       .option('--fail-on-violation', 'exit 1 when any key breaks a TTL rule (a CI check)')
       .addOption(allDbsOption())
-      .option('--groups <n>', 'patterns to list', '30')
-      .option('--separator <sep>', 'key segment separator for patterns', ':')
-      .option('--depth <n>', 'segments kept in a pattern', '3')
-      .option('--count <n>', 'SCAN COUNT per step', '500'),
+      .addOption(walkOption.groups(30))
+      .addOption(walkOption.separator())
+      .addOption(walkOption.depth())
+      .addOption(walkOption.count(500)),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'ttl-audit', (ctx) => audit(ctx, pattern, cmd.opts()));
   });
@@ -41,7 +41,7 @@ export function registerTtl(program: Command): void {
         .option('--single-flight [name]', 'refuse to run while another run of this job holds its lock in Redis')
         .option('--prom-file <path>', 'write the summary as Prometheus text (atomically) for node_exporter')
         .addOption(allDbsOption())
-        .option('--count <n>', 'SCAN COUNT per step', '500'),
+        .addOption(walkOption.count(500)),
     ),
     [...railsOptions(), dryRunShowOption()],
   ).action(async (pattern: string, _f, cmd: Command) => {

@@ -22,7 +22,6 @@ export interface RedisOpsConfig {
   warnings?: string[];
 }
 
-
 export function configError(file: string, field: string, problem: string): UsageError {
   return new UsageError(`config ${file}: ${field} ${problem}`);
 }
@@ -113,7 +112,6 @@ function checkField(file: string, where: string, kind: ProfileKind, v: unknown):
     throw configError(file, where, `must be ${expected}`);
   }
 }
-
 
 function urlHasPassword(url: string | undefined): boolean {
   if (url === undefined) return false;

@@ -42,7 +42,6 @@ export function renderTable(out: Output, spec: TableSpec): string {
   return spec.title ? `${out.c.bold(spec.title)}\n${body}` : body;
 }
 
-
 export function formatPercent(share: number | null | undefined): string {
   if (share === null || share === undefined) return '-';
   return `${(share * 100).toFixed(share < 0.1 && share > 0 ? 1 : 0)}%`;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { BIN } from './cli.js';
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const quote = (s: string) => `'${s.replace(/'/g, '\'\\\'\'')}'`;
 
 /**
  * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `keys` into
@@ -40,4 +40,34 @@ export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<s
       resolve({ code: code ?? -1, output });
     });
   });
+}
+
+/**
+ * The lines a terminal shows after `output`: carriage returns, cursor moves
+ * (column, up) and line erases are applied as a terminal applies them, so a
+ * spinner redrawn in place counts as the one line it is on screen. Colours
+ * and other sequences are dropped.
+ */
+export function screenLines(output: string): string[] {
+  const screen: string[][] = [[]];
+  let row = 0;
+  let col = 0;
+  const line = () => (screen[row] ??= []);
+  const re = /\x1b\[([0-9;?]*)([A-Za-z])|\r|\n|[^\x1b\r\n]/gu;
+  for (const m of output.matchAll(re)) {
+    const [all, params = '', cmd] = m;
+    if (all === '\r') col = 0;
+    else if (all === '\n') { row++; col = 0; line(); }
+    else if (cmd === 'G') col = Math.max(0, Number(params || 1) - 1);
+    else if (cmd === 'A') row = Math.max(0, row - Number(params || 1));
+    else if (cmd === 'K') {
+      if (params === '2') screen[row] = [];
+      else line().length = Math.min(line().length, col);
+    } else if (cmd === undefined) {
+      const l = line();
+      while (l.length < col) l.push(' ');
+      l[col++] = all;
+    }
+  }
+  return screen.map((l) => l.join(''));
 }

@@ -281,8 +281,8 @@ function validateStream(v: unknown, where: string, partial: boolean): void {
       throw new InputError(`${where}: stream entry ${i} must be ["<ms>-<seq>", [field, value, …]]`);
     }
     (e[1] as unknown[]).forEach((x, j) => {
-        if (typeof x !== 'string') checkBytes(x, () => `${where}: stream entry ${i} field ${j}`);
-      });
+      if (typeof x !== 'string') checkBytes(x, () => `${where}: stream entry ${i} field ${j}`);
+    });
   });
   if (partial) return; // metadata comes with the last part
   if (typeof s.lastId !== 'string' || !STREAM_ID.test(s.lastId)) throw new InputError(`${where}: stream "lastId" must be an id`);
@@ -294,8 +294,8 @@ function validateStream(v: unknown, where: string, partial: boolean): void {
     if (typeof g.lastDeliveredId !== 'string' || !STREAM_ID.test(g.lastDeliveredId)) throw new InputError(`${w}: "lastDeliveredId" must be an id`);
     if (!Array.isArray(g.consumers) || !Array.isArray(g.pending)) throw new InputError(`${w}: "consumers" and "pending" must be lists`);
     g.consumers.forEach((c, j) => {
-        if (typeof c !== 'string') checkBytes(c, () => `${w} consumer ${j}`);
-      });
+      if (typeof c !== 'string') checkBytes(c, () => `${w} consumer ${j}`);
+    });
     g.pending.forEach((p, j) => {
       if (!p || typeof p.id !== 'string' || !STREAM_ID.test(p.id) || !Number.isInteger(p.deliveryTimeMs) || !Number.isInteger(p.deliveryCount)) {
         throw new InputError(`${w} pending ${j} must be {"id", "consumer", "deliveryTimeMs", "deliveryCount"}`);

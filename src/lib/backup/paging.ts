@@ -8,7 +8,6 @@ export const CHUNK = 1000;
 /** Bytes of a big string per record. */
 const STRING_CHUNK = 1 << 20;
 
-
 export interface Base {
   key: Buffer;
   db: number;

@@ -49,7 +49,6 @@ export interface KeyReport {
   groups?: StreamGroupReport[];
 }
 
-
 /**
  * Everything about one key. OBJECT IDLETIME is read first: reading the
  * value (or its length) resets the idle time being reported.

@@ -36,7 +36,6 @@ export interface WalkProgress {
   elapsedMs: number;
 }
 
-
 export interface GroupStats {
   db: number;
   pattern: string;

@@ -192,7 +192,6 @@ class Prober {
   }
 }
 
-
 function decodeProbeReply(names: Buffer[], reply: (Buffer | number)[], mask: number): { keys: KeyInfo[]; vanished: number } {
   const keys: KeyInfo[] = [];
   let vanished = 0;
@@ -265,7 +264,6 @@ async function probeWithPipeline(client: Redis, keys: KeyInfo[], mask: number): 
   }
   return { keys: out, vanished };
 }
-
 
 function nonNegative(v: unknown): number | null {
   if (v === null || v === undefined) return null;
