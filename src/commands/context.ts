@@ -9,6 +9,7 @@ import { formatCount } from '../lib/numbers.js';
 import { CONNECTION_FIELDS } from '../lib/connect/fields.js';
 import { KEY_TYPES } from '../lib/keyTypes.js';
 import { ioFor, processStreams, setExitCode } from './io.js';
+import { OUTPUT_FLAGS, optionsOf } from './flagTable.js';
 import { Output, stdoutIsProduct, stdoutWasClosed, type OutputFlags } from '../output/output.js';
 
 export interface RunContext {
@@ -73,11 +74,7 @@ export function allDbsOption(detail?: string): Option {
 
 export function addOutputOptions(cmd: Command): Command {
   cmd.optionsGroup('Output:');
-  cmd
-    .option('--json', 'machine-readable output on stdout (the schema of each command: docs/)')
-    .option('-q, --quiet', 'no progress or informational messages')
-    .option('--no-color', 'no colour (also NO_COLOR, TERM=dumb, or when stdout is not a terminal)')
-    .option('--debug', 'show stack traces for unexpected errors');
+  for (const o of optionsOf(OUTPUT_FLAGS)) cmd.addOption(o);
   cmd.optionsGroup('Options:');
   return cmd;
 }

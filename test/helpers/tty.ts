@@ -57,8 +57,7 @@ export function screenLines(output: string): string[] {
   for (const m of output.matchAll(re)) {
     const [all, params = '', cmd] = m;
     if (all === '\r') col = 0;
-    else if (all === '\n') { row++; col = 0; line(); }
-    else if (cmd === 'G') col = Math.max(0, Number(params || 1) - 1);
+    else if (all === '\n') { row++; col = 0; line(); } else if (cmd === 'G') col = Math.max(0, Number(params || 1) - 1);
     else if (cmd === 'A') row = Math.max(0, row - Number(params || 1));
     else if (cmd === 'K') {
       if (params === '2') screen[row] = [];
