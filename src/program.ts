@@ -6,6 +6,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerLocks } from './commands/locks.js';
 import { registerQueue } from './commands/queue.js';
 import { registerWorkers } from './commands/workers.js';
+import { registerClients } from './commands/clients.js';
 import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
@@ -49,6 +50,7 @@ export function buildProgram(io: Streams = processStreams()): Command {
   registerLocks(program);
   registerQueue(program);
   registerWorkers(program);
+  registerClients(program);
   registerSandbox(program);
   registerCompletion(program);
   addExamplesAndGroups(program);

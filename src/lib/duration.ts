@@ -70,3 +70,13 @@ export function parsePositiveNumber(text: string, flag: string): number {
 export function maxTtlMs(now = Date.now()): number {
   return 8_640_000_000_000_000 - now;
 }
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+
+/** A size as Redis's config spells it: 1048576, 512kb, 16mb, 1gb (powers of 1024). */
+export function parseBytes(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`${flag}: "${text}" is not a size (examples: 1048576, 512kb, 16mb, 1gb)`);
+  return Math.round(Number(m[1]) * unit);
+}
