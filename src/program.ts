@@ -7,6 +7,8 @@ import { registerLocks } from './commands/locks.js';
 import { registerQueue } from './commands/queue.js';
 import { registerWorkers } from './commands/workers.js';
 import { registerClients } from './commands/clients.js';
+import { registerTop } from './commands/top.js';
+import { registerHotkeys } from './commands/hotkeys.js';
 import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
@@ -51,6 +53,8 @@ export function buildProgram(io: Streams = processStreams()): Command {
   registerQueue(program);
   registerWorkers(program);
   registerClients(program);
+  registerTop(program);
+  registerHotkeys(program);
   registerSandbox(program);
   registerCompletion(program);
   addExamplesAndGroups(program);

@@ -118,10 +118,47 @@ export class Output {
     if (!this.streams.stdout.write(data)) await once(this.streams.stdout, 'drain');
   }
 
-  /** Clears the terminal and draws `text` from the top (a refreshing view on a terminal). */
+  /**
+   * Draws `text` over the terminal from the top (a refreshing view): each
+   * line overwrites the one before and erases what is left of it, then the
+   * rest of the screen is erased, so nothing blinks between frames.
+   */
   async redraw(text: string): Promise<void> {
-    const clear = '\x1b[H\x1b[2J';
-    if (!this.streams.stdout.write(clear + terminalSafe(text, this.colour))) await once(this.streams.stdout, 'drain');
+    const rows = this.streams.stdout.rows || Infinity;
+    const lines = terminalSafe(text.replace(/\n$/, ''), this.colour).split('\n').slice(0, rows);
+    const frame = `\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`;
+    if (!this.streams.stdout.write(frame)) await once(this.streams.stdout, 'drain');
+  }
+
+  /** The terminal's height, for views that must fit one screen (null off a terminal). */
+  get height(): number | null {
+    return this.streams.stdout.isTTY && this.streams.stdout.rows ? this.streams.stdout.rows : null;
+  }
+
+  /**
+   * A full-screen view: the alternate screen, no cursor, keys one at a time.
+   * The returned function puts the terminal back as it was (also on exit).
+   */
+  enterScreen(onKey: (key: string) => void): () => void {
+    const { stdout, stdin } = this.streams;
+    stdout.write('\x1b[?1049h\x1b[?25l');
+    const raw = Boolean(stdin.isTTY && stdin.setRawMode);
+    if (raw) stdin.setRawMode(true);
+    const listener = (d: Buffer) => onKey(d.toString('utf8'));
+    stdin.on('data', listener);
+    stdin.resume();
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      stdin.off('data', listener);
+      if (raw) stdin.setRawMode(false);
+      stdin.pause();
+      stdout.write('\x1b[?25h\x1b[?1049l');
+      process.off('exit', leave);
+    };
+    process.on('exit', leave);
+    return leave;
   }
 
   /** One JSON document on stdout (pretty, or one line with `compact`): exact, and safe for a terminal (see jsonText). */

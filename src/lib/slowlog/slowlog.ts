@@ -25,10 +25,10 @@ export interface SlowlogEntry {
  * Every SLOWLOG entry of one node (at most slowlog-max-len), redacted and
  * truncated; binary arguments escaped. All of them, not the newest N: the
  * newest may be the tool's own, and filtering those out of N would leave
- * nothing to show.
+ * nothing to show (`newest`: only that many, for a view refreshed every second).
  */
-export async function readSlowlog(client: Redis, node: string): Promise<SlowlogEntry[]> {
-  const len = Number(await client.call('SLOWLOG', 'LEN'));
+export async function readSlowlog(client: Redis, node: string, newest?: number): Promise<SlowlogEntry[]> {
+  const len = newest ?? Number(await client.call('SLOWLOG', 'LEN'));
   if (len === 0) return [];
   const raw = (await client.callBuffer('SLOWLOG', 'GET', len)) as unknown[][];
   return markScriptInnards(raw.map((e) => {

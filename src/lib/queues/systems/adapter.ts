@@ -34,6 +34,12 @@ export interface QueueAdapter<R extends QueueRef = QueueRef> {
 
   /** Every figure of `queue stats` for these queues of one database (shared keys read once). */
   count(t: Target, refs: R[], now: number): Promise<QueueCounts[]>;
+  /**
+   * The LIST waiting jobs are pushed to, and the end producers push at (the
+   * system's own client): `top` tells arrivals from departures by where the
+   * newest job it saw has moved to.
+   */
+  waitingList(ref: R): { key: string; newest: 'head' | 'tail' };
   /** The next jobs a worker would take. */
   peek(t: Target, ref: R, n: number): Promise<PeekedJob[]>;
   /** The dead letters (total: null when unknown). */

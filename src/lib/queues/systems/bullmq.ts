@@ -68,6 +68,8 @@ export const bullmq: QueueAdapter<BullmqRef> = {
     return { waiting: wait + paused + prio, active, delayed, retry: null, dead: failed, completed, oldestWaitingAgeSec: ageSince(now, stamp ? parseTimestamp(stamp) : null) };
   })),
 
+  // addJob LPUSHes to wait; a worker moves jobs from its tail (LMOVE RIGHT LEFT).
+  waitingList: (ref) => ({ key: ref.keys.wait, newest: 'head' }),
   async peek(t, ref, n) {
     const ids = [...await t.client.zrange(ref.keys.prioritized, 0, n - 1), ...(await t.client.lrange(ref.keys.wait, -n, -1)).reverse()].slice(0, n);
     return Promise.all(ids.map((id) => bullJob(t, ref, id, ref.keys.wait)));

@@ -52,6 +52,8 @@ export const celery: QueueAdapter<CeleryRef> = {
     }));
   },
 
+  // kombu LPUSHes; a worker BRPOPs.
+  waitingList: (ref) => ({ key: ref.keys.queue, newest: 'head' }),
   async peek(t, ref, n) {
     const out: PeekedJob[] = [];
     for (const q of [ref.keys.queue, ...(ref.priorityLists ?? [])]) {

@@ -123,6 +123,8 @@ export const homegrown: QueueAdapter<HomegrownRef> = {
     return { waiting: (main ?? 0) + (prio ?? 0), active, delayed: null, retry, dead, completed: null, oldestWaitingAgeSec: ageSince(now, stamps.length ? Math.min(...stamps) : null) };
   })),
 
+  // The seeds' producers LPUSH; workers pop from the tail.
+  waitingList: (ref) => ({ key: ref.keys.main, newest: 'head' }),
   async peek(t, ref, n) {
     const k = ref.keys;
     const out = [];

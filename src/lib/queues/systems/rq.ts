@@ -45,6 +45,8 @@ export const rq: QueueAdapter<RqRef> = {
     return { waiting, active: wip, delayed: scheduled + deferred, retry: null, dead: failed, completed: finished, oldestWaitingAgeSec: ageSince(now, stamp ? parseTimestamp(stamp) : null) };
   })),
 
+  // RQ RPUSHes job ids; a worker LPOPs (BLPOP).
+  waitingList: (ref) => ({ key: ref.keys.queue, newest: 'tail' }),
   peek: async (t, ref, n) => Promise.all((await t.client.lrange(ref.keys.queue, 0, n - 1)).map((id) => rqJob(t, id, ref.keys.queue))),
   async dead(t, ref, n) {
     const ids = await t.client.zrange(ref.keys.failed, 0, n - 1);

@@ -50,6 +50,8 @@ export const sidekiq: QueueAdapter<SidekiqRef> = {
     }));
   },
 
+  // Sidekiq::Client LPUSHes; a fetcher BRPOPs.
+  waitingList: (ref) => ({ key: ref.keys.queue, newest: 'head' }),
   peek: async (t, ref, n) => (await tailFirst(t, ref.keys.queue, n)).map((raw) => asJob(ref.keys.queue, raw)),
 
   async dead(t, ref, n) {
