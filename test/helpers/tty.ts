@@ -44,7 +44,7 @@ export function runInTty(args: string[], opts: { keys?: string[]; env?: Record<s
 
 /**
  * The lines a terminal shows after `output`: carriage returns, cursor moves
- * (column, up) and line erases are applied as a terminal applies them, so a
+ * (column, home, up) and erases are applied as a terminal applies them, so a
  * spinner redrawn in place counts as the one line it is on screen. Colours
  * and other sequences are dropped.
  */
@@ -56,12 +56,27 @@ export function screenLines(output: string): string[] {
   const re = /\x1b\[([0-9;?]*)([A-Za-z])|\r|\n|[^\x1b\r\n]/gu;
   for (const m of output.matchAll(re)) {
     const [all, params = '', cmd] = m;
-    if (all === '\r') col = 0;
-    else if (all === '\n') { row++; col = 0; line(); } else if (cmd === 'G') col = Math.max(0, Number(params || 1) - 1);
-    else if (cmd === 'A') row = Math.max(0, row - Number(params || 1));
-    else if (cmd === 'K') {
+    if (all === '\r') {
+      col = 0;
+    } else if (all === '\n') {
+      row++;
+      col = 0;
+      line();
+    } else if (cmd === 'G') {
+      col = Math.max(0, Number(params || 1) - 1);
+    } else if (cmd === 'H') {
+      const [r = 1, c = 1] = params.split(';').map((x) => Number(x || 1));
+      row = r - 1;
+      col = c - 1;
+    } else if (cmd === 'A') {
+      row = Math.max(0, row - Number(params || 1));
+    } else if (cmd === 'K') {
       if (params === '2') screen[row] = [];
       else line().length = Math.min(line().length, col);
+    } else if (cmd === 'J') {
+      // Erase below (a view redrawn in place ends its frame with it).
+      line().length = Math.min(line().length, col);
+      screen.length = row + 1;
     } else if (cmd === undefined) {
       const l = line();
       while (l.length < col) l.push(' ');

@@ -118,7 +118,7 @@ describe('top', () => {
       // The text snapshot off a terminal: one table per pane.
       const text = await runCli(['top', '--once', '--url', server.url, '--interval', '200ms', '--no-queues', '--slowlog', '0']);
       expect(text.code).toBe(0);
-      expect(text.stdout).toMatch(/^redis-ops top .* 2 node\(s\)/);
+      expect(text.stdout).toMatch(/^redis-ops top .*\n2 node\(s\) /);
       expect(text.stdout).toMatch(/^node +role +ops\/s/m);
     } finally {
       stop = true;
@@ -128,6 +128,26 @@ describe('top', () => {
       drainer.disconnect();
       await redis.del('feed_queue');
     }
+  });
+
+  it('live at a terminal: frames drawn in place on the alternate screen, s and p redraw, q and Ctrl-C put the terminal back', async () => {
+    const { runInTty, screenLines } = await import('../helpers/tty.js');
+    const r = await runInTty(['top', '--url', server.url, '--no-queues', '--interval', '300ms'], { cols: 100, keys: ['s', 'p', 'q'], waitFor: /q quit/ });
+    expect(r.code, r.output).toBe(0);
+    // The alternate screen and a hidden cursor while it runs; both undone last.
+    expect(r.output.indexOf('\x1b[?1049h\x1b[?25l')).toBeGreaterThanOrEqual(0);
+    expect(r.output.lastIndexOf('\x1b[?25h\x1b[?1049l')).toBeGreaterThan(r.output.lastIndexOf('q quit'));
+    // Drawn over in place: no screen clear between frames.
+    expect(r.output).not.toContain('\x1b[2J');
+    expect(r.output).toContain('sort: memory');
+    expect(r.output).toContain('PAUSED');
+    const frame = screenLines(r.output.slice(0, r.output.lastIndexOf('\x1b[?25h\x1b[?1049l')));
+    expect(frame.filter((l) => l.trimEnd().length > 100)).toEqual([]);
+    expect(frame[0]).toMatch(/^redis-ops top /);
+    const ctrlC = await runInTty(['top', '--url', server.url, '--no-queues', '--interval', '300ms'], { cols: 100, keys: ['\x03'], waitFor: /q quit/ });
+    expect(ctrlC.code).toBe(0);
+    // After the last frame (its erase-below), the terminal is given back.
+    expect(ctrlC.output.lastIndexOf('\x1b[?25h\x1b[?1049l')).toBeGreaterThan(ctrlC.output.lastIndexOf('\x1b[J'));
   });
 
   it('bad input: a bad interval is exit 2; an unreachable server exit 1', async () => {

@@ -23,26 +23,61 @@ function sorted(nodes: NodeRow[], by: SortColumn): NodeRow[] {
 const perSec = (n: number | null) => (n === null ? '-' : formatCount(n));
 const bytesPerSec = (n: number | null) => (n === null ? '-' : `${formatBytes(n)}/s`);
 
+interface Column<T> { head: string; right: boolean; cell: (row: T, out: Output) => string }
+
+/** The node columns, most wanted first: on a narrow terminal the last ones are left out. */
+const NODE_COLUMNS: Column<NodeRow>[] = [
+  { head: 'node', right: false, cell: (n) => n.node },
+  { head: 'role', right: false, cell: (n) => n.role },
+  { head: 'ops/s', right: true, cell: (n) => perSec(n.opsPerSec) },
+  { head: 'memory', right: true, cell: (n) => formatBytes(n.usedBytes) },
+  { head: 'clients', right: true, cell: (n) => formatCount(n.clients) },
+  { head: 'cpu', right: true, cell: (n) => (n.cpuPerSec === null ? '-' : n.cpuPerSec.toFixed(2)) },
+  { head: 'hit', right: true, cell: (n) => (n.hitRatio === null ? '-' : formatPercent(n.hitRatio)) },
+  { head: 'evict/s', right: true, cell: (n, out) => (n.evictedPerSec ? out.c.red(perSec(n.evictedPerSec)) : perSec(n.evictedPerSec)) },
+  { head: 'lag', right: true, cell: (n) => (n.replLagBytes === null ? '-' : formatBytes(n.replLagBytes)) },
+  { head: 'net in', right: true, cell: (n) => bytesPerSec(n.netInBytesPerSec) },
+  { head: 'net out', right: true, cell: (n) => bytesPerSec(n.netOutBytesPerSec) },
+  { head: 'blocked', right: true, cell: (n, out) => (n.blockedClients ? out.c.yellow(formatCount(n.blockedClients)) : '0') },
+  { head: 'max', right: true, cell: (n) => (n.maxBytes ? formatBytes(n.maxBytes) : '-') },
+  { head: 'frag', right: true, cell: (n) => (n.fragmentation === null ? '-' : n.fragmentation.toFixed(2)) },
+  { head: 'expire/s', right: true, cell: (n) => perSec(n.expiredPerSec) },
+];
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** A table of as many leading columns as fit the width (all of them off a terminal); an unreachable node says why. */
+function fittingTable(out: Output, columns: Column<NodeRow>[], rows: NodeRow[], width: number | null): string {
+  const cellsOf = (r: NodeRow, cols: Column<NodeRow>[]) => (r.error ? [r.node, r.role, out.c.red(r.error), ...cols.slice(3).map(() => '')].slice(0, cols.length) : cols.map((c) => c.cell(r, out)));
+  let cols = columns;
+  // Their natural width (before renderTable would cut cells to fit): drop columns from the end until it fits.
+  while (width !== null && cols.length > 3) {
+    const cells = rows.map((r) => cellsOf(r, cols));
+    const natural = cols.reduce((sum, c, i) => sum + Math.max(c.head.length, ...cells.map((row) => row[i]!.replace(ANSI, '').length)), 0) + 2 * (cols.length - 1);
+    if (natural <= width) break;
+    cols = cols.slice(0, -1);
+  }
+  return renderTable(out, {
+    head: cols.map((c) => c.head),
+    right: cols.map((c, i) => (c.right ? i : -1)).filter((i) => i >= 0),
+    rows: rows.map((r) => cellsOf(r, cols)),
+  });
+}
+
 /** The whole view: totals, nodes, queues, slow commands; `maxRows` keeps it on one screen. */
 export function renderTop(out: Output, s: TopSnapshot, opts: { sort: SortColumn; maxRows?: number; status?: string }): string {
   const t = s.totals;
   const lines: string[] = [];
-  lines.push(`${out.c.bold('redis-ops top')}  ${s.at}  every ${s.intervalSec}s  ${t.nodes} node(s)  ${out.c.bold(formatCount(t.opsPerSec))} ops/s  ${formatBytes(t.usedBytes)} used (primaries)  ${formatCount(t.clients)} clients  in ${bytesPerSec(t.netInBytesPerSec)} out ${bytesPerSec(t.netOutBytesPerSec)}${opts.status ? `  ${opts.status}` : ''}`);
+  const width = out.width;
+  const cut = (text: string) => (width !== null && text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text);
+  // Two short lines rather than one that a terminal would wrap.
+  lines.push(out.c.bold(cut(`redis-ops top  ${s.at}  every ${s.intervalSec}s${opts.status ? `  ${opts.status}` : ''}`)));
+  lines.push(cut(`${t.nodes} node(s)  ${formatCount(t.opsPerSec)} ops/s  ${formatBytes(t.usedBytes)} used (primaries)  ${formatCount(t.clients)} clients  in ${bytesPerSec(t.netInBytesPerSec)}  out ${bytesPerSec(t.netOutBytesPerSec)}`));
   lines.push('');
   const budget = opts.maxRows ?? Infinity;
   const nodes = sorted(s.nodes, opts.sort);
   const shownNodes = nodes.slice(0, Math.max(1, Math.min(nodes.length, budget)));
-  lines.push(renderTable(out, {
-    head: ['node', 'role', 'ops/s', 'hit', 'memory', 'max', 'frag', 'clients', 'blocked', 'evict/s', 'expire/s', 'net in', 'net out', 'cpu', 'lag'],
-    right: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
-    rows: shownNodes.map((n) => n.error ? [n.node, n.role, out.c.red(n.error), '', '', '', '', '', '', '', '', '', '', '', ''] : [
-      n.node, n.role, perSec(n.opsPerSec), n.hitRatio === null ? '-' : formatPercent(n.hitRatio), formatBytes(n.usedBytes),
-      n.maxBytes ? formatBytes(n.maxBytes) : '-', n.fragmentation === null ? '-' : n.fragmentation.toFixed(2), formatCount(n.clients),
-      n.blockedClients ? out.c.yellow(formatCount(n.blockedClients)) : '0', n.evictedPerSec ? out.c.red(perSec(n.evictedPerSec)) : perSec(n.evictedPerSec), perSec(n.expiredPerSec),
-      bytesPerSec(n.netInBytesPerSec), bytesPerSec(n.netOutBytesPerSec), n.cpuPerSec === null ? '-' : n.cpuPerSec.toFixed(2),
-      n.replLagBytes === null ? '-' : formatBytes(n.replLagBytes),
-    ]),
-  }));
+  lines.push(fittingTable(out, NODE_COLUMNS, shownNodes, width));
   if (nodes.length > shownNodes.length) lines.push(out.c.dim(`… and ${nodes.length - shownNodes.length} more nodes`));
   if (s.queues.length) {
     lines.push('');
