@@ -9,6 +9,7 @@ import { benchKeys } from './keys.js';
 import { benchTtl } from './ttl.js';
 import { benchQueues } from './queue.js';
 import { benchSlowlog } from './slowlog.js';
+import { benchIncident } from './incident.js';
 import { SERVER_CPU } from './lib.js';
 
 /** A throwaway server pinned to its own CPU (see lib.js). */
@@ -48,6 +49,9 @@ if (want('slowlog')) {
   } finally {
     await server.stop();
   }
+}
+if (want('incident')) {
+  await benchIncident(benchServer, { keys: Math.min(keys, 300_000) });
 }
 if (want('keys')) {
   const server = await benchServer();
