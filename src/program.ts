@@ -9,6 +9,7 @@ import { registerWorkers } from './commands/workers.js';
 import { registerClients } from './commands/clients.js';
 import { registerTop } from './commands/top.js';
 import { registerHotkeys } from './commands/hotkeys.js';
+import { registerDiff } from './commands/diff.js';
 import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
@@ -55,6 +56,7 @@ export function buildProgram(io: Streams = processStreams()): Command {
   registerClients(program);
   registerTop(program);
   registerHotkeys(program);
+  registerDiff(program);
   registerSandbox(program);
   registerCompletion(program);
   addExamplesAndGroups(program);

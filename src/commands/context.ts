@@ -24,6 +24,8 @@ export interface RunContext {
    * as a final object {"status":"failed","changed":N,"error"}).
    */
   newRails(options: RailsOptions, noun: string): Promise<Rails>;
+  /** Another deployment (diff's --to), resolved like the first and closed with it. */
+  openOther(flags: ConnectionFlags): Promise<Target>;
 }
 
 /** Which flag holds the TLS client key, for the few commands that use --key for something else. */
@@ -131,6 +133,8 @@ export interface RunHooks {
   onResolved?: (spec: ConnectionSpec) => void;
   /** A TCP connection to the target is made. */
   onConnect?: () => void;
+  /** The connection flags the target comes from, when not the command's own (diff's --from). */
+  connection?: ConnectionFlags;
 }
 
 /**
@@ -140,8 +144,11 @@ export interface RunHooks {
 export class Report<T = unknown> {
   constructor(
     readonly doc: T, readonly text: (out: Output) => Promise<void> | void, readonly exit: number = ExitCode.ok,
-    /** stderr: the document is a summary beside a product already on stdout (a dry run's NDJSON listing). */
-    readonly where: { json: 'stdout' | 'stderr' } = { json: 'stdout' },
+    /**
+     * stderr: the document is a summary beside a product already on stdout (a
+     * dry run's NDJSON listing); `lines`: that product, written here as NDJSON.
+     */
+    readonly where: { json: 'stdout' | 'stderr'; lines?: unknown[] } = { json: 'stdout' },
   ) {}
 
   /**
@@ -149,6 +156,7 @@ export class Report<T = unknown> {
    * decided. `compact`: one line of JSON (each sample of a --watch).
    */
   async present(out: Output, compact = false): Promise<number> {
+    if (out.json && this.where.lines) await out.ndjson(this.where.lines);
     if (out.json && this.where.json === 'stderr') out.infoJson(this.doc);
     else if (out.json) await out.jsonDocument(this.doc, compact);
     else await this.text(out);
@@ -170,15 +178,22 @@ export async function runWithTarget(
   const io = ioFor(cmd);
   const config = loadConfig(flags.config, io.env);
   for (const w of config.warnings ?? []) out.warn(w);
-  const spec = await resolveConnection(flags, {
+  const resolveWith = (f: ConnectionFlags) => resolveConnection(f, {
     env: io.env,
     config,
     warn: (m) => out.warn(m),
     askPassword: out.interactive ? () => out.askSecret('Password:') : undefined,
   });
+  const spec = await resolveWith(hooks.connection ?? flags);
   hooks.onResolved?.(spec);
   const { openTarget } = await import('../lib/connect/target.js');
   const target = await openTarget(spec, { purpose, onConnect: hooks.onConnect });
+  const others: Target[] = [];
+  const openOther = async (f: ConnectionFlags) => {
+    const t = await openTarget(await resolveWith(f), { purpose });
+    others.push(t);
+    return t;
+  };
   const controller = new AbortController();
   // Ctrl-C and SIGTERM (a cron job's timeout, systemd) stop at the next safe
   // point: a write finishes its batch, an undo backup is closed complete.
@@ -202,7 +217,7 @@ export async function runWithTarget(
     return rails;
   };
   try {
-    const result = await body({ target, out, config, signal: controller.signal, newRails });
+    const result = await body({ target, out, config, signal: controller.signal, newRails, openOther });
     const code = result instanceof Report ? await result.present(out) : result;
     if (stdoutWasClosed()) throw outputClosed();
     setExitCode(cmd, code ?? ExitCode.ok);
@@ -213,6 +228,7 @@ export async function runWithTarget(
     throw tracked ? await failedRun(err, tracked, out) : err;
   } finally {
     process.off('SIGINT', onSigint);
+    for (const t of others) await t.close();
     process.off('SIGTERM', onSigterm);
     await target.close();
   }

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration, parsePositiveInt } from '../lib/duration.js';
+import type { ConnectionFlags } from '../lib/connect/fields.js';
+import { keyText } from '../lib/keyname.js';
+import type { Difference } from '../lib/diff/live.js';
+import { addOutputOptions, report, runWithTarget, walkOption, type Outcome, type RunContext } from './context.js';
+
+interface DiffFlags {
+  from: string;
+  to: string;
+  type: string[];
+  count: string;
+  ttlTolerance: string;
+  show: string;
+  timeout?: string;
+  config?: string;
+}
+
+/** A side of the comparison: a URL (redis://, rediss://) or a profile of the config file. */
+function side(text: string, flag: string, f: DiffFlags): ConnectionFlags {
+  if (!text.trim()) throw new UsageError(`${flag} is empty (an unset variable?): nothing was done`);
+  const base = { ...(f.timeout !== undefined ? { timeout: f.timeout } : {}), ...(f.config !== undefined ? { config: f.config } : {}) };
+  return /^[a-z]+:\/\//i.test(text) ? { ...base, url: text } : { ...base, profile: text };
+}
+
+export function registerDiff(program: Command): void {
+  addOutputOptions(
+    program.command('diff [patterns...]')
+      .description('compare two live deployments (or two databases) key by key: missing, extra, type, value and TTL differences; exit 1 when they differ')
+      .requiredOption('--from <url|profile>', 'the reference side: redis://… or rediss://…, or a profile of the config file')
+      .requiredOption('--to <url|profile>', 'the side compared with it')
+      .addOption(walkOption.types())
+      .addOption(walkOption.count(500))
+      .option('--ttl-tolerance <dur>', 'expiries this close count as equal (the sides are read at different moments)', '5s')
+      .option('--show <n>', 'differences to list as text (--json lists all)', '20')
+      .option('--timeout <dur>', 'the bound on each wait, on both sides (default 10s)')
+      .option('--config <file>', 'config file with the profiles'),
+  ).action(async (patterns: string[], _f, cmd: Command) => {
+    const f = cmd.opts<DiffFlags>();
+    await runWithTarget(cmd, 'diff', (ctx) => diff(ctx, patterns, f), { connection: side(f.from, '--from', f) });
+  });
+}
+
+async function diff(ctx: RunContext, patterns: string[], f: DiffFlags): Promise<Outcome> {
+  const opts = {
+    match: patterns, types: f.type, count: parsePositiveInt(f.count, '--count'),
+    ttlToleranceMs: parseDuration(f.ttlTolerance, '--ttl-tolerance'), signal: ctx.signal,
+  };
+  const show = parsePositiveInt(f.show, '--show');
+  const to = await ctx.openOther(side(f.to, '--to', f));
+  const from = ctx.target;
+  if (from.address === to.address && from.db === to.db) throw new UsageError(`--from and --to are the same database (${from.address}/${from.db}): nothing to compare`);
+  const { diffLive } = await import('../lib/diff/live.js');
+  const progress = await ctx.out.progress('reading both sides…');
+  let d;
+  try {
+    d = await diffLive(from, to, opts);
+  } finally {
+    progress.stop();
+  }
+  const { differences, ...summary } = d;
+  const differ = differences.length > 0;
+  // Like diff(1): 0 when they agree, 1 when they differ; 3 when a walk was stopped.
+  const exit = !d.complete ? ExitCode.partial : differ ? ExitCode.failure : ExitCode.ok;
+  return report(summary, async (out) => {
+    const shown = (x: Difference) => (x.key !== undefined ? keyText(Buffer.from(x.key, 'utf8')) : `(base64) ${x.key64}`);
+    const detail = (x: Difference) => (x.kind === 'type' ? `  ${x.from} → ${x.to}` : x.kind === 'ttl' ? `  expires ${when(x.from)} → ${when(x.to)}` : '');
+    const { writeFirst } = await import('../output/preview.js');
+    await writeFirst(out, differences.map((x) => `${x.kind.padEnd(7)}  ${shown(x)}${detail(x)}`), show);
+    const c = d.counts;
+    out.info(`${d.from} vs ${d.to}: ${d.same} same; ${c.missing} missing on --to, ${c.extra} extra on --to, ${c.type} of another type, ${c.value} with another value, ${c.ttl} with another expiry${d.complete ? '' : ' (stopped early: the comparison covers what was read)'}`);
+  }, exit, { json: 'stderr', lines: differences });
+}
+
+function when(ms: string | number | null | undefined): string {
+  return typeof ms === 'number' ? new Date(ms).toISOString() : 'never';
+}
