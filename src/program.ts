@@ -10,6 +10,7 @@ import { registerClients } from './commands/clients.js';
 import { registerTop } from './commands/top.js';
 import { registerHotkeys } from './commands/hotkeys.js';
 import { registerDiff } from './commands/diff.js';
+import { registerCopy } from './commands/copy.js';
 import { registerReports } from './commands/reports.js';
 import { registerSlowlog } from './commands/slowlog.js';
 import { registerTtl } from './commands/ttl.js';
@@ -56,6 +57,7 @@ export function buildProgram(io: Streams = processStreams()): Command {
   registerClients(program);
   registerTop(program);
   registerHotkeys(program);
+  registerCopy(program);
   registerDiff(program);
   registerSandbox(program);
   registerCompletion(program);

@@ -17,8 +17,8 @@ interface DiffFlags {
   config?: string;
 }
 
-/** A side of the comparison: a URL (redis://, rediss://) or a profile of the config file. */
-function side(text: string, flag: string, f: DiffFlags): ConnectionFlags {
+/** A side of a comparison or a copy: a URL (redis://, rediss://) or a profile of the config file. */
+export function sideFlags(text: string, flag: string, f: { timeout?: string; config?: string }): ConnectionFlags {
   if (!text.trim()) throw new UsageError(`${flag} is empty (an unset variable?): nothing was done`);
   const base = { ...(f.timeout !== undefined ? { timeout: f.timeout } : {}), ...(f.config !== undefined ? { config: f.config } : {}) };
   return /^[a-z]+:\/\//i.test(text) ? { ...base, url: text } : { ...base, profile: text };
@@ -38,7 +38,7 @@ export function registerDiff(program: Command): void {
       .option('--config <file>', 'config file with the profiles'),
   ).action(async (patterns: string[], _f, cmd: Command) => {
     const f = cmd.opts<DiffFlags>();
-    await runWithTarget(cmd, 'diff', (ctx) => diff(ctx, patterns, f), { connection: side(f.from, '--from', f) });
+    await runWithTarget(cmd, 'diff', (ctx) => diff(ctx, patterns, f), { connection: sideFlags(f.from, '--from', f) });
   });
 }
 
@@ -48,7 +48,7 @@ async function diff(ctx: RunContext, patterns: string[], f: DiffFlags): Promise<
     ttlToleranceMs: parseDuration(f.ttlTolerance, '--ttl-tolerance'), signal: ctx.signal,
   };
   const show = parsePositiveInt(f.show, '--show');
-  const to = await ctx.openOther(side(f.to, '--to', f));
+  const to = await ctx.openOther(sideFlags(f.to, '--to', f));
   const from = ctx.target;
   if (from.address === to.address && from.db === to.db) throw new UsageError(`--from and --to are the same database (${from.address}/${from.db}): nothing to compare`);
   const { diffLive } = await import('../lib/diff/live.js');

@@ -33,6 +33,7 @@ const EXAMPLES: Record<string, [string, string][]> = {
   'workers reap': [['terminal', 'redis-ops workers reap --dry-run'], ['cron', 'redis-ops workers reap --requeue-orphans --stale-after 2m --yes --log reap.ndjson --json']],
   top: [['terminal', 'redis-ops top'], ['cron', 'redis-ops top --once --json --no-queues >> top.ndjson'], ['CI / monitoring', "redis-ops top --once --json --interval 5s | jq -e '.totals.opsPerSec > 0'"]],
   hotkeys: [['terminal', 'redis-ops hotkeys --duration 10s'], ['cron', 'redis-ops hotkeys --method lfu --rate 20000 --json > hot-$(date +%H%M).json'], ['CI / load test', "redis-ops hotkeys --yes --duration 5s --json | jq -e '.keys[0].share < 0.5'"]],
+  copy: [['migration runbook', 'redis-ops copy --from redis://old:6379 --to rediss://new:6380 --checkpoint cut.ckpt && redis-ops diff --from redis://old:6379 --to rediss://new:6380'], ['cron (staging refresh)', "redis-ops copy --from prod-replica --to staging 'catalog:*' --replace --yes --rate 20000 --max-duration 30m --checkpoint /var/lib/redis-ops/staging.ckpt --json"], ['CI', 'redis-ops copy --from "$FIXTURES_URL" --to "$TEST_URL" --yes -q']],
   diff: [['migration runbook', 'redis-ops diff --from redis://old:6379 --to rediss://new.cache:6380 && echo "switch now"'], ['cron (staging refresh check)', "redis-ops diff --from prod-replica --to staging 'catalog:*' --json > diff.ndjson"], ['CI', 'redis-ops diff --from "$BLUE_URL" --to "$GREEN_URL" -q']],
   clients: [['terminal', 'redis-ops clients --by host'], ['cron', "redis-ops clients --json | jq -c '{at: now, conns: (.clients | length)}' >> conns.ndjson"], ['CI / monitoring', 'redis-ops clients --output-over 64mb --idle-over 1h --fail-on-offenders -q']],
   'clients kill': [['terminal', 'redis-ops clients kill --idle-over 1h --dry-run'], ['cron', 'redis-ops clients kill --name worker-pool --idle-over 6h --yes --limit 500 --log kills.ndjson --json']],
@@ -43,7 +44,7 @@ const EXAMPLES: Record<string, [string, string][]> = {
 /** Which job each top-level command is for, in the top-level help. */
 const GROUPS: Record<string, string> = {
   keys: 'Inspect:', memory: 'Inspect:', health: 'Monitor:', top: 'Monitor:', hotkeys: 'Monitor:', clients: 'Monitor:', slowlog: 'Monitor:', latency: 'Monitor:',
-  queue: 'Queues:', workers: 'Queues:', ttl: 'Maintain:', locks: 'Maintain:', backup: 'Backup:', restore: 'Backup:', diff: 'Backup:', sandbox: 'Try it:', completion: 'Try it:',
+  queue: 'Queues:', workers: 'Queues:', ttl: 'Maintain:', locks: 'Maintain:', backup: 'Backup:', restore: 'Backup:', copy: 'Backup:', diff: 'Backup:', sandbox: 'Try it:', completion: 'Try it:',
 };
 
 function pathOf(cmd: Command): string {

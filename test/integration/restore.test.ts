@@ -94,6 +94,27 @@ describe('restore modes', () => {
   });
 });
 
+describe('restore budgets', () => {
+  it('--limit N restores exactly N keys, however many are in flight (exit 3); --dry-run --limit counts exactly N', async () => {
+    const many = join(dir, 'many.jsonl');
+    const p = src.pipeline();
+    for (let i = 0; i < 3000; i++) p.set(`many:${i}`, 'v');
+    await p.exec();
+    expect((await runCli(['backup', '--url', source.url, '-o', many, '--match', 'many:*'])).code).toBe(0);
+    await src.del(...Array.from({ length: 3000 }, (_, i) => `many:${i}`));
+    const r = await restore(many, '--yes', '--limit', '1000');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 1000, stoppedBy: 'limit' });
+    expect(await dst.dbsize()).toBe(1000);
+    // Keys left alone do not use up the budget: 1000 exist, 1000 more are created.
+    const again = await restore(many, '--yes', '--limit', '1000');
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: 1000, skipped: 1000 });
+    expect(await dst.dbsize()).toBe(2000);
+    const dry = await restore(many, '--dry-run', '--limit', '700');
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, created: 700, stoppedBy: 'limit' });
+  });
+});
+
 describe('restore TTL modes', () => {
   function backupWith(expireAtMs: number, capturedAtMs: number): string {
     const lines = [
@@ -323,6 +344,17 @@ describe('backup under load and interruption', () => {
 });
 
 describe('cluster', () => {
+  it('a dry run into a cluster checks each key on its own node', async () => {
+    const cluster = await startCluster();
+    try {
+      const r = await runCli(['restore', file, '--url', cluster.url, '--dry-run', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: true, created: 5, replaced: 0, skipped: 0 });
+    } finally {
+      await cluster.stop();
+    }
+  });
+
   it('backs up every master and restores into a 3-master cluster, keys to their slots', async () => {
     const cluster = await startCluster(3);
     const cc = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0].port }]);

@@ -23,20 +23,31 @@ export class RestorePreview extends RestoreRun {
 
   protected async flush(): Promise<void> {
     const batch = this.pending.splice(0);
-    const byTarget = new Map<Target, Buffer[]>();
-    for (const { target, key } of batch) byTarget.set(target, [...(byTarget.get(target) ?? []), key]);
-    for (const [target, keys] of byTarget) {
+    // One pipeline of EXISTS per slot: a cluster answers a pipeline only for keys of one slot.
+    const groups = new Map<string, { target: Target; keys: Buffer[] }>();
+    for (const { target, key } of batch) {
+      const id = `${target.db}:${target.slotOf(key)}`;
+      const g = groups.get(id);
+      if (g) g.keys.push(key);
+      else groups.set(id, { target, keys: [key] });
+    }
+    await Promise.all([...groups.values()].map(async ({ target, keys }) => {
       const p = target.client.pipeline();
       for (const k of keys) p.exists(k);
       const replies = (await p.exec()) ?? [];
-      replies.forEach(([err, n]) => {
+      const changes: Buffer[] = [];
+      replies.forEach(([err, n], i) => {
         if (err) throw target.fail(err);
         const exists = Number(n) === 1;
         if (exists && this.opts.mode !== 'replace') this.summary.skipped++;
-        else if (exists) this.summary.replaced++;
-        else this.summary.created++;
+        else {
+          if (exists) this.summary.replaced++;
+          else this.summary.created++;
+          changes.push(keys[i]!);
+        }
       });
-      await this.rails.record(keys.map((key) => ({ key, action: 'restore', db: target.db })));
-    }
+      // Only what the real run would change counts against --limit, as there.
+      await this.rails.record(changes.map((key) => ({ key, action: 'restore', db: target.db })));
+    }));
   }
 }

@@ -54,6 +54,8 @@ export abstract class RestoreRun {
   readonly summary: RestoreSummary;
   protected readonly targets = new Map<number, Promise<Target>>();
   protected big: BigKey | null = null;
+  /** Keys admitted since the last flush: not yet known to be created, replaced or left alone. */
+  private unsettled = 0;
   private readonly started = Date.now();
 
   constructor(protected readonly base: Target, protected readonly opts: RestoreOptions, protected readonly rails: Rails, source: string) {
@@ -66,6 +68,7 @@ export abstract class RestoreRun {
    * bytes into a restore batch when it can, and is parsed when it cannot.
    */
   async apply(item: ReadItem | RawLine): Promise<boolean> {
+    await this.settleForLimit();
     if ('raw' in item) {
       const done = await this.applyLine(item.raw, item.head);
       if (done !== null) return done;
@@ -106,6 +109,26 @@ export abstract class RestoreRun {
   /** One part of a big key being written. */
   protected abstract writePart(r: KeyRecord): Promise<void>;
 
+  /**
+   * --limit counts keys created or replaced, which the server tells only when
+   * a batch is written: with as many keys in flight as the budget has left,
+   * write them and learn, so the run stops at exactly N (and keys left alone
+   * do not use up the budget). Called before a record is begun, never with
+   * half a record in a batch.
+   */
+  private async settleForLimit(): Promise<void> {
+    const limit = this.rails.options.limit;
+    if (limit !== undefined && this.unsettled > 0 && this.unsettled >= limit - this.rails.changedCount) {
+      await this.flush();
+      this.unsettled = 0;
+    }
+  }
+
+  /** Everything applied so far is written (or checked), and acknowledged by the server. */
+  async sync(): Promise<void> {
+    await this.flush();
+  }
+
   /** The fast path for an unparsed line; null: parse it (the default). */
   protected async applyLine(_line: Buffer, _head: RecordHead): Promise<boolean | null> {
     return null;
@@ -128,6 +151,7 @@ export abstract class RestoreRun {
       return 'skip';
     }
     const admitted = this.rails.unbudgeted ? !this.rails.interrupted : (await this.rails.admit(1)) > 0;
+    if (admitted) this.unsettled++;
     if (!admitted) {
       this.summary.stoppedBy = this.rails.stopReason;
       return 'stop';

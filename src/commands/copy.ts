@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { parsePositiveInt } from '../lib/duration.js';
+import { formatCount } from '../lib/numbers.js';
+import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
+import { addOutputOptions, addRailsOptions, report, runWithTarget, walkOption, type Outcome, type RunContext } from './context.js';
+import { sideFlags } from './diff.js';
+
+interface CopyFlags extends RailsFlags {
+  from: string;
+  to: string;
+  type: string[];
+  count: string;
+  checkpoint?: string;
+  replace?: boolean;
+  failOnExisting?: boolean;
+  ttl: string;
+  timeout?: string;
+  config?: string;
+}
+
+export function registerCopy(program: Command): void {
+  addRailsOptions(addOutputOptions(
+    program.command('copy [patterns...]')
+      .description('copy keys between live deployments (any kinds: server, Sentinel, cluster), streaming and resumable; existing keys are left alone unless --replace')
+      .requiredOption('--from <url|profile>', 'the source: redis://… or rediss://…, or a profile of the config file')
+      .requiredOption('--to <url|profile>', 'the destination')
+      .addOption(walkOption.types())
+      .addOption(walkOption.count(1000))
+      .option('--checkpoint <file>', 'save each source node\'s SCAN cursor here after every page the destination has taken; the same command with the same file resumes')
+      .option('--replace', 'overwrite keys that exist on the destination')
+      .option('--fail-on-existing', 'stop at the first key that exists on the destination')
+      .option('--ttl <mode>', 'expiries: absolute (the same instant), relative (the same time left), none', 'absolute')
+      .option('--timeout <dur>', 'the bound on each wait, on both sides (default 10s)')
+      .option('--config <file>', 'config file with the profiles'),
+  ), railsOptions()).action(async (patterns: string[], _f, cmd: Command) => {
+    const f = cmd.opts<CopyFlags>();
+    await runWithTarget(cmd, 'copy', (ctx) => copy(ctx, patterns, f), { connection: sideFlags(f.from, '--from', f) });
+  });
+}
+
+async function copy(ctx: RunContext, patterns: string[], f: CopyFlags): Promise<Outcome> {
+  if (f.replace && f.failOnExisting) throw new UsageError('choose one of --replace and --fail-on-existing');
+  if (!['absolute', 'relative', 'none'].includes(f.ttl)) throw new UsageError(`--ttl: "${f.ttl}" is not absolute, relative or none`);
+  const count = parsePositiveInt(f.count, '--count');
+  const rails = await ctx.newRails(railsFrom('copy', f), 'keys');
+  const to = await ctx.openOther(sideFlags(f.to, '--to', f));
+  const from = ctx.target;
+  if (from.address === to.address && from.db === to.db) throw new UsageError(`--from and --to are the same database (${from.address}/${from.db}): a copy onto itself would change nothing`);
+  const { out } = ctx;
+  const mode = f.replace ? 'replace' : f.failOnExisting ? 'fail' : 'skip';
+  await rails.confirm({
+    description: `copy ${patterns.length ? `the keys matching ${patterns.join(' ')}` : 'every key'} of ${from.address}/${from.db} to ${to.address}/${to.db} (existing keys: ${mode === 'skip' ? 'left alone' : mode === 'replace' ? 'replaced' : 'stop the copy'})`,
+    sample: [], target: `${to.address}/${to.db}`,
+  }, out);
+  const { copyKeys } = await import('../lib/copy/copy.js');
+  const progress = await out.progress('copying…');
+  let s;
+  try {
+    s = await copyKeys(from, to, rails, {
+      match: patterns, types: f.type, count, restore: { mode, ttl: f.ttl as 'absolute' | 'relative' | 'none' },
+      checkpoint: f.checkpoint, signal: ctx.signal,
+      onProgress: (n) => { if (progress.active) progress.update(`copied ${formatCount(n)} keys`); },
+    });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (f.checkpoint && !rails.dryRun) err.message += `; the same command resumes from ${f.checkpoint}`;
+    throw err;
+  } finally {
+    progress.stop();
+    await rails.close();
+  }
+  const stopped = s.stoppedBy !== null || s.nodesDone < s.nodes;
+  return report(s, (o) => o.info(`${s.dryRun ? 'dry run: would copy' : 'copied'} ${formatCount(s.created + s.replaced)} keys (${formatCount(s.created)} created, ${formatCount(s.replaced)} replaced), ${formatCount(s.skipped)} existing left alone, ${formatCount(s.expired)} expired; ${s.nodesDone} of ${s.nodes} source node(s) walked to the end${s.resumed ? ' (resumed)' : ''}${stopped ? `; stopped (${s.stoppedBy ?? 'interrupted'})${f.checkpoint ? `: the same command resumes from ${f.checkpoint}` : ''}` : ''}`),
+  stopped ? ExitCode.partial : ExitCode.ok);
+}

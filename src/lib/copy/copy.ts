@@ -1,0 +1,178 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { InputError, UsageError } from '../../errors.js';
+import { writeFileAtomic } from '../atomicFile.js';
+import type { NodeHandle, Target } from '../connect/target.js';
+import { keepIdleTimes } from '../connect/target.js';
+import { globToRegExp, keyMatches } from '../glob.js';
+import type { Rails } from '../rails.js';
+import { parseJson, recordHead, validateRecord, type Header } from '../backup/format.js';
+import { newRestorer, type RestoreOptions, type RestoreSummary, type Restorer } from '../backup/restore.js';
+import { KeyBackup, type RecordSink } from '../backup/writer.js';
+
+/**
+ * Copies keys from one live deployment to another with no file between
+ * them: each source master is walked with SCAN, a page's keys are read the
+ * way `backup` reads them and written the way `restore` writes them (every
+ * key whole and atomic: RESTORE, or built under a temporary name and renamed),
+ * and only when the destination has acknowledged a page is its cursor saved
+ * to the checkpoint. A run that stops (killed, a lost connection, a budget)
+ * is resumed by the same command: it redoes at most the page in progress on
+ * each node, and since every key is written whole, a redone key is never
+ * duplicated (a list's elements are not pushed twice).
+ */
+export interface CopyOptions {
+  match: string[];
+  types: string[];
+  count: number;
+  restore: Pick<RestoreOptions, 'mode' | 'ttl'>;
+  checkpoint?: string;
+  signal?: AbortSignal;
+  onProgress?: (keys: number) => void;
+}
+
+export interface CopySummary extends RestoreSummary {
+  from: string;
+  to: string;
+  /** Nodes walked to their end, of all source masters. */
+  nodesDone: number;
+  nodes: number;
+  resumed: boolean;
+  /** Keys SCAN returned that were gone by the time they were read. */
+  vanished: number;
+}
+
+interface Checkpoint {
+  format: 'redis-ops-copy-checkpoint';
+  from: string;
+  to: string;
+  match: string[];
+  types: string[];
+  nodes: Record<string, { cursor: string; keys: number; done: boolean }>;
+  updatedAt: string;
+}
+
+export async function copyKeys(from: Target, to: Target, rails: Rails, opts: CopyOptions): Promise<CopySummary> {
+  const fromName = `${from.address}/${from.db}`;
+  const toName = `${to.address}/${to.db}`;
+  const checkpoint = loadCheckpoint(opts.checkpoint, fromName, toName, opts);
+  const resumed = Object.keys(checkpoint.nodes).length > 0;
+  const masters = from.masters();
+  const unknown = Object.keys(checkpoint.nodes).filter((a) => !masters.some((m) => m.address === a));
+  if (unknown.length) throw new UsageError(`--checkpoint ${opts.checkpoint}: it names source node(s) ${unknown.join(', ')} that are not masters of ${from.address} now (a failover or resharding since): start a new checkpoint`);
+  const summaries: RestoreSummary[] = [];
+  let vanished = 0;
+  let copied = 0;
+  await keepIdleTimes(from);
+  await rails.openLog();
+  const restoreOpts: RestoreOptions = { ...opts.restore, match: [], types: [], dbMap: new Map([[from.db, to.db]]), signal: opts.signal };
+  // Each source master walks on its own: its own reader, its own writer, its
+  // own cursor. One failing stops the others at their next page.
+  let failed = false;
+  const save = () => { if (!rails.dryRun) saveCheckpoint(opts.checkpoint, checkpoint); };
+  await Promise.all(masters.map(async (node) => {
+    const state = (checkpoint.nodes[node.address] ??= { cursor: '0', keys: 0, done: false });
+    if (state.done) return;
+    const writer = newRestorer(to, restoreOpts, rails, `copy from ${fromName}`);
+    const sink = new WriterSink(writer);
+    const reader = new KeyBackup(from, sink, opts.types);
+    try {
+      let cursor = state.cursor;
+      do {
+        if (opts.signal?.aborted || sink.stopped || failed) break;
+        const [next, names] = await scanPage(from, node, cursor, opts);
+        await reader.add(node, from.db, names);
+        await reader.drain();
+        await writer.sync();
+        if (sink.stopped) break; // a budget of the rails: this page is redone next time
+        cursor = next;
+        state.cursor = cursor;
+        state.keys += names.length;
+        state.done = cursor === '0';
+        save();
+        copied += names.length;
+        opts.onProgress?.(copied);
+      } while (cursor !== '0');
+      vanished += reader.summary.vanished;
+      summaries.push(await writer.finish());
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      await writer.close();
+    }
+  }));
+  const total = summaries.reduce((acc, s) => {
+    for (const k of ['records', 'keys', 'created', 'replaced', 'skipped', 'expired', 'filtered', 'empty'] as const) acc[k] += s[k];
+    acc.stoppedBy ??= s.stoppedBy;
+    return acc;
+  }, { dryRun: rails.dryRun, source: fromName, records: 0, keys: 0, created: 0, replaced: 0, skipped: 0, expired: 0, filtered: 0, empty: 0, durationMs: 0, stoppedBy: null } as RestoreSummary);
+  const nodesDone = masters.filter((m) => checkpoint.nodes[m.address]?.done).length;
+  return { ...total, stoppedBy: total.stoppedBy ?? rails.stopReason, from: fromName, to: toName, nodesDone, nodes: masters.length, resumed, vanished };
+}
+
+async function scanPage(from: Target, node: NodeHandle, cursor: string, opts: CopyOptions): Promise<[string, Buffer[]]> {
+  const args: (string | number)[] = [cursor, 'COUNT', opts.count];
+  if (opts.match.length === 1) args.push('MATCH', opts.match[0]!);
+  if (opts.types.length === 1) args.push('TYPE', opts.types[0]!);
+  try {
+    const [next, names] = (await node.client.scanBuffer(...(args as [string]))) as unknown as [Buffer, Buffer[]];
+    const patterns = opts.match.length > 1 ? opts.match.map(globToRegExp) : [];
+    return [String(next), names.filter((k) => keyMatches(k, patterns))];
+  } catch (e) {
+    throw from.failAt(node.address, e);
+  }
+}
+
+/** Record lines from the reader, applied to the destination as they come (the raw fast path where it can). */
+class WriterSink implements RecordSink {
+  records = 0;
+  byteCount = 0;
+  stopped = false;
+  private lineNo = 0;
+
+  constructor(private readonly writer: Restorer) {}
+
+  async header(_h: Header): Promise<void> {}
+
+  async lines(chunk: Buffer): Promise<void> {
+    this.byteCount += chunk.length;
+    for (let at = 0; at < chunk.length;) {
+      const end = chunk.indexOf(0x0a, at);
+      const line = chunk.subarray(at, end);
+      at = end + 1;
+      this.records++;
+      this.lineNo++;
+      if (this.stopped) continue;
+      const head = recordHead(line);
+      const where = `copy record ${this.lineNo}`;
+      const ok = head
+        ? await this.writer.apply({ raw: line, head, lineNo: this.lineNo })
+        : await this.writer.apply({ record: validateRecord(parseJson(line.toString('utf8'), where), where), lineNo: this.lineNo });
+      if (!ok) this.stopped = true;
+    }
+  }
+}
+
+function loadCheckpoint(path: string | undefined, from: string, to: string, opts: CopyOptions): Checkpoint {
+  const fresh: Checkpoint = { format: 'redis-ops-copy-checkpoint', from, to, match: opts.match, types: opts.types, nodes: {}, updatedAt: new Date().toISOString() };
+  if (!path || !existsSync(path)) return fresh;
+  let c: Checkpoint;
+  try {
+    c = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
+  } catch (e) {
+    throw new InputError(`--checkpoint ${path}: not a checkpoint (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (c?.format !== 'redis-ops-copy-checkpoint' || typeof c.nodes !== 'object' || c.nodes === null) throw new InputError(`--checkpoint ${path}: not a redis-ops copy checkpoint`);
+  const same = c.from === from && c.to === to && JSON.stringify(c.match) === JSON.stringify(opts.match) && JSON.stringify(c.types) === JSON.stringify(opts.types);
+  if (!same) throw new UsageError(`--checkpoint ${path} is of another copy (${c.from} → ${c.to}, patterns ${JSON.stringify(c.match)}): resume it with the same arguments, or name a new file`);
+  for (const [node, s] of Object.entries(c.nodes)) {
+    if (typeof s?.cursor !== 'string' || !/^\d+$/.test(s.cursor) || typeof s.done !== 'boolean') throw new InputError(`--checkpoint ${path}: node ${node} has no valid cursor`);
+  }
+  return c;
+}
+
+function saveCheckpoint(path: string | undefined, c: Checkpoint): void {
+  if (!path) return;
+  c.updatedAt = new Date().toISOString();
+  writeFileAtomic(path, `${JSON.stringify(c, null, 2)}\n`, 0o600, '--checkpoint');
+}

@@ -1,0 +1,156 @@
+/**
+ * `copy --from A --to B` (issue 19): a server copied into a 3-master cluster
+ * with every type, a big list, binary keys and stream groups; read back from
+ * both sides independently; killed with SIGKILL three times and resumed from
+ * its checkpoint; budgets and refusals.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { clientFor, startCluster, startServer, type LocalCluster, type LocalServer } from '../helpers/redis.js';
+import { runCli, startCli, until } from '../helpers/cli.js';
+import { snapshotAll } from '../helpers/snapshot.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ro-copy-'));
+const BIN = Buffer.from([0xff, 0x00, 0x62, 0x69, 0x6e]);
+
+/** Every key of a deployment, read directly from each node: no redis-ops code involved. */
+async function contents(nodes: LocalServer[]): Promise<Map<string, unknown>> {
+  const all = new Map<string, unknown>();
+  for (const n of nodes) {
+    const c = clientFor(n);
+    for (const [k, v] of await snapshotAll(c)) all.set(k, v);
+    c.disconnect();
+  }
+  return all;
+}
+
+describe('copy: a server into a 3-master cluster', () => {
+  let a: LocalServer;
+  let b: LocalCluster;
+  let ra: Redis;
+  beforeAll(async () => {
+    a = await startServer();
+    b = await startCluster();
+    ra = clientFor(a);
+    await ra.set('s:1', 'hello');
+    await ra.set('s:ttl', 'x', 'EX', 3600);
+    await ra.rpush('l:1', 'a', 'b', 'a');
+    // A big list: read in pages and written under a temporary name, then renamed.
+    await ra.rpush('l:big', ...Array.from({ length: 25_000 }, (_, i) => `e${i}`));
+    await ra.sadd('set:1', 'x', 'y', 'z');
+    await ra.zadd('z:1', 1, 'one', 2.5, 'two');
+    await ra.hset('h:1', 'f1', 'v1', 'f2', 'v2');
+    await ra.set(BIN, Buffer.from([0x00, 0xfe]));
+    await ra.xadd('st:1', '1-1', 'k', 'v');
+    await ra.xadd('st:1', '2-1', 'k', 'w');
+    await ra.xgroup('CREATE', 'st:1', 'g', '0');
+    await ra.xreadgroup('GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', 'st:1', '>');
+    for (let i = 0; i < 2000; i++) await ra.set(`bulk:${i}`, `v${i}`);
+  });
+  afterAll(async () => {
+    ra.disconnect();
+    await b.stop();
+    await a.stop();
+  });
+
+  it('a dry run says what it would create and writes nothing', async () => {
+    const r = await runCli(['copy', '--from', a.url, '--to', b.url, '--dry-run', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: true, created: 2009, replaced: 0, skipped: 0, nodesDone: 1, nodes: 1 });
+    expect((await contents(b.nodes)).size).toBe(0);
+  });
+
+  it('copies every key exactly: diff agrees, and so does reading both sides directly', async () => {
+    const r = await runCli(['copy', '--from', a.url, '--to', b.url, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: false, created: 2009, replaced: 0, skipped: 0, nodesDone: 1, nodes: 1, resumed: false });
+    expect((await runCli(['diff', '--from', a.url, '--to', b.url])).code).toBe(0);
+    expect(await contents(b.nodes)).toEqual(await contents([a]));
+    // Run again: every key exists, and is left alone.
+    const again = await runCli(['copy', '--from', a.url, '--to', b.url, '--yes', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, skipped: 2009 });
+  });
+
+  it('refuses what would be wrong, before writing: no --yes off a terminal, the same database twice, another copy\'s checkpoint', async () => {
+    const noYes = await runCli(['copy', '--from', a.url, '--to', b.url]);
+    expect(noYes.code).toBe(2);
+    expect(noYes.stderr).toMatch(/--yes/);
+    const same = await runCli(['copy', '--from', a.url, '--to', a.url, '--yes']);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toBe(`error: --from and --to are the same database (127.0.0.1:${a.port}/0): a copy onto itself would change nothing\n`);
+    const ckpt = join(dir, 'other.ckpt');
+    writeFileSync(ckpt, JSON.stringify({ format: 'redis-ops-copy-checkpoint', from: 'x:1/0', to: 'y:2/0', match: [], types: [], nodes: {}, updatedAt: '' }));
+    const other = await runCli(['copy', '--from', a.url, '--to', b.url, '--yes', '--checkpoint', ckpt]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/is of another copy \(x:1\/0 → y:2\/0/);
+  });
+});
+
+describe('copy: killed three times, resumed from the checkpoint', () => {
+  let a: LocalServer;
+  let b: LocalServer;
+  beforeAll(async () => {
+    a = await startServer();
+    b = await startServer();
+    const ra = clientFor(a);
+    const p = ra.pipeline();
+    for (let i = 0; i < 6000; i++) p.set(`k:${i}`, `v${i}`);
+    // Lists: a redone page must never push their elements twice.
+    for (let i = 0; i < 300; i++) p.rpush(`list:${i}`, 'a', 'b', 'c', String(i));
+    await p.exec();
+    ra.disconnect();
+  });
+  afterAll(async () => {
+    await b.stop();
+    await a.stop();
+  });
+
+  it('loses nothing and duplicates nothing', async () => {
+    const ckpt = join(dir, 'resume.ckpt');
+    const args = ['copy', '--from', a.url, '--to', b.url, '--yes', '--checkpoint', ckpt, '--count', '200'];
+    const keysSaved = () => (existsSync(ckpt) ? Object.values((JSON.parse(readFileSync(ckpt, 'utf8')) as { nodes: Record<string, { keys: number }> }).nodes)[0]?.keys ?? 0 : 0);
+    // Three kills at points of the run chosen at random (by progress, not by time).
+    for (const share of [0.15, 0.4, 0.7].map((s) => s + Math.random() * 0.1)) {
+      const run = startCli([...args, '--rate', '3000']);
+      const before = keysSaved();
+      await until(() => keysSaved() >= Math.max(before + 1, Math.floor(6300 * share)), `checkpoint past ${Math.round(share * 100)}%`);
+      run.child.kill('SIGKILL');
+      await run.done;
+    }
+    const saved = keysSaved();
+    expect(saved).toBeGreaterThan(0);
+    const last = await runCli(args);
+    expect(last.code, last.stderr).toBe(0);
+    const rb = clientFor(b);
+    expect(await rb.dbsize()).toBe(6300);
+    for (let i = 0; i < 300; i++) expect(await rb.lrange(`list:${i}`, 0, -1)).toEqual(['a', 'b', 'c', String(i)]);
+    rb.disconnect();
+    expect((await runCli(['diff', '--from', a.url, '--to', b.url])).code).toBe(0);
+    expect(JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${a.port}`]).toMatchObject({ cursor: '0', done: true });
+  });
+
+  it('a budget stops it with exit 3 and says how to resume; the same command finishes', async () => {
+    const rb = clientFor(b);
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, page] = await rb.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...page);
+    } while (cursor !== '0');
+    for (let i = 0; i < keys.length; i += 500) await rb.unlink(...keys.slice(i, i + 500));
+    const ckpt = join(dir, 'budget.ckpt');
+    const first = await runCli(['copy', '--from', a.url, '--to', b.url, '--yes', '--checkpoint', ckpt, '--limit', '1000', '--count', '200']);
+    expect(first.code, first.stderr).toBe(3);
+    expect(first.stderr).toMatch(/stopped \(limit\): the same command resumes from .*budget\.ckpt/);
+    expect(await rb.dbsize()).toBe(1000);
+    const rest = await runCli(['copy', '--from', a.url, '--to', b.url, '--yes', '--checkpoint', ckpt, '--count', '200', '--json']);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(JSON.parse(rest.stdout)).toMatchObject({ resumed: true, nodesDone: 1 });
+    expect(await rb.dbsize()).toBe(6300);
+    rb.disconnect();
+  });
+});
