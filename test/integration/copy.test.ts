@@ -154,3 +154,55 @@ describe('copy: killed three times, resumed from the checkpoint', () => {
     rb.disconnect();
   });
 });
+
+describe('copy: a cluster into a server, renamed', () => {
+  let a: LocalCluster;
+  let b: LocalServer;
+  beforeAll(async () => {
+    a = await startCluster();
+    b = await startServer();
+  });
+  afterAll(async () => {
+    await b.stop();
+    await a.stop();
+  });
+
+  it('walks every source master, and --rename-prefix writes the keys under their new names', async () => {
+    for (const n of a.nodes) {
+      const c = clientFor(n);
+      // Five keys on each node: names picked by the slot they hash to.
+      const slots = (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+      let made = 0;
+      for (let i = 0; made < 5 && i < 5000; i++) {
+        const key = `prod:item:${n.port}:${i}`;
+        const slot = Number(await c.call('CLUSTER', 'KEYSLOT', key));
+        const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+        if (owner !== n.port) continue;
+        await c.rpush(key, 'a', 'b');
+        made++;
+      }
+      c.disconnect();
+    }
+    const r = await runCli(['copy', '--from', a.url, '--to', b.url, '--rename-prefix', 'prod::staging:', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 15, nodes: 3, nodesDone: 3 });
+    const rb = clientFor(b);
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, page] = await rb.scan(cursor, 'COUNT', 100);
+      cursor = next;
+      keys.push(...page);
+    } while (cursor !== '0');
+    expect(keys.length).toBe(15);
+    expect(keys.every((k) => /^staging:item:\d+:\d+$/.test(k))).toBe(true);
+    expect(await rb.lrange(keys[0]!, 0, -1)).toEqual(['a', 'b']);
+    // Within one database, overlapping prefixes would copy copies: refused.
+    const loop = await runCli(['copy', '--from', b.url, '--to', b.url, '--rename-prefix', 'staging::staging:x:', '--yes']);
+    expect(loop.code).toBe(2);
+    expect(loop.stderr).toMatch(/must not overlap/);
+    const fine = await runCli(['copy', '--from', b.url, '--to', b.url, '--rename-prefix', 'staging::qa:', '--yes', '--json']);
+    expect(JSON.parse(fine.stdout)).toMatchObject({ created: 15 });
+    rb.disconnect();
+  });
+});

@@ -5,7 +5,8 @@ import type { NodeHandle, Target } from '../connect/target.js';
 import { keepIdleTimes } from '../connect/target.js';
 import { globToRegExp, keyMatches } from '../glob.js';
 import type { Rails } from '../rails.js';
-import { parseJson, recordHead, validateRecord, type Header } from '../backup/format.js';
+import { keyOf, parseJson, recordHead, validateRecord, type Header, type KeyRecord } from '../backup/format.js';
+import { keyJson } from '../keyname.js';
 import { newRestorer, type RestoreOptions, type RestoreSummary, type Restorer } from '../backup/restore.js';
 import { KeyBackup, type RecordSink } from '../backup/writer.js';
 
@@ -26,6 +27,8 @@ export interface CopyOptions {
   count: number;
   restore: Pick<RestoreOptions, 'mode' | 'ttl'>;
   checkpoint?: string;
+  /** Keys beginning with `from` are written under `to` instead (a new namespace). */
+  rename?: { from: Buffer; to: Buffer };
   signal?: AbortSignal;
   onProgress?: (keys: number) => void;
 }
@@ -73,7 +76,7 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
     const state = (checkpoint.nodes[node.address] ??= { cursor: '0', keys: 0, done: false });
     if (state.done) return;
     const writer = newRestorer(to, restoreOpts, rails, `copy from ${fromName}`);
-    const sink = new WriterSink(writer);
+    const sink = new WriterSink(writer, opts.rename);
     const reader = new KeyBackup(from, sink, opts.types);
     try {
       let cursor = state.cursor;
@@ -130,9 +133,13 @@ class WriterSink implements RecordSink {
   stopped = false;
   private lineNo = 0;
 
-  constructor(private readonly writer: Restorer) {}
+  constructor(private readonly writer: Restorer, private readonly rename?: CopyOptions['rename']) {}
 
   async header(_h: Header): Promise<void> {}
+
+  private renamed(r: KeyRecord): KeyRecord {
+    return this.rename ? renameRecord(r, this.rename) : r;
+  }
 
   async lines(chunk: Buffer): Promise<void> {
     this.byteCount += chunk.length;
@@ -143,14 +150,22 @@ class WriterSink implements RecordSink {
       this.records++;
       this.lineNo++;
       if (this.stopped) continue;
-      const head = recordHead(line);
+      const head = this.rename ? null : recordHead(line);
       const where = `copy record ${this.lineNo}`;
       const ok = head
         ? await this.writer.apply({ raw: line, head, lineNo: this.lineNo })
-        : await this.writer.apply({ record: validateRecord(parseJson(line.toString('utf8'), where), where), lineNo: this.lineNo });
+        : await this.writer.apply({ record: this.renamed(validateRecord(parseJson(line.toString('utf8'), where), where)), lineNo: this.lineNo });
       if (!ok) this.stopped = true;
     }
   }
+}
+
+/** With --rename-prefix: the record under its new name (bytes, so any key can be renamed). */
+function renameRecord(r: KeyRecord, rename: NonNullable<CopyOptions['rename']>): KeyRecord {
+  const key = keyOf(r);
+  if (!key.subarray(0, rename.from.length).equals(rename.from)) return r;
+  const { key: _k, key64: _b, ...rest } = r;
+  return { ...keyJson(Buffer.concat([rename.to, key.subarray(rename.from.length)])), ...rest } as KeyRecord;
 }
 
 function loadCheckpoint(path: string | undefined, from: string, to: string, opts: CopyOptions): Checkpoint {
