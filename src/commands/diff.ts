@@ -13,6 +13,7 @@ interface DiffFlags {
   count: string;
   ttlTolerance: string;
   show: string;
+  sample?: string;
   timeout?: string;
   config?: string;
 }
@@ -33,6 +34,7 @@ export function registerDiff(program: Command): void {
       .addOption(walkOption.types())
       .addOption(walkOption.count(500))
       .option('--ttl-tolerance <dur>', 'expiries this close count as equal (the sides are read at different moments)', '5s')
+      .option('--sample <n>', 'compare N random keys of --from instead of every key (very large keyspaces); extra keys of --to are then not looked for')
       .option('--show <n>', 'differences to list as text (--json lists all)', '20')
       .option('--timeout <dur>', 'the bound on each wait, on both sides (default 10s)')
       .option('--config <file>', 'config file with the profiles'),
@@ -46,6 +48,7 @@ async function diff(ctx: RunContext, patterns: string[], f: DiffFlags): Promise<
   const opts = {
     match: patterns, types: f.type, count: parsePositiveInt(f.count, '--count'),
     ttlToleranceMs: parseDuration(f.ttlTolerance, '--ttl-tolerance'), signal: ctx.signal,
+    ...(f.sample !== undefined ? { sample: parsePositiveInt(f.sample, '--sample') } : {}),
   };
   const show = parsePositiveInt(f.show, '--show');
   const to = await ctx.openOther(sideFlags(f.to, '--to', f));
@@ -69,7 +72,7 @@ async function diff(ctx: RunContext, patterns: string[], f: DiffFlags): Promise<
     const { writeFirst } = await import('../output/preview.js');
     await writeFirst(out, differences.map((x) => `${x.kind.padEnd(7)}  ${shown(x)}${detail(x)}`), show);
     const c = d.counts;
-    out.info(`${d.from} vs ${d.to}: ${d.same} same; ${c.missing} missing on --to, ${c.extra} extra on --to, ${c.type} of another type, ${c.value} with another value, ${c.ttl} with another expiry${d.complete ? '' : ' (stopped early: the comparison covers what was read)'}`);
+    out.info(`${d.from} vs ${d.to}${d.sampled !== null ? ` (a sample of ${d.sampled} random keys of --from)` : ''}: ${d.same} same; ${c.missing} missing on --to, ${c.extra} extra on --to, ${c.type} of another type, ${c.value} with another value, ${c.ttl} with another expiry${d.complete ? '' : ' (stopped early: the comparison covers what was read)'}`);
   }, exit, { json: 'stderr', lines: differences });
 }
 

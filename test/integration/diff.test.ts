@@ -52,7 +52,11 @@ describe('diff', () => {
     const r = await runCli(['diff', '--from', a.url, '--to', b.url, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
-    expect(JSON.parse(r.stderr)).toMatchObject({ keysFrom: 9, keysTo: 9, same: 9, counts: { missing: 0, extra: 0, type: 0, value: 0, ttl: 0 }, complete: true });
+    expect(JSON.parse(r.stderr)).toMatchObject({ keysFrom: 9, keysTo: 9, same: 9, counts: { missing: 0, extra: 0, type: 0, value: 0, ttl: 0 }, complete: true, sampled: null });
+    // A sample reads each key on the cluster node that holds it.
+    const sample = await runCli(['diff', '--from', a.url, '--to', b.url, '--sample', '5', '--json']);
+    expect(sample.code, sample.stderr).toBe(0);
+    expect(JSON.parse(sample.stderr)).toMatchObject({ sampled: 5, same: 5 });
   });
 
   it('finds a missing key, an extra key, another type, a changed hash field, a changed TTL and a changed stream group; exit 0 once fixed', async () => {
@@ -99,6 +103,20 @@ describe('diff', () => {
     expect(ndjson(r.stdout)).toEqual([{ kind: 'value', key: 's:1' }]);
     const bin = await runCli(['diff', '--from', `${a.url}/0`, '--to', `${a.url}/1`, '--type', 'string', '--json']);
     expect(ndjson(bin.stdout)).toEqual([{ kind: 'missing', key: 'retype' }, { kind: 'missing', key: 's:ttl' }, { kind: 'value', key: 's:1' }]);
+  });
+
+  it('--sample N compares N random keys of --from, and says so', async () => {
+    await ra.select(2);
+    await ra.mset('x', '1', 'y', '2');
+    await ra.select(3);
+    await ra.mset('x', '1', 'y', 'other', 'only-here', '3');
+    await ra.select(0);
+    const r = await runCli(['diff', '--from', `${a.url}/2`, '--to', `${a.url}/3`, '--sample', '2', '--json']);
+    expect(r.code).toBe(1);
+    expect(ndjson(r.stdout)).toEqual([{ kind: 'value', key: 'y' }]);
+    expect(JSON.parse(r.stderr)).toMatchObject({ sampled: 2, same: 1, counts: { extra: 0 } });
+    const text = await runCli(['diff', '--from', `${a.url}/2`, '--to', `${a.url}/3`, '--sample', '2']);
+    expect(text.stderr).toMatch(/\(a sample of 2 random keys of --from\): 1 same/);
   });
 
   it('bad input is exit 2 and names the problem', async () => {

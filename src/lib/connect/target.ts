@@ -27,6 +27,8 @@ export interface Target {
   readonly serverVersion: string | null;
   readonly spec: ConnectionSpec;
   masters(): NodeHandle[];
+  /** The master that holds a key (its slot's master on a cluster). */
+  nodeFor(key: string | Buffer): NodeHandle;
   /** A key's hash slot on a cluster; 0 for every key elsewhere (one "slot": any keys may share a script). */
   slotOf(key: string | Buffer): number;
   /** Whether one script (or one multi-key command) may touch all these keys. */
@@ -175,6 +177,12 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
     spec,
     masters: () => cluster.nodes('master').map((n) => ({ address: `${n.options.host}:${n.options.port}`, client: n })),
     slotOf: (key) => calculateSlot(key),
+    nodeFor: (key) => {
+      const owner = (cluster as unknown as { slots: string[][] }).slots[calculateSlot(key)]?.[0];
+      const masters = cluster.nodes('master');
+      const n = masters.find((m) => `${m.options.host}:${m.options.port}` === owner) ?? masters[0]!;
+      return { address: `${n.options.host}:${n.options.port}`, client: n };
+    },
     sameSlot: (...keys) => new Set(keys.map((k) => calculateSlot(k))).size <= 1,
     forDb: async (db) => {
       if (db !== 0) throw new UsageError(`${address} is a cluster, which has only database 0`);
@@ -204,6 +212,7 @@ function makeStandaloneTarget(
     spec,
     masters: () => [{ address: nodeAddress, client }],
     slotOf: () => 0,
+    nodeFor: () => ({ address: nodeAddress, client }),
     sameSlot: () => true,
     forDb,
     connectNode,

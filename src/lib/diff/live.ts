@@ -1,7 +1,9 @@
 import type { Target } from '../connect/target.js';
 import { DigestSink } from '../backup/diff.js';
 import type { KeyRecord } from '../backup/format.js';
-import { writeBackup } from '../backup/writer.js';
+import { KeyBackup, writeBackup } from '../backup/writer.js';
+import { KeySet } from '../backup/keySet.js';
+import { globToRegExp, keyMatches } from '../glob.js';
 
 /**
  * Two live deployments compared key by key (the cutover gate: `copy … &&
@@ -32,6 +34,8 @@ export interface LiveDiff {
   differences: Difference[];
   /** false when a Ctrl-C or SIGTERM stopped a walk: the comparison covers what was read. */
   complete: boolean;
+  /** With --sample: how many random keys of --from were compared (extra keys of --to are not looked for). */
+  sampled: number | null;
 }
 
 export interface LiveDiffOptions {
@@ -39,6 +43,8 @@ export interface LiveDiffOptions {
   types: string[];
   count: number;
   ttlToleranceMs: number;
+  /** Compare this many random keys of --from instead of walking both sides. */
+  sample?: number;
   signal?: AbortSignal;
 }
 
@@ -66,11 +72,56 @@ async function readSide(target: Target, opts: LiveDiffOptions): Promise<{ digest
   return { digests: new Map([...sink.digests].map(([id, d]) => [withoutDb(id), d])), expiry: sink.expiry, complete: summary.complete && !opts.signal?.aborted };
 }
 
+/** Up to n distinct random keys of a deployment (RANDOMKEY on each master, in proportion to its keys), matching the patterns. */
+async function randomKeys(target: Target, n: number, opts: LiveDiffOptions): Promise<Buffer[]> {
+  const masters = target.masters();
+  const sizes = await Promise.all(masters.map((m) => m.client.dbsize()));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const patterns = opts.match.map(globToRegExp);
+  const seen = new KeySet();
+  const out: Buffer[] = [];
+  await Promise.all(masters.map(async (m, i) => {
+    const want = total ? Math.ceil((n * sizes[i]!) / total) : 0;
+    let got = 0;
+    // A small keyspace gives the same keys again: stop after a few tries each.
+    for (let tries = 0; got < want && tries < want * 4 + 50 && !opts.signal?.aborted; tries++) {
+      const k = (await m.client.callBuffer('RANDOMKEY')) as Buffer | null;
+      if (!k) break;
+      if (!keyMatches(k, patterns) || seen.add(0, k) !== 0) continue;
+      out.push(k);
+      got++;
+    }
+  }));
+  return out.slice(0, n);
+}
+
+/** Reads these keys on one side as backup reads them (each on the master that holds it there). */
+async function readKeys(target: Target, keys: Buffer[]): Promise<Awaited<ReturnType<typeof readSide>>> {
+  const sink = new SideSink();
+  const reader = new KeyBackup(target, sink);
+  const byNode = new Map<string, { node: ReturnType<Target['nodeFor']>; keys: Buffer[] }>();
+  for (const k of keys) {
+    const node = target.nodeFor(k);
+    const g = byNode.get(node.address) ?? { node, keys: [] };
+    g.keys.push(k);
+    byNode.set(node.address, g);
+  }
+  for (const { node, keys: ks } of byNode.values()) await reader.add(node, target.db, ks);
+  await reader.drain();
+  return { digests: new Map([...sink.digests].map(([id, d]) => [withoutDb(id), d])), expiry: sink.expiry, complete: true };
+}
+
 export async function diffLive(from: Target, to: Target, opts: LiveDiffOptions): Promise<LiveDiff> {
-  const [a, b] = await Promise.all([readSide(from, opts), readSide(to, opts)]);
+  let a: Awaited<ReturnType<typeof readSide>>;
+  let b: Awaited<ReturnType<typeof readSide>>;
+  if (opts.sample !== undefined) {
+    const keys = await randomKeys(from, opts.sample, opts);
+    [a, b] = await Promise.all([readKeys(from, keys), readKeys(to, keys)]);
+  } else [a, b] = await Promise.all([readSide(from, opts), readSide(to, opts)]);
   const result: LiveDiff = {
     from: `${from.address}/${from.db}`, to: `${to.address}/${to.db}`, keysFrom: a.digests.size, keysTo: b.digests.size, same: 0,
     counts: { missing: 0, extra: 0, type: 0, value: 0, ttl: 0 }, differences: [], complete: a.complete && b.complete,
+    sampled: opts.sample !== undefined ? a.digests.size : null,
   };
   const add = (d: Difference) => {
     result.counts[d.kind]++;
