@@ -19,7 +19,8 @@ export class KeySet {
     for (let i = 0; i < key.length; i++) {
       h1 = Math.imul(h1 ^ key[i]!, 0x01000193) >>> 0;
       h2 = Math.imul(h2 ^ key[i]!, 0x5bd1e995) >>> 0;
-      h2 ^= h2 >>> 15;
+      // Kept unsigned, as the table stores it: a signed value would never match its own stored copy.
+      h2 = (h2 ^ (h2 >>> 15)) >>> 0;
     }
     // 0/0 marks an empty slot.
     if (h1 === 0 && h2 === 0) h2 = 1;
