@@ -10,6 +10,7 @@ import { benchTtl } from './ttl.js';
 import { benchQueues } from './queue.js';
 import { benchSlowlog } from './slowlog.js';
 import { benchIncident } from './incident.js';
+import { benchCopy } from './copy.js';
 import { SERVER_CPU } from './lib.js';
 
 /** A throwaway server pinned to its own CPU (see lib.js). */
@@ -52,6 +53,9 @@ if (want('slowlog')) {
 }
 if (want('incident')) {
   await benchIncident(benchServer, { keys: Math.min(keys, 300_000) });
+}
+if (want('copy')) {
+  await benchCopy(benchServer, { keys });
 }
 if (want('keys')) {
   const server = await benchServer();

@@ -1,0 +1,41 @@
+// Issue 19 benchmark: copy between two local servers, beside backup | restore
+// through a pipe (the baseline), on the bench data; peak RSS and what other
+// clients of the source see meanwhile (a PING probe).
+import { execFileSync } from 'node:child_process';
+import { BIN, CLIENT_CPU, fmt, loadWithPipe, mixedKeys, printTable, timeProcess, withPingProbe } from './lib.js';
+
+async function measure(shell) {
+  const r = await timeProcess('/usr/bin/time', ['-f', 'RESOURCE %e %M', 'taskset', '-c', CLIENT_CPU, 'sh', '-c', shell]);
+  const m = /RESOURCE ([\d.]+) (\d+)/.exec(r.err);
+  return { s: Number(m[1]), rssMb: Number(m[2]) / 1024 };
+}
+
+const dbsize = (port) => Number(execFileSync('redis-cli', ['-p', String(port), 'dbsize'], { encoding: 'utf8' }));
+const flush = (port) => execFileSync('redis-cli', ['-p', String(port), 'flushall']);
+
+export async function benchCopy(startServer, { keys = 1_000_000 } = {}) {
+  const src = await startServer();
+  const dst = await startServer();
+  try {
+    // Streams are left out: redis-cli --pipe loads the rest of the mix fastest.
+    await loadWithPipe(src.port, (function* () { for (const c of mixedKeys(keys)) if (c[0] !== 'XADD') yield c; })());
+    const n = dbsize(src.port);
+    const node = `'${process.execPath}' '${BIN}'`;
+    const runs = [
+      ['redis-ops copy', `${node} copy --from ${src.url} --to ${dst.url} --yes -q`],
+      ['redis-ops copy --count 5000', `${node} copy --from ${src.url} --to ${dst.url} --yes -q --count 5000`],
+      ['backup - | restore - (baseline)', `${node} backup -o - --url ${src.url} 2>/dev/null | ${node} restore - --url ${dst.url} --yes -q`],
+    ];
+    const rows = [];
+    for (const [name, shell] of runs) {
+      flush(dst.port);
+      const { result: m, ping, longestCommandMs } = await withPingProbe(src.port, () => measure(shell));
+      const copied = dbsize(dst.port);
+      rows.push([name, fmt(m.s, 2), fmt(n / m.s), fmt(m.rssMb), fmt(ping.maxMs, 1), fmt(ping.p99Ms, 2), fmt(longestCommandMs, 1), copied === n ? 'all keys' : `${fmt(copied)} of ${fmt(n)}!`]);
+    }
+    printTable(`copy between two local servers (${fmt(n)} mixed keys; PING probe on the source)`, ['run', 'wall s', 'keys/s', 'peak RSS MB', 'worst PING ms', 'p99 PING ms', 'longest command ms', 'copied'], rows);
+  } finally {
+    await src.stop();
+    await dst.stop();
+  }
+}
