@@ -4,11 +4,9 @@ import { parsePositiveInt } from '../lib/duration.js';
 import { formatCount } from '../lib/numbers.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { addOutputOptions, addRailsOptions, report, runWithTarget, walkOption, type Outcome, type RunContext } from './context.js';
-import { sideFlags } from './diff.js';
+import { addSidesOptions, sideFlags, type SidesFlags } from './sides.js';
 
-interface CopyFlags extends RailsFlags {
-  from: string;
-  to: string;
+interface CopyFlags extends RailsFlags, SidesFlags {
   type: string[];
   count: string;
   checkpoint?: string;
@@ -16,25 +14,20 @@ interface CopyFlags extends RailsFlags {
   replace?: boolean;
   failOnExisting?: boolean;
   ttl: string;
-  timeout?: string;
-  config?: string;
 }
 
 export function registerCopy(program: Command): void {
   addRailsOptions(addOutputOptions(
-    program.command('copy [patterns...]')
-      .description('copy keys between live deployments (any kinds: server, Sentinel, cluster), streaming and resumable; existing keys are left alone unless --replace')
-      .requiredOption('--from <url|profile>', 'the source: redis://… or rediss://…, or a profile of the config file')
-      .requiredOption('--to <url|profile>', 'the destination')
+    addSidesOptions(program.command('copy [patterns...]')
+      .description('copy keys between live deployments (any kinds: server, Sentinel, cluster), streaming and resumable; existing keys are left alone unless --replace'),
+    { from: 'the source', to: 'the destination' })
       .addOption(walkOption.types())
       .addOption(walkOption.count(1000))
       .option('--checkpoint <file>', 'save each source node\'s SCAN cursor here after every page the destination has taken; the same command with the same file resumes')
       .option('--rename-prefix <old:new>', 'write keys beginning with OLD under NEW instead (e.g. prod:staging:); only those keys are copied unless patterns say otherwise')
       .option('--replace', 'overwrite keys that exist on the destination')
       .option('--fail-on-existing', 'stop at the first key that exists on the destination')
-      .option('--ttl <mode>', 'expiries: absolute (the same instant), relative (the same time left), none', 'absolute')
-      .option('--timeout <dur>', 'the bound on each wait, on both sides (default 10s)')
-      .option('--config <file>', 'config file with the profiles'),
+      .option('--ttl <mode>', 'expiries: absolute (the same instant), relative (the same time left), none', 'absolute'),
   ), railsOptions()).action(async (patterns: string[], _f, cmd: Command) => {
     const f = cmd.opts<CopyFlags>();
     await runWithTarget(cmd, 'copy', (ctx) => copy(ctx, patterns, f), { connection: sideFlags(f.from, '--from', f) });

@@ -1,43 +1,29 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import type { ConnectionFlags } from '../lib/connect/fields.js';
 import { keyText } from '../lib/keyname.js';
 import type { Difference } from '../lib/diff/live.js';
 import { addOutputOptions, report, runWithTarget, walkOption, type Outcome, type RunContext } from './context.js';
+import { addSidesOptions, sideFlags, type SidesFlags } from './sides.js';
 
-interface DiffFlags {
-  from: string;
-  to: string;
+interface DiffFlags extends SidesFlags {
   type: string[];
   count: string;
   ttlTolerance: string;
   show: string;
   sample?: string;
-  timeout?: string;
-  config?: string;
-}
-
-/** A side of a comparison or a copy: a URL (redis://, rediss://) or a profile of the config file. */
-export function sideFlags(text: string, flag: string, f: { timeout?: string; config?: string }): ConnectionFlags {
-  if (!text.trim()) throw new UsageError(`${flag} is empty (an unset variable?): nothing was done`);
-  const base = { ...(f.timeout !== undefined ? { timeout: f.timeout } : {}), ...(f.config !== undefined ? { config: f.config } : {}) };
-  return /^[a-z]+:\/\//i.test(text) ? { ...base, url: text } : { ...base, profile: text };
 }
 
 export function registerDiff(program: Command): void {
   addOutputOptions(
-    program.command('diff [patterns...]')
-      .description('compare two live deployments (or two databases) key by key: missing, extra, type, value and TTL differences; exit 1 when they differ')
-      .requiredOption('--from <url|profile>', 'the reference side: redis://… or rediss://…, or a profile of the config file')
-      .requiredOption('--to <url|profile>', 'the side compared with it')
+    addSidesOptions(program.command('diff [patterns...]')
+      .description('compare two live deployments (or two databases) key by key: missing, extra, type, value and TTL differences; exit 1 when they differ'),
+    { from: 'the reference side', to: 'the side compared with it' })
       .addOption(walkOption.types())
       .addOption(walkOption.count(500))
       .option('--ttl-tolerance <dur>', 'expiries this close count as equal (the sides are read at different moments)', '5s')
       .option('--sample <n>', 'compare N random keys of --from instead of every key (very large keyspaces); extra keys of --to are then not looked for')
-      .option('--show <n>', 'differences to list as text (--json lists all)', '20')
-      .option('--timeout <dur>', 'the bound on each wait, on both sides (default 10s)')
-      .option('--config <file>', 'config file with the profiles'),
+      .option('--show <n>', 'differences to list as text (--json lists all)', '20'),
   ).action(async (patterns: string[], _f, cmd: Command) => {
     const f = cmd.opts<DiffFlags>();
     await runWithTarget(cmd, 'diff', (ctx) => diff(ctx, patterns, f), { connection: sideFlags(f.from, '--from', f) });

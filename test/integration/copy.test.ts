@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { clientFor, startCluster, startServer, type LocalCluster, type LocalServer } from '../helpers/redis.js';
+import { allKeys, clientFor, startCluster, startServer, type LocalCluster, type LocalServer } from '../helpers/redis.js';
 import { runCli, startCli, until } from '../helpers/cli.js';
 import { snapshotAll } from '../helpers/snapshot.js';
 
@@ -134,13 +134,7 @@ describe('copy: killed three times, resumed from the checkpoint', () => {
 
   it('a budget stops it with exit 3 and says how to resume; the same command finishes', async () => {
     const rb = clientFor(b);
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, page] = await rb.scan(cursor, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...page);
-    } while (cursor !== '0');
+    const keys = await allKeys(rb);
     for (let i = 0; i < keys.length; i += 500) await rb.unlink(...keys.slice(i, i + 500));
     const ckpt = join(dir, 'budget.ckpt');
     const first = await runCli(['copy', '--from', a.url, '--to', b.url, '--yes', '--checkpoint', ckpt, '--limit', '1000', '--count', '200']);
@@ -187,13 +181,7 @@ describe('copy: a cluster into a server, renamed', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ created: 15, nodes: 3, nodesDone: 3 });
     const rb = clientFor(b);
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, page] = await rb.scan(cursor, 'COUNT', 100);
-      cursor = next;
-      keys.push(...page);
-    } while (cursor !== '0');
+    const keys = await allKeys(rb);
     expect(keys.length).toBe(15);
     expect(keys.every((k) => /^staging:item:\d+:\d+$/.test(k))).toBe(true);
     expect(await rb.lrange(keys[0]!, 0, -1)).toEqual(['a', 'b']);
