@@ -49,7 +49,10 @@ export function registerKeys(program: Command): void {
       .option('--sample <n>', 'walk only N keys and extrapolate')
       .option('--lengths', 'measure element counts even where that refreshes idle time (Redis < 7.2)')
       .addOption(allDbsOption('(a per-DB summary, then the details)'))
-      .addOption(walkOption.count(250)),
+      .addOption(walkOption.count(250))
+      .option('--compare <file>', 'an earlier run\'s --json: show per pattern the change in keys, memory and share without TTL, most grown first')
+      .option('--fail-on-growth <rule>', 'with --compare: exit 1 when a pattern\'s memory grew more than this: PATTERN=N% (repeatable), or N% for every pattern', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--markdown <file>', 'also write a Markdown summary (for a ticket or a chat) to FILE'),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-stats', (ctx) => keysStats(ctx, pattern, cmd.opts()));
   });
@@ -132,9 +135,18 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
 
 async function keysStats(
   { target, out, signal }: RunContext, pattern: string | undefined,
-  f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean },
+  f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean; compare?: string; failOnGrowth: string[]; markdown?: string },
 ): Promise<Outcome> {
   const { collectKeyStats } = await import('../lib/keys/stats.js');
+  const { compareStats, parseGrowthRule, readPrevious } = await import('../lib/keys/compare.js');
+  // The inputs are checked before the walk: a typo must not cost an hour's walk.
+  if (f.failOnGrowth.length && !f.compare) throw new UsageError('--fail-on-growth needs --compare PREVIOUS.json');
+  const rules = f.failOnGrowth.map(parseGrowthRule);
+  const previous = f.compare !== undefined ? readPrevious(f.compare) : null;
+  if (f.markdown !== undefined) {
+    const { outputPlace } = await import('../lib/outputPath.js');
+    outputPlace(f.markdown, '--markdown', { replace: true });
+  }
   const { ProgressMeter } = await import('../output/progressText.js');
   let meter: InstanceType<typeof ProgressMeter> | null = null;
   const { databasesToWalk } = await import('../lib/connect/dbs.js');
@@ -166,12 +178,24 @@ async function keysStats(
   } finally {
     progress.stop();
   }
-  return report(stats, async (o) => {
+  const at = new Date().toISOString();
+  const comparison = previous && f.compare ? compareStats(f.compare, previous, stats, rules) : null;
+  if (f.markdown !== undefined) {
+    const { renderMarkdown } = await import('../output/render/compare.js');
+    const { writeFileAtomic } = await import('../lib/atomicFile.js');
+    writeFileAtomic(f.markdown, renderMarkdown({ ...stats, at, target: `${target.address}/${target.db}` }, comparison), 0o644, '--markdown');
+  }
+  const exit = comparison?.failed.length ? ExitCode.failure : stats.complete || stats.extrapolated ? ExitCode.ok : ExitCode.partial;
+  return report({ at, ...stats, ...(comparison ? { comparison } : {}) }, async (o) => {
     const { loadTables } = await import('../output/table.js');
     const { renderKeyStats } = await import('../output/render/keys.js');
     await loadTables();
     await o.write(renderKeyStats(o, stats));
-  }, stats.complete || stats.extrapolated ? ExitCode.ok : ExitCode.partial);
+    if (comparison) {
+      const { renderComparison } = await import('../output/render/compare.js');
+      await o.write(`\n${renderComparison(o, comparison, parsePositiveInt(f.groups, '--groups'))}`);
+    }
+  }, exit);
 }
 
 async function keysInspect(
