@@ -10,6 +10,10 @@ import { UsageError } from '../errors.js';
 const NAMING_OPTIONS = [
   'match', 'type', 'key', 'tlsKey', 'output', 'backup', 'log', 'promFile', 'file', 'slowlogState',
   'config', 'passwordFile', 'cacert', 'cert', 'profile', 'ageField', 'singleFlight',
+  // clients kill: an empty name would select every connection that has none.
+  'name', 'addr', 'clientUser',
+  // copy and diff: each side, the checkpoint, the rename; keys stats: the earlier report, the Markdown file.
+  'from', 'to', 'checkpoint', 'renamePrefix', 'compare', 'markdown',
 ] as const;
 
 const blank = (v: unknown) => typeof v === 'string' && v.trim() === '';

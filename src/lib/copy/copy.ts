@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { InputError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../atomicFile.js';
 import type { NodeHandle, Target } from '../connect/target.js';
@@ -170,7 +170,17 @@ function renameRecord(r: KeyRecord, rename: NonNullable<CopyOptions['rename']>):
 
 function loadCheckpoint(path: string | undefined, from: string, to: string, opts: CopyOptions): Checkpoint {
   const fresh: Checkpoint = { format: 'redis-ops-copy-checkpoint', from, to, match: opts.match, types: opts.types, nodes: {}, updatedAt: new Date().toISOString() };
-  if (!path || !existsSync(path)) return fresh;
+  if (!path) return fresh;
+  // Read whole and replaced atomically: only a regular file can be (a FIFO would block the read, a link could point anywhere).
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return fresh;
+  }
+  if (st.isSymbolicLink()) throw new UsageError(`--checkpoint: ${path} is a symbolic link: name the file itself`);
+  if (!st.isFile()) throw new UsageError(`--checkpoint: ${path} is not a regular file`);
+  if (st.size === 0) return fresh;
   let c: Checkpoint;
   try {
     c = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
