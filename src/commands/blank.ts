@@ -13,7 +13,7 @@ const NAMING_OPTIONS = [
   // clients kill: an empty name would select every connection that has none.
   'name', 'addr', 'clientUser',
   // copy and diff: each side, the checkpoint, the rename; keys stats: the earlier report, the Markdown file.
-  'from', 'to', 'checkpoint', 'renamePrefix', 'compare', 'markdown',
+  'from', 'to', 'checkpoint', 'renamePrefix', 'compare', 'markdown', 'html',
 ] as const;
 
 const blank = (v: unknown) => typeof v === 'string' && v.trim() === '';

@@ -13,6 +13,7 @@ interface HealthFlags {
   json?: boolean;
   format: string;
   promFile?: string;
+  html?: string;
   watch?: string;
   failOn: string;
   only?: string;
@@ -35,6 +36,7 @@ export function registerHealth(program: Command): void {
       .option('--all', 'table: list every check (by default, a line per node and the checks that are not OK)')
       .option('-v, --verbose', 'the same as --all')
       .option('--prom-file <path>', 'also write Prometheus text format to PATH (atomically), for node_exporter')
+      .option('--html <file>', 'also write a self-contained HTML report (every node and check, with status colours and thresholds)')
       .option('--watch <dur>', 'check again every DUR until Ctrl-C (refreshes in place on a terminal)')
       .option('--fail-on <level>', 'lowest status that makes the exit code non-zero: warn or crit', 'warn')
       .option('--only <checks>', 'only these checks (comma-separated)')
@@ -131,6 +133,11 @@ async function health(ctx: RunContext, f: HealthFlags, format: string): Promise<
     if (f.promFile) {
       const { writeFileAtomic } = await import('../lib/atomicFile.js');
       writeFileAtomic(f.promFile, renderPrometheus(report));
+    }
+    if (f.html) {
+      const { writeFileAtomic } = await import('../lib/atomicFile.js');
+      const { healthHtml } = await import('../output/html/reports.js');
+      writeFileAtomic(f.html, healthHtml(report), 0o644, '--html');
     }
     const text = format === 'json'
       ? `${jsonText(report, intervalMs !== null ? undefined : 2)}\n`

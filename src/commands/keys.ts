@@ -52,7 +52,8 @@ export function registerKeys(program: Command): void {
       .addOption(walkOption.count(250))
       .option('--compare <file>', 'an earlier run\'s --json: show per pattern the change in keys, memory and share without TTL, most grown first')
       .option('--fail-on-growth <rule>', 'with --compare: exit 1 when a pattern\'s memory grew more than this: PATTERN=N% (repeatable), or N% for every pattern', (v: string, acc: string[]) => [...acc, v], [] as string[])
-      .option('--markdown <file>', 'also write a Markdown summary (for a ticket or a chat) to FILE'),
+      .option('--markdown <file>', 'also write a Markdown summary (for a ticket or a chat) to FILE')
+      .option('--html <file>', 'also write a self-contained HTML report (treemap of memory by pattern, charts, sortable tables) to FILE'),
   ).action(async (pattern: string | undefined, _f, cmd: Command) => {
     await runWithTarget(cmd, 'keys-stats', (ctx) => keysStats(ctx, pattern, cmd.opts()));
   });
@@ -135,7 +136,7 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
 
 async function keysStats(
   { target, out, signal }: RunContext, pattern: string | undefined,
-  f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean; compare?: string; failOnGrowth: string[]; markdown?: string },
+  f: { type?: string; separator: string; depth: string; top: string; groups: string; sample?: string; lengths?: boolean; count: string; allDbs?: boolean; compare?: string; failOnGrowth: string[]; markdown?: string; html?: string },
 ): Promise<Outcome> {
   const { collectKeyStats } = await import('../lib/keys/stats.js');
   const { compareStats, parseGrowthRule, readPrevious } = await import('../lib/keys/compare.js');
@@ -143,9 +144,10 @@ async function keysStats(
   if (f.failOnGrowth.length && !f.compare) throw new UsageError('--fail-on-growth needs --compare PREVIOUS.json');
   const rules = f.failOnGrowth.map(parseGrowthRule);
   const previous = f.compare !== undefined ? readPrevious(f.compare) : null;
-  if (f.markdown !== undefined) {
+  for (const [file, flag] of [[f.markdown, '--markdown'], [f.html, '--html']] as const) {
+    if (file === undefined) continue;
     const { outputPlace } = await import('../lib/outputPath.js');
-    outputPlace(f.markdown, '--markdown', { replace: true });
+    outputPlace(file, flag, { replace: true });
   }
   const { ProgressMeter } = await import('../output/progressText.js');
   let meter: InstanceType<typeof ProgressMeter> | null = null;
@@ -184,6 +186,11 @@ async function keysStats(
     const { renderMarkdown } = await import('../output/render/compare.js');
     const { writeFileAtomic } = await import('../lib/atomicFile.js');
     writeFileAtomic(f.markdown, renderMarkdown({ ...stats, at, target: `${target.address}/${target.db}` }, comparison), 0o644, '--markdown');
+  }
+  if (f.html !== undefined) {
+    const { writeFileAtomic } = await import('../lib/atomicFile.js');
+    const { keyStatsHtml } = await import('../output/html/reports.js');
+    writeFileAtomic(f.html, keyStatsHtml(stats, { target: `${target.address}/${target.db}`, at, comparison }), 0o644, '--html');
   }
   const exit = comparison?.failed.length ? ExitCode.failure : stats.complete || stats.extrapolated ? ExitCode.ok : ExitCode.partial;
   return report({ at, ...stats, ...(comparison ? { comparison } : {}) }, async (o) => {

@@ -8,6 +8,7 @@ export function registerReports(program: Command): void {
     program.command('memory')
       .description('memory on every node (INFO, MEMORY STATS, MEMORY DOCTOR) and the keys and patterns that hold it')
       .option('--no-scan', 'only the server-reported figures; do not walk the keys')
+      .option('--html <file>', 'also write a self-contained HTML report (memory breakdown per node, the doctor\'s advice, the patterns that hold it)')
       .addOption(walkOption.top())
       .addOption(walkOption.groups(15))
       .addOption(allDbsOption('(walked; the server figures cover them all anyway)')),
@@ -25,7 +26,7 @@ export function registerReports(program: Command): void {
   });
 }
 
-async function memory({ target, out, signal }: RunContext, f: { scan: boolean; top: string; groups: string; allDbs?: boolean }): Promise<Outcome> {
+async function memory({ target, out, signal }: RunContext, f: { scan: boolean; top: string; groups: string; allDbs?: boolean; html?: string }): Promise<Outcome> {
   const { memoryReport } = await import('../lib/memory/report.js');
   const nodes = await memoryReport(target);
   let scan = null;
@@ -54,6 +55,11 @@ async function memory({ target, out, signal }: RunContext, f: { scan: boolean; t
     }
   }
   const exit = nodes.some((n) => n.error) ? ExitCode.failure : scan && !scan.complete ? ExitCode.partial : ExitCode.ok;
+  if (f.html) {
+    const { writeFileAtomic } = await import('../lib/atomicFile.js');
+    const { memoryHtml } = await import('../output/html/reports.js');
+    writeFileAtomic(f.html, memoryHtml(nodes, scan, { target: `${target.address}/${target.db}`, at: new Date().toISOString() }), 0o644, '--html');
+  }
   return report({ nodes, scan }, async (o) => {
     const { loadTables } = await import('../output/table.js');
     const { renderMemory } = await import('../output/render/reports.js');
