@@ -84,6 +84,13 @@ describe('HTML reports in Chromium', () => {
     await keysHeader.click();
     expect(await firstCount()).toBe(1);
     if (shots) await page.screenshot({ path: join(shots, 'keys-stats.png'), fullPage: true });
+    // Readable in dark mode (the page follows the reader's scheme), and printable.
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(await background()).toBe('rgb(255, 255, 255)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await background()).toBe('rgb(22, 25, 29)');
+    const pdf = await page.pdf({ format: 'A4' });
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(errors).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(requests).toEqual([pathToFileURL(file).href]);
