@@ -116,6 +116,38 @@ describe('clients', () => {
   });
 });
 
+describe('pointed at a replica', () => {
+  it('clients lists the replica\'s connections with its link to the primary marked, and kill never closes that link', async () => {
+    const r = await runCli(['clients', '--url', replica.url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { nodes: { node: string; role: string }[]; clients: { replication: boolean; flags: string }[] };
+    expect(doc.nodes).toMatchObject([{ node: `127.0.0.1:${replica.port}`, role: 'replica' }]);
+    expect(doc.clients.filter((c) => c.replication).map((c) => c.flags)).toEqual(['M']);
+    // Every connection from 127.0.0.1 but ours and the link: the link stays up.
+    const k = await runCli(['clients', 'kill', '--url', replica.url, '--addr', '127.0.0.1', '--yes', '--json']);
+    expect(k.code, k.stderr).toBe(0);
+    expect(JSON.parse(k.stdout).clients.every((c: { name: string }) => !c.name.startsWith('redis-ops'))).toBe(true);
+    await until(async () => /master_link_status:up/.test(await replicaAdmin.info('replication').catch(() => '')), 'the link still up');
+  });
+
+  it('hotkeys samples the replica: the key the primary is written most shows first', async () => {
+    const { spawn } = await import('node:child_process');
+    // SETs of one key on the primary reach the replica as replicated commands.
+    const bench = spawn('redis-benchmark', ['-p', String(server.port), '-n', '100000000', '-c', '2', '-t', 'set', '-q'], { stdio: 'ignore' });
+    try {
+      await until(async () => /cmdstat_set:calls=[1-9]\d{3,}/.test(await admin.info('commandstats')), 'writes under way');
+      const r = await runCli(['hotkeys', '--url', replica.url, '--duration', '2s', '--yes', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { method: Record<string, string>; keys: { key: string }[]; commands: { command: string }[] };
+      expect(doc.method).toEqual({ [`127.0.0.1:${replica.port}`]: 'monitor' });
+      expect(doc.keys[0]!.key).toBe('key:__rand_int__');
+      expect(doc.commands[0]!.command).toBe('SET');
+    } finally {
+      bench.kill('SIGKILL');
+    }
+  });
+});
+
 describe('clients on a 3-master cluster', () => {
   let cluster: LocalCluster;
   beforeAll(async () => { cluster = await startCluster(); });
