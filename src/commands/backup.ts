@@ -6,6 +6,7 @@ import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../output/table.js';
 import { addConnectionOptions, addOutputOptions, addRailsOptions, outputFor, runWithTarget, type RunContext, allDbsOption, report, type Outcome, walkOption } from './context.js';
+import { parseDbMap } from './dbMap.js';
 import { setExitCode } from './io.js';
 
 export function registerBackup(program: Command): void {
@@ -106,18 +107,6 @@ async function runBackup({ target, out, signal }: RunContext, f: { output?: stri
   // A backup on stdout is the product: its summary goes to stderr.
   return report({ file: path, ...summary }, (o) => o.info(`${path === '-' ? 'stdout' : path}: ${formatCount(summary.keys)} keys in ${formatCount(summary.records)} records, ${formatBytes(summary.bytes)}${gzip ? ' before compression' : ''}, ${(summary.durationMs / 1000).toFixed(1)} s; ${summary.vanished} vanished during the walk, ${summary.changedWhilePaged.length} changed while paged`),
   summary.unsupported.length ? ExitCode.failure : ExitCode.ok, { json: path === '-' ? 'stderr' : 'stdout' });
-}
-
-function parseDbMap(text: string | undefined): Map<number, number> {
-  const map = new Map<number, number>();
-  if (!text) return map;
-  for (const part of text.split(',')) {
-    const m = /^(\d+):(\d+)$/.exec(part.trim());
-    if (!m) throw new UsageError(`--db-map: "${part}" is not FROM:TO (e.g. 0:3,1:4)`);
-    if (map.has(Number(m[1]))) throw new UsageError(`--db-map: database ${m[1]} is mapped twice (${m[1]}:${map.get(Number(m[1]))} and ${m[1]}:${m[2]})`);
-    map.set(Number(m[1]), Number(m[2]));
-  }
-  return map;
 }
 
 async function runRestore(

@@ -3,7 +3,8 @@ import { ExitCode, UsageError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { formatCount } from '../lib/numbers.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
-import { addOutputOptions, addRailsOptions, report, runWithTarget, walkOption, type Outcome, type RunContext } from './context.js';
+import { parseDbMap } from './dbMap.js';
+import { addOutputOptions, addRailsOptions, allDbsOption, report, runWithTarget, walkOption, type Outcome, type RunContext } from './context.js';
 import { addSidesOptions, sideFlags, type SidesFlags } from './sides.js';
 
 interface CopyFlags extends RailsFlags, SidesFlags {
@@ -11,6 +12,8 @@ interface CopyFlags extends RailsFlags, SidesFlags {
   count: string;
   checkpoint?: string;
   renamePrefix?: string;
+  allDbs?: boolean;
+  dbMap?: string;
   replace?: boolean;
   failOnExisting?: boolean;
   ttl: string;
@@ -25,6 +28,8 @@ export function registerCopy(program: Command): void {
       .addOption(walkOption.count(1000))
       .option('--checkpoint <file>', 'save each source node\'s SCAN cursor here after every page the destination has taken; the same command with the same file resumes')
       .option('--rename-prefix <old:new>', 'write keys beginning with OLD under NEW instead (e.g. prod:staging:); only those keys are copied unless patterns say otherwise')
+      .addOption(allDbsOption('of --from (each to the database of the same number, or as --db-map says)'))
+      .option('--db-map <from:to,...>', 'source database → destination database (e.g. 0:3,1:4)')
       .option('--replace', 'overwrite keys that exist on the destination')
       .option('--fail-on-existing', 'stop at the first key that exists on the destination')
       .option('--ttl <mode>', 'expiries: absolute (the same instant), relative (the same time left), none', 'absolute'),
@@ -38,6 +43,7 @@ async function copy(ctx: RunContext, patterns: string[], f: CopyFlags): Promise<
   if (f.replace && f.failOnExisting) throw new UsageError('choose one of --replace and --fail-on-existing');
   if (!['absolute', 'relative', 'none'].includes(f.ttl)) throw new UsageError(`--ttl: "${f.ttl}" is not absolute, relative or none`);
   const count = parsePositiveInt(f.count, '--count');
+  const dbMap = parseDbMap(f.dbMap);
   const rename = f.renamePrefix !== undefined ? parseRename(f.renamePrefix) : undefined;
   // Without patterns, a rename copies the keys it renames.
   const match = patterns.length || !rename ? patterns : [`${escapeGlob(rename.from.toString('utf8'))}*`];
@@ -57,11 +63,13 @@ async function copy(ctx: RunContext, patterns: string[], f: CopyFlags): Promise<
     sample: [], target: `${to.address}/${to.db}`,
   }, out);
   const { copyKeys } = await import('../lib/copy/copy.js');
+  const { databasesToWalk } = await import('../lib/connect/dbs.js');
+  const dbs = await databasesToWalk(from, Boolean(f.allDbs), (m) => out.warn(m));
   const progress = await out.progress('copying…');
   let s;
   try {
     s = await copyKeys(from, to, rails, {
-      match, types: f.type, count, ...(rename ? { rename } : {}), restore: { mode, ttl: f.ttl as 'absolute' | 'relative' | 'none' },
+      match, types: f.type, count, dbs, dbMap, ...(rename ? { rename } : {}), restore: { mode, ttl: f.ttl as 'absolute' | 'relative' | 'none' },
       checkpoint: f.checkpoint, signal: ctx.signal,
       onProgress: (n) => { if (progress.active) progress.update(`copied ${formatCount(n)} keys`); },
     });

@@ -129,7 +129,7 @@ describe('copy: killed three times, resumed from the checkpoint', () => {
     for (let i = 0; i < 300; i++) expect(await rb.lrange(`list:${i}`, 0, -1)).toEqual(['a', 'b', 'c', String(i)]);
     rb.disconnect();
     expect((await runCli(['diff', '--from', a.url, '--to', b.url])).code).toBe(0);
-    expect(JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${a.port}`]).toMatchObject({ cursor: '0', done: true });
+    expect(JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${a.port}/0`]).toMatchObject({ cursor: '0', done: true });
   });
 
   it('a budget stops it with exit 3 and says how to resume; the same command finishes', async () => {
@@ -192,5 +192,48 @@ describe('copy: a cluster into a server, renamed', () => {
     const fine = await runCli(['copy', '--from', b.url, '--to', b.url, '--rename-prefix', 'staging::qa:', '--yes', '--json']);
     expect(JSON.parse(fine.stdout)).toMatchObject({ created: 15 });
     rb.disconnect();
+  });
+});
+
+describe('copy: every database, mapped', () => {
+  let a: LocalServer;
+  let b: LocalServer;
+  let c: LocalCluster;
+  beforeAll(async () => {
+    a = await startServer();
+    b = await startServer();
+    c = await startCluster();
+    const ra = clientFor(a);
+    await ra.set('zero', '0');
+    await ra.select(2);
+    await ra.set('two', '2');
+    ra.disconnect();
+  });
+  afterAll(async () => {
+    await c.stop();
+    await b.stop();
+    await a.stop();
+  });
+
+  it('--all-dbs copies each database to the same number, or where --db-map says', async () => {
+    const r = await runCli(['copy', '--from', a.url, '--to', b.url, '--all-dbs', '--db-map', '2:5', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 2, nodes: 2, nodesDone: 2 });
+    const rb = clientFor(b);
+    expect(await rb.get('zero')).toBe('0');
+    await rb.select(5);
+    expect(await rb.get('two')).toBe('2');
+    await rb.select(2);
+    expect(await rb.dbsize()).toBe(0);
+    rb.disconnect();
+  });
+
+  it('into a cluster, a database not mapped to 0 is refused, naming it', async () => {
+    const r = await runCli(['copy', '--from', a.url, '--to', c.url, '--all-dbs', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is a cluster, which has only database 0: --from holds database 2 \(use --db-map 2:0\)/);
+    const ok = await runCli(['copy', '--from', a.url, '--to', c.url, '--all-dbs', '--db-map', '2:0', '--yes', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ created: 2 });
   });
 });

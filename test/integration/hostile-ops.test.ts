@@ -126,7 +126,7 @@ describe('restricted users and servers that fail', () => {
     const r = await run.done;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${src.port}.*the same command resumes from .*dies\\.ckpt`));
-    expect(JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${src.port}`].done).toBe(false);
+    expect(JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${src.port}/0`].done).toBe(false);
     await dst.stop();
   });
 

@@ -26,6 +26,10 @@ export interface CopyOptions {
   types: string[];
   count: number;
   restore: Pick<RestoreOptions, 'mode' | 'ttl'>;
+  /** Source databases to copy (default: the one --from names). */
+  dbs?: number[];
+  /** Source database → destination database (default: --to's database for --from's, the same number for the others). */
+  dbMap?: Map<number, number>;
   checkpoint?: string;
   /** Keys beginning with `from` are written under `to` instead (a new namespace). */
   rename?: { from: Buffer; to: Buffer };
@@ -59,58 +63,75 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
   const toName = `${to.address}/${to.db}`;
   const checkpoint = loadCheckpoint(opts.checkpoint, fromName, toName, opts);
   const resumed = Object.keys(checkpoint.nodes).length > 0;
+  const dbs = opts.dbs ?? [from.db];
+  const dbMap = new Map(dbs.map((db) => [db, opts.dbMap?.get(db) ?? (db === from.db ? to.db : db)]));
+  // Checked before anything is copied: a database a cluster cannot hold would stop the copy halfway.
+  const unplaceable = [...dbMap].find(([, d]) => to.mode === 'cluster' && d !== 0);
+  if (unplaceable) throw new UsageError(`${to.address} is a cluster, which has only database 0: --from holds database ${unplaceable[0]} (use --db-map ${unplaceable[0]}:0)`);
+  // A node's place in the checkpoint: its address and the database walked there.
+  const place = (address: string, db: number) => `${address}/${db}`;
   const masters = from.masters();
-  const unknown = Object.keys(checkpoint.nodes).filter((a) => !masters.some((m) => m.address === a));
-  if (unknown.length) throw new UsageError(`--checkpoint ${opts.checkpoint}: it names source node(s) ${unknown.join(', ')} that are not masters of ${from.address} now (a failover or resharding since): start a new checkpoint`);
+  const known = new Set(masters.flatMap((m) => dbs.map((db) => place(m.address, db))));
+  const unknown = Object.keys(checkpoint.nodes).filter((a) => !known.has(a));
+  if (unknown.length) throw new UsageError(`--checkpoint ${opts.checkpoint}: it names source node(s) ${unknown.join(', ')} that are not masters of ${from.address} now (a failover or resharding since), or databases not asked for: start a new checkpoint`);
   const summaries: RestoreSummary[] = [];
   let vanished = 0;
   let copied = 0;
   await keepIdleTimes(from);
   await rails.openLog();
-  const restoreOpts: RestoreOptions = { ...opts.restore, match: [], types: [], dbMap: new Map([[from.db, to.db]]), signal: opts.signal };
+  const restoreOpts: RestoreOptions = { ...opts.restore, match: [], types: [], dbMap, signal: opts.signal };
   // Each source master walks on its own: its own reader, its own writer, its
   // own cursor. One failing stops the others at their next page.
   let failed = false;
   const save = () => { if (!rails.dryRun) saveCheckpoint(opts.checkpoint, checkpoint); };
-  await Promise.all(masters.map(async (node) => {
-    const state = (checkpoint.nodes[node.address] ??= { cursor: '0', keys: 0, done: false });
-    if (state.done) return;
-    const writer = newRestorer(to, restoreOpts, rails, `copy from ${fromName}`);
-    const sink = new WriterSink(writer, opts.rename);
-    const reader = new KeyBackup(from, sink, opts.types);
+  for (const db of dbs) {
+    if (opts.signal?.aborted || failed) break;
+    const source = db === from.db ? from : await from.forDb(db);
     try {
-      let cursor = state.cursor;
-      do {
-        if (opts.signal?.aborted || sink.stopped || failed) break;
-        const [next, names] = await scanPage(from, node, cursor, opts);
-        await reader.add(node, from.db, names);
-        await reader.drain();
-        await writer.sync();
-        if (sink.stopped) break; // a budget of the rails: this page is redone next time
-        cursor = next;
-        state.cursor = cursor;
-        state.keys += names.length;
-        state.done = cursor === '0';
-        save();
-        copied += names.length;
-        opts.onProgress?.(copied);
-      } while (cursor !== '0');
-      vanished += reader.summary.vanished;
-      summaries.push(await writer.finish());
-    } catch (e) {
-      failed = true;
-      throw e;
+      await Promise.all(source.masters().map(async (node) => {
+        const state = (checkpoint.nodes[place(node.address, db)] ??= { cursor: '0', keys: 0, done: false });
+        if (state.done) return;
+        const writer = newRestorer(to, restoreOpts, rails, `copy from ${fromName}`);
+        const sink = new WriterSink(writer, opts.rename);
+        const reader = new KeyBackup(source, sink, opts.types);
+        try {
+          let cursor = state.cursor;
+          do {
+            if (opts.signal?.aborted || sink.stopped || failed) break;
+            const [next, names] = await scanPage(source, node, cursor, opts);
+            await reader.add(node, db, names);
+            await reader.drain();
+            await writer.sync();
+            if (sink.stopped) break; // a budget of the rails: this page is redone next time
+            cursor = next;
+            state.cursor = cursor;
+            state.keys += names.length;
+            state.done = cursor === '0';
+            save();
+            copied += names.length;
+            opts.onProgress?.(copied);
+          } while (cursor !== '0');
+          vanished += reader.summary.vanished;
+          summaries.push(await writer.finish());
+        } catch (e) {
+          failed = true;
+          throw e;
+        } finally {
+          await writer.close();
+        }
+      }));
     } finally {
-      await writer.close();
+      if (source !== from) await source.close();
     }
-  }));
+  }
   const total = summaries.reduce((acc, s) => {
     for (const k of ['records', 'keys', 'created', 'replaced', 'skipped', 'expired', 'filtered', 'empty'] as const) acc[k] += s[k];
     acc.stoppedBy ??= s.stoppedBy;
     return acc;
   }, { dryRun: rails.dryRun, source: fromName, records: 0, keys: 0, created: 0, replaced: 0, skipped: 0, expired: 0, filtered: 0, empty: 0, durationMs: 0, stoppedBy: null } as RestoreSummary);
-  const nodesDone = masters.filter((m) => checkpoint.nodes[m.address]?.done).length;
-  return { ...total, stoppedBy: total.stoppedBy ?? rails.stopReason, from: fromName, to: toName, nodesDone, nodes: masters.length, resumed, vanished };
+  const all = [...known];
+  const nodesDone = all.filter((k) => checkpoint.nodes[k]?.done).length;
+  return { ...total, stoppedBy: total.stoppedBy ?? rails.stopReason, from: fromName, to: toName, nodesDone, nodes: all.length, resumed, vanished };
 }
 
 async function scanPage(from: Target, node: NodeHandle, cursor: string, opts: CopyOptions): Promise<[string, Buffer[]]> {
