@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/lib/config.js';
 import { resolveConnection } from '../../src/lib/connect/spec.js';
 import { UsageError } from '../../src/errors.js';
-import { declaredRef } from '../../src/lib/queues/config.js';
+import { declaredRef } from '../../src/lib/queues/systems/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'redis-ops-config-'));
 const noConfig = { path: null, profiles: {}, sections: {} };

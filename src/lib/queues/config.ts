@@ -1,8 +1,8 @@
 import { UsageError } from '../../errors.js';
-import { ADAPTERS } from './systems/index.js';
+import { ROLES } from './roles.js';
 import { isObject } from '../configShape.js';
 import { parseDuration } from '../duration.js';
-import { DEFAULT_FIELDS, QUEUE_SYSTEMS, type JobFields, type QueueRef, type QueueSystem } from './model.js';
+import { DEFAULT_FIELDS, QUEUE_SYSTEMS, type JobFields, type QueueSystem } from './model.js';
 
 /**
  * The config file's `queues` (declared queues: no walk needed) and
@@ -50,7 +50,7 @@ export function validateQueues(value: unknown, where: string): DeclaredQueue[] {
     if (q.keys !== undefined) {
       if (!isObject(q.keys)) throw new UsageError(`${at}.keys must be an object of role → key name`);
       for (const [role, key] of Object.entries(q.keys)) {
-        const roles = ADAPTERS[system].roles;
+        const roles: readonly string[] = ROLES[system];
         if (!roles.includes(role)) throw new UsageError(`${at}.keys.${role} is not a ${system} role (${roles.join(', ')})`);
         if (typeof key !== 'string' || !key) throw new UsageError(`${at}.keys.${role} must be a key name`);
       }
@@ -82,11 +82,4 @@ export function validateWorkers(value: unknown, where: string): WorkersConfig {
     } else if (k !== 'comment') throw new UsageError(`${where}.${k} is not a workers setting (heartbeats, staleAfter)`);
   }
   return out;
-}
-
-/** A declared queue as the counters see it: its adapter builds the keys discovery would find; names given in the config win. */
-export function declaredRef(q: DeclaredQueue, defaultDb: number): QueueRef {
-  const fields: JobFields = { ...DEFAULT_FIELDS };
-  for (const [f, v] of Object.entries(q.fields ?? {})) (fields as unknown as Record<string, unknown>)[f] = f === 'enqueuedAt' || f === 'id' ? [v].flat() : v;
-  return ADAPTERS[q.system].declare(q, { name: q.name, db: q.db ?? defaultDb, fields, maxRetries: q.maxRetries, declared: true });
 }

@@ -1,11 +1,11 @@
 import { UsageError } from '../../errors.js';
 import { forEachDb } from '../connect/dbs.js';
 import type { Target } from '../connect/target.js';
-import { declaredRef, type DeclaredQueue } from './config.js';
+import type { DeclaredQueue } from './config.js';
 import { countQueues } from './count.js';
 import { detectQueues } from './detect.js';
 import { QUEUE_SYSTEMS, type QueueInfo, type QueueRef } from './model.js';
-import { bySystem } from './systems/index.js';
+import { bySystem, declaredRef } from './systems/index.js';
 
 /** A queue answers to its name and to SYSTEM:NAME (`sidekiq:default`). */
 function names(q: { name: string; system: string }): string[] {

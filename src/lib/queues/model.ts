@@ -1,3 +1,5 @@
+import type { RoleOf } from './roles.js';
+
 /**
  * One vocabulary for every queue system (README: "queue stats --json"):
  * waiting, active, delayed, retry, dead and completed mean the same thing
@@ -47,7 +49,8 @@ interface RefBase {
   declared: boolean;
 }
 
-export interface HomegrownKeys { main: string; priority?: string; retry?: string; dead?: string; processing?: string }
+/** The main list always; a companion role only where the queue has one. */
+export type HomegrownKeys = { main: string } & Partial<Record<Exclude<RoleOf<'homegrown'>, 'main'>, string>>;
 export interface HomegrownRef extends RefBase {
   system: 'homegrown';
   keys: HomegrownKeys;
@@ -57,11 +60,10 @@ export interface HomegrownRef extends RefBase {
   workerLists?: string[];
 }
 
-export interface SidekiqKeys { queue: string; schedule: string; retry: string; dead: string; processes: string }
+export type SidekiqKeys = Record<RoleOf<'sidekiq'>, string>;
 export interface SidekiqRef extends RefBase { system: 'sidekiq'; keys: SidekiqKeys }
 
-export const BULLMQ_ROLES = ['wait', 'paused', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children', 'meta'] as const;
-export type BullmqKeys = Record<(typeof BULLMQ_ROLES)[number], string>;
+export type BullmqKeys = Record<RoleOf<'bullmq'>, string>;
 export interface BullmqRef extends RefBase {
   system: 'bullmq';
   keys: BullmqKeys;
@@ -69,10 +71,10 @@ export interface BullmqRef extends RefBase {
   prefix: string;
 }
 
-export interface RqKeys { queue: string; wip: string; scheduled: string; deferred: string; failed: string; finished: string }
+export type RqKeys = Record<RoleOf<'rq'>, string>;
 export interface RqRef extends RefBase { system: 'rq'; keys: RqKeys }
 
-export interface CeleryKeys { queue: string; unacked: string; unackedIndex: string }
+export type CeleryKeys = Record<RoleOf<'celery'>, string>;
 export interface CeleryRef extends RefBase {
   system: 'celery';
   keys: CeleryKeys;

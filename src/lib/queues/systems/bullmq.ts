@@ -1,7 +1,8 @@
 import type { Target } from '../../connect/target.js';
 import { parseTimestamp } from '../../ttl/age.js';
 import { ageSince, type PeekedJob } from '../jobs.js';
-import { BULLMQ_ROLES, DEFAULT_FIELDS, type BullmqKeys, type BullmqRef } from '../model.js';
+import { DEFAULT_FIELDS, type BullmqKeys, type BullmqRef } from '../model.js';
+import { ROLES } from '../roles.js';
 import { refuse, type QueueAdapter } from './adapter.js';
 
 /**
@@ -12,7 +13,7 @@ import { refuse, type QueueAdapter } from './adapter.js';
  */
 export function bullmqKeys(prefix: string, queue: string): BullmqKeys {
   const base = `${prefix}:${queue}`;
-  return Object.fromEntries(BULLMQ_ROLES.map((role) => [role, `${base}:${role}`])) as BullmqKeys;
+  return Object.fromEntries(ROLES.bullmq.map((role) => [role, `${base}:${role}`])) as BullmqKeys;
 }
 
 const SUFFIXES = new Set(['meta', 'wait', 'active', 'paused', 'prioritized', 'delayed', 'completed', 'failed', 'id', 'events', 'waiting-children', 'stalled-check', 'marker', 'stalled', 'pc', 'limiter', 'repeat']);
@@ -26,7 +27,7 @@ const jobKey = (ref: BullmqRef, id: string) => `${ref.prefix}:${ref.name}:${id}`
 
 export const bullmq: QueueAdapter<BullmqRef> = {
   system: 'bullmq',
-  roles: BULLMQ_ROLES,
+  roles: ROLES.bullmq,
   declare(q, base) {
     const prefix = q.prefix ?? 'bull';
     return { ...base, system: 'bullmq', prefix, keys: { ...bullmqKeys(prefix, q.name), ...q.keys } };

@@ -2,6 +2,7 @@ import { UsageError } from '../../../errors.js';
 import type { Target } from '../../connect/target.js';
 import { asJob, setMembers, tailFirst, type PeekedJob } from '../jobs.js';
 import { DEFAULT_FIELDS, type CeleryKeys, type CeleryRef } from '../model.js';
+import { ROLES } from '../roles.js';
 import { refuse, type QueueAdapter } from './adapter.js';
 
 /**
@@ -19,7 +20,7 @@ const BINDING = '_kombu.binding.';
 
 export const celery: QueueAdapter<CeleryRef> = {
   system: 'celery',
-  roles: Object.keys(celeryKeys('')),
+  roles: ROLES.celery,
   declare: (q, base) => ({ ...base, system: 'celery', keys: { ...celeryKeys(q.name), ...q.keys } }),
 
   nameCanMatter: (name) => name === 'unacked' || name.includes(SEP) || name.startsWith(BINDING),

@@ -6,7 +6,8 @@ import { loadScript, runScript } from '../../scripts/loader.js';
 import type { MoveSpec } from '../move.js';
 import { ageSince, asJob, enqueuedAt, sizeOf, tailFirst } from '../jobs.js';
 import { jobId, readFields, topLevelField, withField } from '../jsonField.js';
-import { DEFAULT_FIELDS, type HomegrownKeys, type HomegrownRef } from '../model.js';
+import { DEFAULT_FIELDS, type HomegrownRef } from '../model.js';
+import { ROLES } from '../roles.js';
 import type { QueueAdapter, Seen } from './adapter.js';
 
 /**
@@ -27,7 +28,6 @@ const COMPANION_WORD = /(retry|dead|dlq|processing|priority|failed)/i;
 const MAIN_SHAPE = /(^|[_:.-])(queue|jobs|tasks)$|^(queue|jobs|tasks)[:_][^:]+$/i;
 /** Processing sets shared by a database's queues (seed 000's `processing_requests`). */
 const SHARED_PROCESSING = ['processing_requests', 'processing'];
-const ROLES: (keyof HomegrownKeys)[] = ['main', 'priority', 'retry', 'dead', 'processing'];
 
 /**
  * Whether discovery finds a home-grown queue by this name: `queue enqueue
@@ -78,7 +78,7 @@ export function mainOf(name: string): string | null {
 
 export const homegrown: QueueAdapter<HomegrownRef> = {
   system: 'homegrown',
-  roles: ROLES,
+  roles: ROLES.homegrown,
   declare: (q, base) => ({ ...base, system: 'homegrown', keys: { main: q.name, ...q.keys } }),
   async completeDeclared(t, pairs, signal) {
     for (const { ref } of pairs) {

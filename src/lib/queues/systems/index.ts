@@ -1,4 +1,5 @@
-import type { QueueRef, QueueSystem, RefOf } from '../model.js';
+import { DEFAULT_FIELDS, type JobFields, type QueueRef, type QueueSystem, type RefOf } from '../model.js';
+import type { DeclaredQueue } from '../config.js';
 import type { Adapters, QueueAdapter } from './adapter.js';
 import { bullmq } from './bullmq.js';
 import { celery } from './celery.js';
@@ -39,4 +40,11 @@ export function refsOf<S extends QueueSystem>(refs: QueueRef[], system: S): RefO
 /** A system's adapter, typed for its refs. */
 export function adapterFor<S extends QueueSystem>(system: S): QueueAdapter<RefOf<S>> {
   return ADAPTERS[system];
+}
+
+/** A declared queue as the counters see it: its adapter builds the keys discovery would find; names given in the config win. */
+export function declaredRef(q: DeclaredQueue, defaultDb: number): QueueRef {
+  const fields: JobFields = { ...DEFAULT_FIELDS };
+  for (const [f, v] of Object.entries(q.fields ?? {})) (fields as unknown as Record<string, unknown>)[f] = f === 'enqueuedAt' || f === 'id' ? [v].flat() : v;
+  return adapterFor(q.system).declare(q, { name: q.name, db: q.db ?? defaultDb, fields, maxRetries: q.maxRetries, declared: true });
 }

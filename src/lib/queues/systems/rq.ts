@@ -2,6 +2,7 @@ import type { Target } from '../../connect/target.js';
 import { parseTimestamp } from '../../ttl/age.js';
 import { ageSince, setMembers, type PeekedJob } from '../jobs.js';
 import { DEFAULT_FIELDS, type RqKeys, type RqRef } from '../model.js';
+import { ROLES } from '../roles.js';
 import { refuse, type QueueAdapter } from './adapter.js';
 
 /**
@@ -18,7 +19,7 @@ const WORKERS = 'rq:workers';
 
 export const rq: QueueAdapter<RqRef> = {
   system: 'rq',
-  roles: Object.keys(rqKeys('')),
+  roles: ROLES.rq,
   declare: (q, base) => ({ ...base, system: 'rq', keys: { ...rqKeys(q.name), ...q.keys } }),
 
   nameCanMatter: (name) => name.startsWith('rq:'),

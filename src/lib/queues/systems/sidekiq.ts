@@ -6,6 +6,7 @@ import type { Decision } from '../drain.js';
 import { ageSince, asJob, enqueuedAt, setMembers, tailFirst, type PeekedJob } from '../jobs.js';
 import { jobId, readFields, topLevelField, withField } from '../jsonField.js';
 import { DEFAULT_FIELDS, type SidekiqKeys, type SidekiqRef } from '../model.js';
+import { ROLES } from '../roles.js';
 import type { QueueAdapter } from './adapter.js';
 
 /**
@@ -22,7 +23,7 @@ const SHARED = sidekiqKeys('');
 
 export const sidekiq: QueueAdapter<SidekiqRef> = {
   system: 'sidekiq',
-  roles: Object.keys(SHARED),
+  roles: ROLES.sidekiq,
   declare: (q, base) => ({ ...base, system: 'sidekiq', keys: { ...sidekiqKeys(q.name), ...q.keys } }),
 
   nameCanMatter: (name) => name === 'queues' || name === SHARED.processes || name === SHARED.retry || name === SHARED.schedule || name === SHARED.dead,
