@@ -12,9 +12,9 @@ import type { Redis } from 'ioredis';
 import { allKeys, clientFor, startCluster, startServer, type LocalCluster, type LocalServer } from '../helpers/redis.js';
 import { runCli, startCli, until } from '../helpers/cli.js';
 import { snapshotAll } from '../helpers/snapshot.js';
+import { fillEveryType } from '../helpers/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ro-copy-'));
-const BIN = Buffer.from([0xff, 0x00, 0x62, 0x69, 0x6e]);
 
 /** Every key of a deployment, read directly from each node: no redis-ops code involved. */
 async function contents(nodes: LocalServer[]): Promise<Map<string, unknown>> {
@@ -35,19 +35,9 @@ describe('copy: a server into a 3-master cluster', () => {
     a = await startServer();
     b = await startCluster();
     ra = clientFor(a);
-    await ra.set('s:1', 'hello');
-    await ra.set('s:ttl', 'x', 'EX', 3600);
-    await ra.rpush('l:1', 'a', 'b', 'a');
+    await fillEveryType(ra);
     // A big list: read in pages and written under a temporary name, then renamed.
     await ra.rpush('l:big', ...Array.from({ length: 25_000 }, (_, i) => `e${i}`));
-    await ra.sadd('set:1', 'x', 'y', 'z');
-    await ra.zadd('z:1', 1, 'one', 2.5, 'two');
-    await ra.hset('h:1', 'f1', 'v1', 'f2', 'v2');
-    await ra.set(BIN, Buffer.from([0x00, 0xfe]));
-    await ra.xadd('st:1', '1-1', 'k', 'v');
-    await ra.xadd('st:1', '2-1', 'k', 'w');
-    await ra.xgroup('CREATE', 'st:1', 'g', '0');
-    await ra.xreadgroup('GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', 'st:1', '>');
     for (let i = 0; i < 2000; i++) await ra.set(`bulk:${i}`, `v${i}`);
   });
   afterAll(async () => {

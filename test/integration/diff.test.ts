@@ -10,30 +10,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type Redis } from 'ioredis';
 import { clientFor, startCluster, startServer, type LocalCluster, type LocalServer } from '../helpers/redis.js';
 import { ndjson, runCli } from '../helpers/cli.js';
+import { BINARY_KEY, fillEveryType } from '../helpers/fixtures.js';
 
 let a: LocalServer;
 let b: LocalCluster;
 let ra: Redis;
 let rb: Cluster;
 const dir = mkdtempSync(join(tmpdir(), 'ro-diff-'));
-const BIN = Buffer.from([0xff, 0x00, 0x62, 0x69, 0x6e]);
+const BIN = BINARY_KEY;
 
 beforeAll(async () => {
   a = await startServer();
   b = await startCluster();
   ra = clientFor(a);
   rb = new Cluster([{ host: '127.0.0.1', port: b.nodes[0]!.port }]);
-  await ra.set('s:1', 'hello');
-  await ra.set('s:ttl', 'x', 'EX', 3600);
-  await ra.rpush('l:1', 'a', 'b', 'a');
-  await ra.sadd('set:1', 'x', 'y', 'z');
-  await ra.zadd('z:1', 1, 'one', 2.5, 'two');
-  await ra.hset('h:1', 'f1', 'v1', 'f2', 'v2');
-  await ra.set(BIN, Buffer.from([0x00, 0xfe]));
-  await ra.xadd('st:1', '1-1', 'k', 'v');
-  await ra.xadd('st:1', '2-1', 'k', 'w');
-  await ra.xgroup('CREATE', 'st:1', 'g', '0');
-  await ra.xreadgroup('GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', 'st:1', '>');
+  await fillEveryType(ra);
   await ra.set('retype', 'string now');
   const file = join(dir, 'a.jsonl');
   expect((await runCli(['backup', '-o', file, '--url', a.url])).code).toBe(0);
