@@ -111,7 +111,7 @@ describe('a failed cleanup keeps its undo backup (item 1)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`127.0.0.1:${server.port} did not answer within 1000 ms`);
     expectOneLine(r.stderr);
-    expect(existsSync(`${undo}.partial-${run.child.pid}`)).toBe(false);
+    expect(existsSync(`${undo}.partial-${run.child.pid}`), r.stderr).toBe(false);
     await expectUndoable(undo, r.stderr);
   });
 

@@ -118,7 +118,15 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions): A
   // A stream: the next SCAN page is always requested ahead, its keys are cut
   // into probe batches, and a fixed number of batches are in flight; results
   // come back in order. The server is never idle waiting for us.
-  let pendingScan: Promise<[Buffer, Buffer[]]> | null = scan('0');
+  // Reads sent ahead are awaited in turn; if the walk is left first (its
+  // caller failed), their failures must not surface later as unhandled
+  // rejections: the process's last net would exit before the caller has
+  // closed what it holds (an undo backup).
+  const ahead = <P>(p: Promise<P>): Promise<P> => {
+    p.catch(() => undefined);
+    return p;
+  };
+  let pendingScan: Promise<[Buffer, Buffer[]]> | null = ahead(scan('0'));
   const backlog: Buffer[][] = [];
   const inFlight: Promise<{ keys: KeyInfo[]; vanished: number }>[] = [];
   const depth = probe ? PROBES_IN_FLIGHT : 1;
@@ -127,10 +135,10 @@ async function* walkNode(target: Target, node: NodeHandle, opts: WalkOptions): A
     while (inFlight.length < depth) {
       if (backlog.length) {
         const batch = backlog.shift()!;
-        inFlight.push(probe ? probe.read(batch) : Promise.resolve({ keys: batch.map((key) => ({ key })), vanished: 0 }));
+        inFlight.push(ahead(probe ? probe.read(batch) : Promise.resolve({ keys: batch.map((key) => ({ key })), vanished: 0 })));
       } else if (pendingScan) {
         const [cursor, names]: [Buffer, Buffer[]] = await pendingScan;
-        pendingScan = String(cursor) !== '0' ? scan(cursor) : null;
+        pendingScan = String(cursor) !== '0' ? ahead(scan(cursor)) : null;
         if (!probe) backlog.push(names);
         else for (let i = 0; i < names.length; i += PROBE_BATCH) backlog.push(names.slice(i, i + PROBE_BATCH));
       } else break;
