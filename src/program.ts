@@ -8,6 +8,7 @@ import { registerQueue } from './commands/queue.js';
 import { registerWorkers } from './commands/workers.js';
 import { registerClients } from './commands/clients.js';
 import { registerTop } from './commands/top.js';
+import { registerExporter } from './commands/exporter.js';
 import { registerHotkeys } from './commands/hotkeys.js';
 import { registerDiff } from './commands/diff.js';
 import { registerCopy } from './commands/copy.js';
@@ -56,6 +57,7 @@ export function buildProgram(io: Streams = processStreams()): Command {
   registerWorkers(program);
   registerClients(program);
   registerTop(program);
+  registerExporter(program);
   registerHotkeys(program);
   registerCopy(program);
   registerDiff(program);

@@ -169,9 +169,8 @@ export type Outcome = number | void | Report;
 
 export const report = <T>(doc: T, text: (out: Output) => Promise<void> | void, exit: number = ExitCode.ok, where?: Report['where']): Report<T> => new Report(doc, text, exit, where);
 
-export async function runWithTarget(
-  cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<Outcome>, hooks: RunHooks = {},
-): Promise<void> {
+/** What every run starts from: flags, output, config, and how a connection is resolved. */
+function prepare(cmd: Command) {
   const raw = cmd.opts() as ConnectionFlags & OutputFlags & { config?: string; tlsKey?: string };
   const flags = { ...raw, key: tlsKeyFlag.get(cmd) === '--tls-key' ? raw.tlsKey : raw.key };
   const out = outputFor(flags, cmd);
@@ -184,19 +183,16 @@ export async function runWithTarget(
     warn: (m) => out.warn(m),
     askPassword: out.interactive ? () => out.askSecret('Password:') : undefined,
   });
-  const spec = await resolveWith(hooks.connection ?? flags);
-  hooks.onResolved?.(spec);
-  const { openTarget } = await import('../lib/connect/target.js');
-  const target = await openTarget(spec, { purpose, onConnect: hooks.onConnect });
-  const others: Target[] = [];
-  const openOther = async (f: ConnectionFlags) => {
-    const t = await openTarget(await resolveWith(f), { purpose });
-    others.push(t);
-    return t;
-  };
+  return { flags, out, config, resolveWith };
+}
+
+/**
+ * Ctrl-C and SIGTERM (a cron job's timeout, systemd) stop at the next safe
+ * point: a write finishes its batch, an undo backup is closed complete. A
+ * second one quits at once.
+ */
+function stopSignals(out: Output): { signal: AbortSignal; abort: () => void; release: () => void } {
   const controller = new AbortController();
-  // Ctrl-C and SIGTERM (a cron job's timeout, systemd) stop at the next safe
-  // point: a write finishes its batch, an undo backup is closed complete.
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     out.info('Stopping (Ctrl-C again to quit at once)…');
@@ -208,16 +204,64 @@ export async function runWithTarget(
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
-  if (writesData(cmd, purpose)) stdoutIsProduct(() => controller.abort());
+  return {
+    signal: controller.signal,
+    abort: () => controller.abort(),
+    release: () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+    },
+  };
+}
+
+/** A long-running command that opens its own connections (the exporter): no target is opened up front. */
+export interface ServiceContext {
+  out: Output;
+  config: RedisOpsConfig;
+  signal: AbortSignal;
+  /** The command's own connection, resolved from flags, environment and config. */
+  spec: ConnectionSpec;
+  /** Another connection, resolved the same way (a profile by name, a URL). */
+  resolve(flags: ConnectionFlags): Promise<ConnectionSpec>;
+}
+
+export async function runService(cmd: Command, body: (ctx: ServiceContext) => Promise<Outcome>): Promise<void> {
+  const { flags, out, config, resolveWith } = prepare(cmd);
+  const spec = await resolveWith(flags);
+  const stop = stopSignals(out);
+  try {
+    const result = await body({ out, config, signal: stop.signal, spec, resolve: resolveWith });
+    setExitCode(cmd, (result instanceof Report ? await result.present(out) : result) ?? ExitCode.ok);
+  } finally {
+    stop.release();
+  }
+}
+
+export async function runWithTarget(
+  cmd: Command, purpose: string, body: (ctx: RunContext) => Promise<Outcome>, hooks: RunHooks = {},
+): Promise<void> {
+  const { flags, out, config, resolveWith } = prepare(cmd);
+  const spec = await resolveWith(hooks.connection ?? flags);
+  hooks.onResolved?.(spec);
+  const { openTarget } = await import('../lib/connect/target.js');
+  const target = await openTarget(spec, { purpose, onConnect: hooks.onConnect });
+  const others: Target[] = [];
+  const openOther = async (f: ConnectionFlags) => {
+    const t = await openTarget(await resolveWith(f), { purpose });
+    others.push(t);
+    return t;
+  };
+  const stop = stopSignals(out);
+  if (writesData(cmd, purpose)) stdoutIsProduct(() => stop.abort());
   let tracked: { rails: Rails; noun: string } | null = null;
   const newRails = async (options: RailsOptions, noun: string) => {
     const { Rails } = await import('../lib/rails.js');
-    const rails = new Rails(options, controller.signal);
+    const rails = new Rails(options, stop.signal);
     tracked = { rails, noun };
     return rails;
   };
   try {
-    const result = await body({ target, out, config, signal: controller.signal, newRails, openOther });
+    const result = await body({ target, out, config, signal: stop.signal, newRails, openOther });
     const code = result instanceof Report ? await result.present(out) : result;
     if (stdoutWasClosed()) throw outputClosed();
     setExitCode(cmd, code ?? ExitCode.ok);
@@ -227,9 +271,8 @@ export async function runWithTarget(
       : target.fail(e);
     throw tracked ? await failedRun(err, tracked, out) : err;
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.release();
     for (const t of others) await t.close();
-    process.off('SIGTERM', onSigterm);
     await target.close();
   }
 }

@@ -37,13 +37,14 @@ const EXAMPLES: Record<string, [string, string][]> = {
   diff: [['migration runbook', 'redis-ops diff --from redis://old:6379 --to rediss://new.cache:6380 && echo "switch now"'], ['cron (staging refresh check)', "redis-ops diff --from prod-replica --to staging 'catalog:*' --json > diff.ndjson"], ['CI', 'redis-ops diff --from "$BLUE_URL" --to "$GREEN_URL" -q']],
   clients: [['terminal', 'redis-ops clients --by host'], ['cron', "redis-ops clients --json | jq -c '{at: now, conns: (.clients | length)}' >> conns.ndjson"], ['CI / monitoring', 'redis-ops clients --output-over 64mb --idle-over 1h --fail-on-offenders -q']],
   'clients kill': [['terminal', 'redis-ops clients kill --idle-over 1h --dry-run'], ['cron', 'redis-ops clients kill --name worker-pool --idle-over 6h --yes --limit 500 --log kills.ndjson --json']],
+  exporter: [['terminal', 'redis-ops exporter --listen 127.0.0.1:9121 & curl -s localhost:9121/metrics | grep redis_ops_queue_waiting'], ['service (systemd)', 'redis-ops exporter --profile prod --listen :9121 --keys-rate 1000 --all-dbs'], ['CI / monitoring', 'curl -sf localhost:9121/metrics | promtool check metrics']],
   sandbox: [['terminal', 'redis-ops sandbox'], ['CI', 'redis-ops sandbox --json --keys 1000 &']],
   completion: [['bash', 'source <(redis-ops completion bash)   # in ~/.bashrc'], ['zsh', 'source <(redis-ops completion zsh)    # in ~/.zshrc'], ['fish', 'redis-ops completion fish > ~/.config/fish/completions/redis-ops.fish']],
 };
 
 /** Which job each top-level command is for, in the top-level help. */
 const GROUPS: Record<string, string> = {
-  keys: 'Inspect:', memory: 'Inspect:', health: 'Monitor:', top: 'Monitor:', hotkeys: 'Monitor:', clients: 'Monitor:', slowlog: 'Monitor:', latency: 'Monitor:',
+  keys: 'Inspect:', memory: 'Inspect:', health: 'Monitor:', exporter: 'Monitor:', top: 'Monitor:', hotkeys: 'Monitor:', clients: 'Monitor:', slowlog: 'Monitor:', latency: 'Monitor:',
   queue: 'Queues:', workers: 'Queues:', ttl: 'Maintain:', locks: 'Maintain:', backup: 'Backup:', restore: 'Backup:', copy: 'Backup:', diff: 'Backup:', sandbox: 'Try it:', completion: 'Try it:',
 };
 

@@ -17,6 +17,13 @@ export interface ConnectionSpec {
   timeoutMs: number;
 }
 
+/** How a deployment is named in messages and labels: host:port, or master@sentinels. Never a password. */
+export function addressOf(spec: ConnectionSpec): string {
+  return spec.mode === 'sentinel'
+    ? `${spec.masterName}@${spec.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+    : `${spec.host}:${spec.port}`;
+}
+
 export interface TlsSpec {
   ca?: Buffer;
   cert?: Buffer;

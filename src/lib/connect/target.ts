@@ -2,7 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { PermissionError, UsageError } from '../../errors.js';
 import { loadDriver } from './driver.js';
-import type { ConnectionSpec } from './spec.js';
+import { addressOf, type ConnectionSpec } from './spec.js';
 import { translateRedisError } from './translate.js';
 
 /** One master (or the standalone server) with its own connection, for per-node walks. */
@@ -62,9 +62,7 @@ export async function openTarget(spec: ConnectionSpec, opts: OpenOptions = {}): 
   };
   const { Redis: IORedis, Cluster: IOCluster } = await loadDriver();
   const name = opts.purpose ? `${CONNECTION_NAME}:${opts.purpose}` : CONNECTION_NAME;
-  const address = spec.mode === 'sentinel'
-    ? `${spec.masterName}@${spec.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
-    : `${spec.host}:${spec.port}`;
+  const address = addressOf(spec);
   const errorCtx = { address, user: spec.user, timeoutMs: spec.timeoutMs, tls: spec.tls !== null, lastEvent: undefined as Error | undefined, answered: false };
   const base: RedisOptions = {
     username: spec.user,

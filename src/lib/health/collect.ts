@@ -3,7 +3,7 @@ import { closeNodes, discoverNodes, type DeploymentNode } from '../connect/nodes
 import type { Target } from '../connect/target.js';
 import { translateRedisError } from '../connect/translate.js';
 import { keyspace, parseInfo, type KeyspaceDb } from '../info.js';
-import { advanceState, newSince, readSlowlog, readState, writeState } from '../slowlog/slowlog.js';
+import { advanceState, newSince, readSlowlog, readState, writeState, type SlowlogEntry } from '../slowlog/slowlog.js';
 import { evaluateNode, overallStatus, type Check, type NodeSnapshot, type Status } from './checks.js';
 import type { Thresholds } from './thresholds.js';
 
@@ -14,6 +14,13 @@ export interface HealthOptions {
   skip?: string[];
   /** Remember slowlog ids here and report new entries as a check. */
   slowlogState?: string;
+  /** Also return every node's slowlog (the exporter counts new entries itself). */
+  readSlowlog?: boolean;
+  /**
+   * The target was opened for this check, so its first answer is the
+   * server's own latency (false for a connection kept open between checks).
+   */
+  freshConnection?: boolean;
 }
 
 /** A first answer slower than this (well below the ping warning, 100 ms) is the server's stall, not our start-up. */
@@ -29,16 +36,21 @@ export interface HealthReport {
 }
 
 export async function collectHealth(target: Target, opts: HealthOptions): Promise<HealthReport> {
+  return (await inspectHealth(target, opts)).report;
+}
+
+/** The report, and what each node's INFO said (the exporter's per-node series). */
+export async function inspectHealth(target: Target, opts: HealthOptions): Promise<{ report: HealthReport; nodes: NodeSnapshot[]; slowlog: SlowlogEntry[] }> {
   const nodes = await discoverNodes(target);
   try {
     const state = opts.slowlogState ? readState(opts.slowlogState) : null;
     const snaps = await Promise.all(nodes.map(async (n, i) => {
-      const s = await snapshot(target, n, state !== null);
+      const s = await snapshot(target, n, state !== null || Boolean(opts.readSlowlog));
       // The node we connected to first may have stalled on the first command
       // and answered PING at once after: a first answer slower than
       // STALL_MS (a few ms of it are our own start-up) is its latency.
       const seed = target.mode === 'cluster' ? n.address === target.address : i === 0;
-      const first = target.firstAnswerMs;
+      const first = opts.freshConnection === false ? null : target.firstAnswerMs;
       if (seed && s.snapshot.pingMs !== null && first !== null && first > STALL_MS && first > s.snapshot.pingMs) {
         s.snapshot.pingMs = first;
         s.snapshot.stalledFirst = true;
@@ -58,7 +70,7 @@ export async function collectHealth(target: Target, opts: HealthOptions): Promis
     if (opts.only?.length) checks = checks.filter((c) => opts.only!.includes(c.name));
     if (opts.skip?.length) checks = checks.filter((c) => !opts.skip!.includes(c.name));
     if (state && opts.slowlogState) writeState(opts.slowlogState, slowState!);
-    return {
+    const report: HealthReport = {
       status: overallStatus(checks),
       target: target.address,
       mode: target.mode,
@@ -66,6 +78,7 @@ export async function collectHealth(target: Target, opts: HealthOptions): Promis
       checks,
       nodes: snaps.map((s) => ({ node: s.snapshot.address, role: s.snapshot.role, reachable: s.snapshot.reachable, keyspace: keyspace(s.snapshot.info) })),
     };
+    return { report, nodes: snaps.map((s) => s.snapshot), slowlog: snaps.flatMap((s) => s.slowlog) };
   } finally {
     closeNodes(nodes);
   }

@@ -4,6 +4,7 @@ import { forEachDb } from '../connect/dbs.js';
 import { countKeys, walkKeys, type KeyInfo, type WalkOptions } from '../scan/walk.js';
 import { inferKeyPattern, type PatternOptions } from './pattern.js';
 import { TopN } from './topN.js';
+import { Pace } from '../pace.js';
 import { emptyTtlBuckets, ttlBucket, type TtlBuckets } from './ttlBuckets.js';
 
 export interface KeyStatsOptions extends PatternOptions {
@@ -17,6 +18,8 @@ export interface KeyStatsOptions extends PatternOptions {
   groups: number;
   /** Walk only this many keys and extrapolate. */
   sample?: number;
+  /** At most this many keys per second (the exporter's background walk). */
+  rate?: number;
   /**
    * Measure element counts. Reading a length refreshes the key's idle time on
    * servers without CLIENT NO-TOUCH (before 7.2): 'auto' measures only where
@@ -128,6 +131,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
   let bytesMeasured = true;
   let complete = true;
 
+  const pace = new Pace(opts.rate);
   const sampleDone = () => opts.sample !== undefined && scanned >= opts.sample;
   await forEachDb(target, dbList, async (t, db) => {
     const sizes = await countKeys(t);
@@ -149,6 +153,7 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
       probe: { type: true, ttl: true, memory: true, length: lengths },
     });
     for await (const batch of walk) {
+      await pace.take(batch.keys.length, opts.signal);
       vanished += batch.vanished;
       for (const k of batch.keys) {
         if (sampleDone()) break;

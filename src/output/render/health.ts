@@ -1,7 +1,8 @@
 import type { Check, Status } from '../../lib/health/checks.js';
 import type { HealthReport } from '../../lib/health/collect.js';
 import type { Output } from '../output.js';
-import { labelValue } from '../prometheus.js';
+import { healthFamilies } from '../../lib/exporter/families.js';
+import { renderExposition } from '../prometheus.js';
 import { renderTable } from '../table.js';
 
 export const NAGIOS_EXIT: Record<Status, number> = { ok: 0, warn: 1, crit: 2, unknown: 3 };
@@ -78,26 +79,7 @@ export function renderNagios(r: HealthReport): string {
   return `REDIS ${NAGIOS_WORD[r.status]} - ${summary.replace(/\|/g, '/')}${perf.length ? ` | ${perf.join(' ')}` : ''}\n`;
 }
 
-const STATUS_VALUE: Record<Status, number> = { ok: 0, warn: 1, crit: 2, unknown: 3 };
-
 /** Prometheus text format for node_exporter's textfile collector (no timestamps). */
 export function renderPrometheus(r: HealthReport): string {
-  const lines = [
-    '# HELP redis_ops_health_status Overall health: 0 ok, 1 warn, 2 crit, 3 unknown.',
-    '# TYPE redis_ops_health_status gauge',
-    `redis_ops_health_status{target="${labelValue(r.target)}"} ${STATUS_VALUE[r.status]}`,
-    '# HELP redis_ops_health_check_status Status of one check on one node: 0 ok, 1 warn, 2 crit, 3 unknown.',
-    '# TYPE redis_ops_health_check_status gauge',
-    ...r.checks.map((c) => `redis_ops_health_check_status{check="${c.name}",node="${labelValue(c.node)}"} ${STATUS_VALUE[c.status]}`),
-    '# HELP redis_ops_health_check_value The measured value of a check (unit in the label).',
-    '# TYPE redis_ops_health_check_value gauge',
-    ...r.checks.filter((c) => typeof c.value === 'number').map((c) => `redis_ops_health_check_value{check="${c.name}",node="${labelValue(c.node)}",unit="${c.unit ?? ''}"} ${c.value}`),
-    '# HELP redis_ops_keyspace_keys Keys per database.',
-    '# TYPE redis_ops_keyspace_keys gauge',
-    ...r.nodes.flatMap((n) => n.keyspace.map((k) => `redis_ops_keyspace_keys{node="${labelValue(n.node)}",db="${k.db}"} ${k.keys}`)),
-    '# HELP redis_ops_keyspace_expires Keys with an expiry per database.',
-    '# TYPE redis_ops_keyspace_expires gauge',
-    ...r.nodes.flatMap((n) => n.keyspace.map((k) => `redis_ops_keyspace_expires{node="${labelValue(n.node)}",db="${k.db}"} ${k.expires}`)),
-  ];
-  return `${lines.join('\n')}\n`;
+  return renderExposition(healthFamilies(r).list());
 }

@@ -1,6 +1,7 @@
 import type { QueueInfo } from '../../lib/queues/model.js';
 import { formatDuration } from '../../lib/duration.js';
-import { labelValue } from '../prometheus.js';
+import { queueFamilies } from '../../lib/exporter/families.js';
+import { renderExposition } from '../prometheus.js';
 import type { Output } from '../output.js';
 import { formatCount, renderTable } from '../table.js';
 
@@ -42,22 +43,8 @@ export function renderQueueTable(out: Output, queues: QueueInfo[], rates?: Map<Q
   });
 }
 
-const GAUGES: [keyof QueueInfo, string][] = [
-  ['waiting', 'Jobs ready to run.'], ['active', 'Jobs in flight.'], ['delayed', 'Jobs scheduled for later.'],
-  ['retry', 'Jobs waiting for a retry.'], ['dead', 'Jobs given up on.'], ['completed', 'Finished jobs the system keeps.'],
-  ['oldestWaitingAgeSec', 'Age of the oldest waiting job, seconds.'],
-];
-
 export function renderQueuePrometheus(queues: QueueInfo[], nowSec: number): string {
-  const lines: string[] = [];
-  for (const [field, help] of GAUGES) {
-    const metric = field === 'oldestWaitingAgeSec' ? 'redis_ops_queue_oldest_waiting_age_seconds' : `redis_ops_queue_${field}`;
-    lines.push(`# HELP ${metric} ${help}`, `# TYPE ${metric} gauge`);
-    for (const q of queues) {
-      const v = q[field];
-      if (typeof v === 'number') lines.push(`${metric}{queue="${labelValue(q.name)}",system="${q.system}",db="${q.db}"} ${v}`);
-    }
-  }
-  lines.push('# HELP redis_ops_queue_last_run_timestamp_seconds When redis-ops last read the queues.', '# TYPE redis_ops_queue_last_run_timestamp_seconds gauge', `redis_ops_queue_last_run_timestamp_seconds ${nowSec}`);
-  return `${lines.join('\n')}\n`;
+  const f = queueFamilies(queues);
+  f.gauge('redis_ops_queue_last_run_timestamp_seconds', 'When redis-ops last read the queues.', {}, nowSec);
+  return renderExposition(f.list());
 }
