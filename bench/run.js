@@ -11,6 +11,7 @@ import { benchQueues } from './queue.js';
 import { benchSlowlog } from './slowlog.js';
 import { benchIncident } from './incident.js';
 import { benchCopy } from './copy.js';
+import { benchExporter } from './exporter.js';
 import { SERVER_CPU } from './lib.js';
 
 /** A throwaway server pinned to its own CPU (see lib.js). */
@@ -56,6 +57,9 @@ if (want('incident')) {
 }
 if (want('copy')) {
   await benchCopy(benchServer, { keys });
+}
+if (want('exporter')) {
+  await benchExporter(benchServer, { total: keys });
 }
 if (want('keys')) {
   const server = await benchServer();

@@ -9,6 +9,7 @@ interface ExporterFlags {
   listen: string;
   scrapeTimeout: string;
   refreshInterval: string;
+  discoverInterval: string;
   keysInterval: string;
   keysRate: string;
   keysGroups: string;
@@ -28,9 +29,10 @@ export function registerExporter(program: Command): void {
       .description('serve Prometheus metrics: server health and INFO per node, every queue system, workers, locks, key patterns, slowlog (GET /metrics, /probe?target=PROFILE, /healthz)')
       .option('--listen <host:port>', 'address to serve on (:PORT for every interface; port 0 picks a free one)', '127.0.0.1:9121')
       .option('--scrape-timeout <dur>', 'a scrape answers within this (or within the scraper\'s own timeout): what is late is left out', '10s')
-      .option('--refresh-interval <dur>', 'how often the walks that find queues, workers and locks run again', '1m')
+      .option('--refresh-interval <dur>', 'how often workers and locks are read again (walks the server filters with MATCH)', '1m')
+      .option('--discover-interval <dur>', 'how often queues are found again (a walk of every key unless the config file declares them)', '10m')
       .option('--keys-interval <dur>', 'how often the key-pattern walk runs again (its figures are served from the last walk)', '1h')
-      .option('--keys-rate <n>', 'keys per second the key-pattern walk reads, at most', '2000')
+      .option('--keys-rate <n>', 'keys per second a background walk (key patterns, locks) reads, at most', '2000')
       .option('--keys-groups <n>', 'key patterns exported (the largest by bytes)', '50')
       .addOption(walkOption.separator())
       .addOption(walkOption.depth())
@@ -60,6 +62,7 @@ async function serve(ctx: ServiceContext, f: ExporterFlags): Promise<number> {
   const listen = parseListen(f.listen);
   const scrapeTimeoutMs = parseDuration(f.scrapeTimeout, '--scrape-timeout', { minMs: 100, maxMs: 300_000 });
   const refreshMs = parseDuration(f.refreshInterval, '--refresh-interval', { minMs: 1000 });
+  const discoverMs = parseDuration(f.discoverInterval, '--discover-interval', { minMs: 1000 });
   const keysIntervalMs = parseDuration(f.keysInterval, '--keys-interval', { minMs: 1000 });
   const keysRate = parsePositiveInt(f.keysRate, '--keys-rate');
   const keysGroups = parsePositiveInt(f.keysGroups, '--keys-groups');
@@ -78,8 +81,10 @@ async function serve(ctx: ServiceContext, f: ExporterFlags): Promise<number> {
       queues: f.queues ? { declared: config.sections.queues ?? [], allDbs: Boolean(f.allDbs), discover: Boolean(f.discover) } : null,
       workers: { staleAfterMs: workers?.staleAfterMs ?? 60_000, heartbeats: workers?.heartbeats ?? DEFAULT_HEARTBEATS },
       locks: { patterns: locks.patterns ?? COMMON_LOCK_PATTERNS, staleAfterMs: locks.staleAfterMs ?? 600_000, maxTtlMs: locks.maxTtlMs },
-      keys: f.keys ? { intervalMs: keysIntervalMs, rate: keysRate, groups: keysGroups, separator: f.separator, depth } : null,
+      keys: f.keys ? { intervalMs: keysIntervalMs, groups: keysGroups, separator: f.separator, depth } : null,
       refreshMs,
+      discoverMs,
+      walkRate: keysRate,
       slowlog: f.slowlog,
     },
     scrapeTimeoutMs,

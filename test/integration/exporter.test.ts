@@ -183,6 +183,55 @@ describe('exporter: what it serves', () => {
   });
 });
 
+describe('exporter: slowlog and restricted users', () => {
+  it('slow commands per command since the exporter started, its own left out', async () => {
+    const own = await startServer({ args: ['--slowlog-log-slower-than', '0', '--slowlog-max-len', '1000'] });
+    const c = clientFor(own);
+    const node = `127.0.0.1:${own.port}`;
+    const e = await startExporter(['--url', own.url, '--no-keys', '--no-queues']);
+    try {
+      await c.set('before', '1'); // before the first scrape: not counted
+      const first = await e.metrics();
+      expect(first.get(series('redis_ops_slowlog_entries_total', { node, command: 'SET' }))).toBeUndefined();
+      for (let i = 0; i < 5; i++) await c.set(`k${i}`, 'v');
+      await c.get('k1');
+      const second = await e.metrics();
+      expect(second.get(series('redis_ops_slowlog_entries_total', { node, command: 'SET' }))).toBe(5);
+      expect(second.get(series('redis_ops_slowlog_entries_total', { node, command: 'GET' }))).toBe(1);
+      // The exporter's INFO, SLOWLOG and CONFIG calls are its own: never counted.
+      for (const cmd of ['INFO', 'SLOWLOG', 'CONFIG', 'PING']) expect(second.get(series('redis_ops_slowlog_entries_total', { node, command: cmd })), cmd).toBeUndefined();
+      await c.set('k9', 'v');
+      expect((await e.metrics()).get(series('redis_ops_slowlog_entries_total', { node, command: 'SET' }))).toBe(6);
+    } finally {
+      await e.stop();
+      c.disconnect();
+      await own.stop();
+    }
+  });
+
+  it('an ACL user without CONFIG and SLOWLOG: every other figure, no crash, no slowlog series', async () => {
+    const own = await startServer();
+    const admin = clientFor(own);
+    await admin.call('ACL', 'SETUSER', 'mon', 'on', '>mon-pw', '~*', '+@read', '+ping', '+info', '+client|setname', '+role', '+select', '-slowlog', '-config');
+    await admin.rpush('tts_queue', '{"request_id":"a"}', '{"request_id":"b"}');
+    const node = `127.0.0.1:${own.port}`;
+    const e = await startExporter(['--url', `redis://mon:mon-pw@127.0.0.1:${own.port}`, '--no-keys']);
+    try {
+      const m = await e.metrics();
+      expect(m.get(series('redis_ops_up', { node }))).toBe(1);
+      expect(m.get(series('redis_ops_memory_used_bytes', { node }))).toBeGreaterThan(0);
+      expect(m.get(series('redis_ops_queue_waiting', { queue: 'tts_queue', system: 'homegrown', db: 0 }))).toBe(2);
+      expect(m.get(series('redis_ops_exporter_collector_success', { collector: 'server' }))).toBe(1);
+      expect([...m.keys()].some((k) => k.startsWith('redis_ops_slowlog_entries_total'))).toBe(false);
+    } finally {
+      const { stderr } = await e.stop();
+      expect(stderr).not.toContain('mon-pw');
+      admin.disconnect();
+      await own.stop();
+    }
+  });
+});
+
 describe('exporter: bad input changes nothing and says so', () => {
   it.each([
     [['--listen', ''], /--listen: "" is not host:port/],
@@ -230,7 +279,7 @@ describe('exporter: a server that stops, freezes or restarts', () => {
   it('stopped: up 0 at once and one log line; restarted on its port: up 1 again, and "ok again" once', async () => {
     const own = await startServer();
     const node = `127.0.0.1:${own.port}`;
-    const e = await startExporter(['--url', own.url, '--no-keys', '--scrape-timeout', '2s', '--refresh-interval', '1s']);
+    const e = await startExporter(['--url', own.url, '--no-keys', '--scrape-timeout', '2s', '--discover-interval', '1s']);
     try {
       expect((await e.metrics()).get(series('redis_ops_up', { node }))).toBe(1);
       await own.stop();
@@ -238,7 +287,7 @@ describe('exporter: a server that stops, freezes or restarts', () => {
       const restarted = await startServer({ port: own.port });
       try {
         await until(async () => (await e.metrics()).get(series('redis_ops_up', { node })) === 1, 'up 1 after the restart');
-        // Queues are found again on the new server (every --refresh-interval).
+        // Queues are found again on the new server (every --discover-interval).
         const c = clientFor(restarted);
         await c.rpush('tts_queue', '{"request_id":"r1"}');
         c.disconnect();

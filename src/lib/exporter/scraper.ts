@@ -1,11 +1,10 @@
-import { globToRegExp } from '../glob.js';
 import { addressOf, type ConnectionSpec } from '../connect/spec.js';
 import { openTarget, type Target } from '../connect/target.js';
 import { databasesToWalk } from '../connect/dbs.js';
 import { inspectHealth } from '../health/collect.js';
 import type { Thresholds } from '../health/thresholds.js';
 import { collectKeyStats, type KeyStats } from '../keys/stats.js';
-import { listLocks } from '../locks/locks.js';
+import { eachLock } from '../locks/locks.js';
 import { sleep } from '../pace.js';
 import type { DeclaredQueue, HeartbeatLayout } from '../queues/config.js';
 import { countQueues } from '../queues/count.js';
@@ -27,9 +26,13 @@ export interface ExporterSettings {
   workers: { staleAfterMs: number; heartbeats: HeartbeatLayout[] } | null;
   locks: { patterns: string[]; staleAfterMs: number; maxTtlMs?: number } | null;
   /** null: no key-pattern walk. */
-  keys: { intervalMs: number; rate: number; groups: number; separator: string; depth: number } | null;
-  /** How often the walks that find queues, workers and locks run again. */
+  keys: { intervalMs: number; groups: number; separator: string; depth: number } | null;
+  /** How often workers and locks are read again (walks filtered by the server). */
   refreshMs: number;
+  /** How often queues are found again (a walk of every key when none are declared). */
+  discoverMs: number;
+  /** Keys per second any background walk reads, at most. */
+  walkRate: number;
   slowlog: boolean;
 }
 
@@ -128,7 +131,7 @@ export class Scraper {
       this.success.set(name, 1);
       this.problems.clear(`${this.label} ${name}`);
     });
-    this.discovery = bg('queues-discovery', settings.refreshMs, (t) => this.discoverQueues(t));
+    this.discovery = bg('queues-discovery', settings.discoverMs, (t) => this.discoverQueues(t));
     this.workers = bg('workers', settings.refreshMs, (t) => this.readWorkers(t));
     this.locks = bg('locks', settings.refreshMs, (t) => this.readLocks(t));
     this.keys = bg('keys', settings.keys?.intervalMs ?? 0, (t) => this.walkPatterns(t));
@@ -277,7 +280,7 @@ export class Scraper {
     const now = Date.now();
     const counts = await this.timed('queues', deadline, async () => (await Promise.all(dbs.map(async (q) => countQueues(await this.forDb(t, q.db), q.refs, now)))).flat());
     if (counts) queueFamilies(counts, f);
-    f.gauge('redis_ops_queues_discovery_age_seconds', 'Seconds since the queues were last found (a walk, every --refresh-interval).', {}, this.ageOf(this.discovery));
+    f.gauge('redis_ops_queues_discovery_age_seconds', 'Seconds since the queues were last found (every --discover-interval).', {}, this.ageOf(this.discovery));
   }
 
   /**
@@ -312,17 +315,23 @@ export class Scraper {
     return Promise.all(dbs.map(async (q) => collectWorkers(await this.forDb(t, q.db), q.db, q.refs, { staleAfterMs: w.staleAfterMs, heartbeats: w.heartbeats, signal: this.abort.signal })));
   }
 
+  /**
+   * One walk per pattern, filtered by the server (SCAN MATCH): a walk that
+   * brought every key back to be matched here would allocate the whole
+   * keyspace's names at every refresh.
+   */
   private async readLocks(t: Target): Promise<LockCount[]> {
     const l = this.settings.locks!;
     const dbs = await databasesToWalk(t, this.settings.queues?.allDbs ?? false, () => undefined);
-    const found = await listLocks(t, { patterns: l.patterns, dbs, staleAfterMs: l.staleAfterMs, maxTtlMs: l.maxTtlMs, readValues: false, signal: this.abort.signal });
-    const globs = l.patterns.map((p) => ({ pattern: p, re: globToRegExp(p) }));
     const counts: LockCount[] = [];
-    for (const db of dbs) {
-      for (const g of globs) {
-        const here = found.filter((k) => k.db === db && g.re.test(k.raw.toString('latin1')));
-        counts.push({ pattern: g.pattern, db, count: here.length, stale: here.filter((k) => k.stale).length });
-      }
+    for (const pattern of l.patterns) {
+      const per = new Map(dbs.map((db) => [db, { pattern, db, count: 0, stale: 0 }]));
+      await eachLock(t, { patterns: [pattern], dbs, staleAfterMs: l.staleAfterMs, maxTtlMs: l.maxTtlMs, readValues: false, rate: this.settings.walkRate, signal: this.abort.signal }, (lock) => {
+        const c = per.get(lock.db)!;
+        c.count++;
+        if (lock.stale) c.stale++;
+      });
+      counts.push(...per.values());
     }
     return counts;
   }
@@ -331,7 +340,7 @@ export class Scraper {
     const k = this.settings.keys!;
     const dbs = await databasesToWalk(t, this.settings.queues?.allDbs ?? false, () => undefined);
     return collectKeyStats(t, {
-      dbs, count: 1000, top: 1, groups: k.groups, separator: k.separator, depth: k.depth, lengths: false, rate: k.rate, signal: this.abort.signal,
+      dbs, count: 1000, top: 1, groups: k.groups, separator: k.separator, depth: k.depth, lengths: false, rate: this.settings.walkRate, signal: this.abort.signal,
     });
   }
 

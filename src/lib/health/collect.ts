@@ -45,7 +45,7 @@ export async function inspectHealth(target: Target, opts: HealthOptions): Promis
   try {
     const state = opts.slowlogState ? readState(opts.slowlogState) : null;
     const snaps = await Promise.all(nodes.map(async (n, i) => {
-      const s = await snapshot(target, n, state !== null || Boolean(opts.readSlowlog));
+      const s = await snapshot(target, n, state !== null ? 'required' : opts.readSlowlog ? 'optional' : 'none');
       // The node we connected to first may have stalled on the first command
       // and answered PING at once after: a first answer slower than
       // STALL_MS (a few ms of it are our own start-up) is its latency.
@@ -84,7 +84,7 @@ export async function inspectHealth(target: Target, opts: HealthOptions): Promis
   }
 }
 
-async function snapshot(target: Target, n: DeploymentNode, wantSlowlog: boolean) {
+async function snapshot(target: Target, n: DeploymentNode, wantSlowlog: 'none' | 'required' | 'optional') {
   const base: NodeSnapshot = {
     address: n.address, role: n.role, reachable: false, error: n.error ? n.error.message : null, pingMs: null,
     info: {}, saveConfigured: null, slowlogNew: null, clusterFlags: n.flags,
@@ -105,7 +105,12 @@ async function snapshot(target: Target, n: DeploymentNode, wantSlowlog: boolean)
     if (!cfgErr && Array.isArray(cfg)) base.saveConfigured = String(cfg[1] ?? '').trim() !== '';
     if (base.info.cluster_enabled === '1') Object.assign(base.info, parseInfo(String(await client.call('CLUSTER', 'INFO'))));
     base.role = base.info.role === 'slave' ? 'replica' : 'master';
-    const slowlog = wantSlowlog ? await readSlowlog(client, n.address) : [];
+    // The exporter's counter is optional: a user without SLOWLOG still gets every other figure.
+    // The health check's is not: a node it cannot read is unknown, not "no new entries".
+    const slowlog = wantSlowlog === 'none' ? [] : await readSlowlog(client, n.address).catch((e: unknown) => {
+      if (wantSlowlog === 'optional') return [];
+      throw e;
+    });
     return { snapshot: base, slowlog };
   } catch (e) {
     // Reachable (PING answered) but INFO refused, say, stays reachable: the checks say unknown.

@@ -1,4 +1,5 @@
 import { forEachDb } from '../connect/dbs.js';
+import { Pace } from '../pace.js';
 import type { Target } from '../connect/target.js';
 import { globToRegExp, keyMatches } from '../glob.js';
 import { keyJson } from '../keyname.js';
@@ -50,13 +51,22 @@ export interface LockOptions {
   maxTtlMs?: number;
   /** Read holder values (refreshes idle times on servers without CLIENT NO-TOUCH). */
   readValues: boolean;
+  /** At most this many lock keys read per second (the exporter's background walk). */
+  rate?: number;
   signal?: AbortSignal;
 }
 
 /** Lock keys matching the patterns (one walk for all of them), with holder, TTL, idle time and staleness. */
 export async function listLocks(target: Target, opts: LockOptions): Promise<(LockInfo & { raw: Buffer })[]> {
-  const globs = opts.patterns.map(globToRegExp);
   const found: (LockInfo & { raw: Buffer })[] = [];
+  await eachLock(target, opts, (lock) => found.push(lock));
+  return found;
+}
+
+/** The same walk, each lock handed to `visit` as it is judged: a count keeps none of them. */
+export async function eachLock(target: Target, opts: LockOptions, visit: (lock: LockInfo & { raw: Buffer }) => void): Promise<void> {
+  const globs = opts.patterns.map(globToRegExp);
+  const pace = new Pace(opts.rate);
   await forEachDb(target, opts.dbs, async (t, db) => {
     for await (const batch of walkKeys(t, {
       match: opts.patterns.length === 1 ? opts.patterns[0] : undefined,
@@ -64,6 +74,7 @@ export async function listLocks(target: Target, opts: LockOptions): Promise<(Loc
     })) {
       const names = batch.keys.map((k) => k.key).filter((k) => keyMatches(k, globs));
       if (!names.length) continue;
+      await pace.take(names.length, opts.signal);
       const node = batch.handle;
       // Idle time first: reading a value refreshes it.
       const p = node!.client.pipeline();
@@ -88,11 +99,10 @@ export async function listLocks(target: Target, opts: LockOptions): Promise<(Loc
         const system = SYSTEM_LOCKS.find(([re]) => re.test(name))?.[1] ?? null;
         const raw = values.get(i) ?? null;
         const verdict = judge(type, ttlMs, idleSec, system, opts);
-        found.push({ ...keyJson(k), raw: k, db, node: node!.address, type, value: raw ? valueJson(raw) : null, ttlMs, idleSec, ...verdict, system });
+        visit({ ...keyJson(k), raw: k, db, node: node!.address, type, value: raw ? valueJson(raw) : null, ttlMs, idleSec, ...verdict, system });
       });
     }
   });
-  return found;
 }
 
 function judge(type: string, ttlMs: number | null, idleSec: number | null, system: string | null, opts: LockOptions): { stale: boolean; reason: string } {
