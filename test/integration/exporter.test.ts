@@ -349,3 +349,36 @@ describe('exporter: a server that stops, freezes or restarts', () => {
     expect(clients).not.toMatch(/name=redis-ops/);
   });
 });
+
+describe('exporter: a Sentinel failover', () => {
+  it('follows the new master: the demoted one is let go, the promoted one is read, queue figures carry on', async () => {
+    const { startSentinel } = await import('../helpers/redis.js');
+    const master = await startServer();
+    const replica = await startServer({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    const m = clientFor(master);
+    const r = clientFor(replica);
+    await m.rpush('tts_queue', '{"request_id":"a"}', '{"request_id":"b"}');
+    await until(async () => /master_link_status:up/.test(await r.info('replication')), 'the replica in sync');
+    const sentinel = await startSentinel(master, 'mymaster');
+    const s = clientFor(sentinel);
+    const e = await startExporter(['--sentinel', `127.0.0.1:${sentinel.port}`, '--master-name', 'mymaster', '--no-keys', '--discover-interval', '1s']);
+    const role = async (port: number) => (await e.metrics()).get(series('redis_ops_node_info', { node: `127.0.0.1:${port}`, role: 'master', version: '7.0.15', mode: 'standalone' }));
+    try {
+      expect(await role(master.port)).toBe(1);
+      await until(async () => Number((await s.call('SENTINEL', 'REPLICAS', 'mymaster') as unknown[]).length) === 1, 'Sentinel to know the replica');
+      await until(async () => {
+        await s.call('SENTINEL', 'FAILOVER', 'mymaster').catch(() => undefined); // refused until the replica is ready for it
+        return /role:master/.test(await r.info('replication'));
+      }, 'the failover', 60_000);
+      await until(async () => (await role(replica.port)) === 1, 'the exporter to follow the new master', 60_000);
+      await r.rpush('tts_queue', '{"request_id":"c"}');
+      await until(async () => (await e.metrics()).get(series('redis_ops_queue_waiting', { queue: 'tts_queue', system: 'homegrown', db: 0 })) === 3, 'the queue read on the new master');
+    } finally {
+      const { code } = await e.stop();
+      expect(code).toBe(0);
+      for (const c of [m, r, s]) c.disconnect();
+      await sentinel.stop();
+      await Promise.all([replica.stop(), master.stop()]);
+    }
+  }, 120_000);
+});
