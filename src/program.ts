@@ -9,6 +9,7 @@ import { registerWorkers } from './commands/workers.js';
 import { registerClients } from './commands/clients.js';
 import { registerTop } from './commands/top.js';
 import { registerExporter } from './commands/exporter.js';
+import { registerRdb } from './commands/rdb.js';
 import { registerHotkeys } from './commands/hotkeys.js';
 import { registerDiff } from './commands/diff.js';
 import { registerCopy } from './commands/copy.js';
@@ -58,6 +59,7 @@ export function buildProgram(io: Streams = processStreams()): Command {
   registerClients(program);
   registerTop(program);
   registerExporter(program);
+  registerRdb(program);
   registerHotkeys(program);
   registerCopy(program);
   registerDiff(program);

@@ -38,6 +38,9 @@ const EXAMPLES: Record<string, [string, string][]> = {
   clients: [['terminal', 'redis-ops clients --by host'], ['cron', "redis-ops clients --json | jq -c '{at: now, conns: (.clients | length)}' >> conns.ndjson"], ['CI / monitoring', 'redis-ops clients --output-over 64mb --idle-over 1h --fail-on-offenders -q']],
   'clients kill': [['terminal', 'redis-ops clients kill --idle-over 1h --dry-run'], ['cron', 'redis-ops clients kill --name worker-pool --idle-over 6h --yes --limit 500 --log kills.ndjson --json']],
   exporter: [['terminal', 'redis-ops exporter --listen 127.0.0.1:9121 & curl -s localhost:9121/metrics | grep redis_ops_queue_waiting'], ['service (systemd)', 'redis-ops exporter --profile prod --listen :9121 --keys-rate 1000 --all-dbs'], ['CI / monitoring', 'curl -sf localhost:9121/metrics | promtool check metrics']],
+  'rdb stats': [['terminal', 'redis-cli -h replica-1 --rdb - | redis-ops rdb stats -'], ['cron', 'redis-ops rdb stats /backups/dump-$(date +%F).rdb.gz --json > mem-$(date +%F).json'], ['CI', "redis-ops rdb stats dump.rdb --json | jq -e '.ttl.none < 1000'"]],
+  'rdb scan': [['terminal', "redis-ops rdb scan dump.rdb 'session:*' --no-ttl | head"], ['cron / CI', 'redis-ops rdb scan dump.rdb --type hash --db 0 > hashes.ndjson']],
+  'rdb export': [['terminal', 'redis-ops rdb export dump.rdb -o dump.jsonl.gz && redis-ops restore dump.jsonl.gz --url redis://new:6379'], ['cron', 'redis-ops rdb export /snapshots/nightly.rdb.gz -o /backups/nightly.jsonl.gz --force --json'], ['CI', "redis-ops rdb export fixture.rdb 'user:*' -o - | redis-ops restore - --yes"]],
   sandbox: [['terminal', 'redis-ops sandbox'], ['CI', 'redis-ops sandbox --json --keys 1000 &']],
   completion: [['bash', 'source <(redis-ops completion bash)   # in ~/.bashrc'], ['zsh', 'source <(redis-ops completion zsh)    # in ~/.zshrc'], ['fish', 'redis-ops completion fish > ~/.config/fish/completions/redis-ops.fish']],
 };
@@ -45,7 +48,7 @@ const EXAMPLES: Record<string, [string, string][]> = {
 /** Which job each top-level command is for, in the top-level help. */
 const GROUPS: Record<string, string> = {
   keys: 'Inspect:', memory: 'Inspect:', health: 'Monitor:', exporter: 'Monitor:', top: 'Monitor:', hotkeys: 'Monitor:', clients: 'Monitor:', slowlog: 'Monitor:', latency: 'Monitor:',
-  queue: 'Queues:', workers: 'Queues:', ttl: 'Maintain:', locks: 'Maintain:', backup: 'Backup:', restore: 'Backup:', copy: 'Backup:', diff: 'Backup:', sandbox: 'Try it:', completion: 'Try it:',
+  queue: 'Queues:', workers: 'Queues:', ttl: 'Maintain:', locks: 'Maintain:', backup: 'Backup:', rdb: 'Backup:', restore: 'Backup:', copy: 'Backup:', diff: 'Backup:', sandbox: 'Try it:', completion: 'Try it:',
 };
 
 function pathOf(cmd: Command): string {

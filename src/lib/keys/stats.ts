@@ -1,7 +1,7 @@
 import { keepIdleTimes, type Target } from '../connect/target.js';
 import { keyJson, keyText, type KeyJson } from '../keyname.js';
 import { forEachDb } from '../connect/dbs.js';
-import { countKeys, walkKeys, type KeyInfo, type WalkOptions } from '../scan/walk.js';
+import { countKeys, walkKeys, type WalkOptions } from '../scan/walk.js';
 import { inferKeyPattern, type PatternOptions } from './pattern.js';
 import { TopN } from './topN.js';
 import { Pace } from '../pace.js';
@@ -116,33 +116,16 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
   const noTouch = await keepIdleTimes(target);
   const lengths = opts.lengths === 'auto' ? noTouch : opts.lengths;
   const dbList = opts.dbs ?? [target.db];
-  const perNode = new Map<string, { node: string; scanned: number; dbsize: number }>();
-  const perDb = new Map<number, { db: number; scanned: number; dbsize: number; bytes: number; expiring: number }>();
-  let dbsize = 0;
-  const types = new Map<string, { count: number; bytes: number }>();
-  // Keyed by database and pattern: the same pattern in two databases is two groups.
-  const groups = new Map<string, GroupAcc & { db: number; pattern: string }>();
-  const other: GroupAcc = newGroup();
-  const ttl = emptyTtlBuckets();
-  const topMem = new TopN<TopKey & { raw: Buffer }>(opts.top);
-  const topLen = new TopN<TopKey & { raw: Buffer }>(opts.top);
-  let scanned = 0;
+  const acc = new KeyStatsAccumulator(opts, lengths);
   let vanished = 0;
   let bytesMeasured = true;
   let complete = true;
 
   const pace = new Pace(opts.rate);
-  const sampleDone = () => opts.sample !== undefined && scanned >= opts.sample;
+  const sampleDone = () => opts.sample !== undefined && acc.scanned >= opts.sample;
   await forEachDb(target, dbList, async (t, db) => {
     const sizes = await countKeys(t);
-    const dbTotal = sizes.reduce((a, x) => a + x.keys, 0);
-    dbsize += dbTotal;
-    perDb.set(db, { db, scanned: 0, dbsize: dbTotal, bytes: 0, expiring: 0 });
-    for (const x of sizes) {
-      const n = perNode.get(x.node) ?? { node: x.node, scanned: 0, dbsize: 0 };
-      n.dbsize += x.keys;
-      perNode.set(x.node, n);
-    }
+    acc.addDb(db, sizes);
     if (sampleDone() || opts.signal?.aborted) return;
     const walk = walkKeys(t, {
       match: opts.match, type: opts.type, count: opts.count, signal: opts.signal, onFallback: opts.onFallback,
@@ -157,39 +140,90 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
       vanished += batch.vanished;
       for (const k of batch.keys) {
         if (sampleDone()) break;
-        scanned++;
-        perNode.get(batch.node)!.scanned++;
-        add(k, batch.node, db);
+        acc.add(k, batch.node, db);
       }
-      opts.onProgress?.({ scanned, total: opts.sample ?? dbsize, elapsedMs: Date.now() - started });
+      opts.onProgress?.({ scanned: acc.scanned, total: opts.sample ?? acc.dbsize, elapsedMs: Date.now() - started });
       if (sampleDone()) break;
     }
   });
-  if (opts.sample !== undefined && sampleDone()) complete = scanned >= dbsize;
+  if (opts.sample !== undefined && sampleDone()) complete = acc.scanned >= acc.dbsize;
   if (opts.signal?.aborted) complete = false;
+  acc.topMem.replace(await measureExactly(target, acc.topMem.result()), (t) => t.bytes ?? 0);
+  return acc.result({ complete, vanished, bytesMeasured, durationMs: Date.now() - started, dbList, sampled: opts.sample !== undefined });
+}
 
-  function add(k: KeyInfo, node: string, db: number): void {
+/** One key as the report counts it: from a live walk or read from an RDB file. */
+export interface CountedKey {
+  key: Buffer;
+  type?: string | null;
+  bytes?: number | null;
+  ttlMs?: number | null;
+  length?: number | null;
+}
+
+/**
+ * The report's figures, added to key by key (a walk of a live server and
+ * `rdb stats` both build it here, so the two reports are one schema).
+ */
+export class KeyStatsAccumulator {
+  scanned = 0;
+  dbsize = 0;
+  private readonly perNode = new Map<string, { node: string; scanned: number; dbsize: number }>();
+  private readonly perDb = new Map<number, { db: number; scanned: number; dbsize: number; bytes: number; expiring: number }>();
+  private readonly types = new Map<string, { count: number; bytes: number }>();
+  // Keyed by database and pattern: the same pattern in two databases is two groups.
+  private readonly groups = new Map<string, GroupAcc & { db: number; pattern: string }>();
+  private readonly other: GroupAcc = newGroup();
+  private readonly ttl = emptyTtlBuckets();
+  readonly topMem: TopN<TopKey & { raw: Buffer }>;
+  readonly topLen: TopN<TopKey & { raw: Buffer }>;
+
+  constructor(private readonly opts: PatternOptions & { top: number; groups: number }, private readonly lengths: boolean) {
+    this.topMem = new TopN(opts.top);
+    this.topLen = new TopN(opts.top);
+  }
+
+  /** A database and how many keys each node says it holds (the total the walk counts towards). */
+  addDb(db: number, sizes: { node: string; keys: number }[]): void {
+    const total = sizes.reduce((a, x) => a + x.keys, 0);
+    this.dbsize += total;
+    const d = this.perDb.get(db) ?? { db, scanned: 0, dbsize: 0, bytes: 0, expiring: 0 };
+    d.dbsize += total;
+    this.perDb.set(db, d);
+    for (const x of sizes) {
+      const n = this.perNode.get(x.node) ?? { node: x.node, scanned: 0, dbsize: 0 };
+      n.dbsize += x.keys;
+      this.perNode.set(x.node, n);
+    }
+  }
+
+  add(k: CountedKey, node: string, db: number): void {
+    this.scanned++;
+    const n = this.perNode.get(node) ?? { node, scanned: 0, dbsize: 0 };
+    n.scanned++;
+    this.perNode.set(node, n);
     const bytes = k.bytes ?? 0;
     const type = k.type ?? 'unknown';
-    const t = types.get(type) ?? { count: 0, bytes: 0 };
+    const t = this.types.get(type) ?? { count: 0, bytes: 0 };
     t.count++;
     t.bytes += bytes;
-    types.set(type, t);
+    this.types.set(type, t);
     const bucket = ttlBucket(k.ttlMs);
-    ttl[bucket]++;
-    const d = perDb.get(db)!;
+    this.ttl[bucket]++;
+    const d = this.perDb.get(db) ?? { db, scanned: 0, dbsize: 0, bytes: 0, expiring: 0 };
+    this.perDb.set(db, d);
     d.scanned++;
     d.bytes += bytes;
     if (k.ttlMs !== null && k.ttlMs !== undefined) d.expiring++;
-    const pattern = inferKeyPattern(keyText(k.key), opts);
+    const pattern = inferKeyPattern(keyText(k.key), this.opts);
     const id = `${db}\n${pattern}`;
-    let g: GroupAcc | undefined = groups.get(id);
+    let g: GroupAcc | undefined = this.groups.get(id);
     if (!g) {
-      if (groups.size < MAX_TRACKED_GROUPS) {
+      if (this.groups.size < MAX_TRACKED_GROUPS) {
         const fresh = { ...newGroup(), db, pattern };
-        groups.set(id, fresh);
+        this.groups.set(id, fresh);
         g = fresh;
-      } else g = other;
+      } else g = this.other;
     }
     g.count++;
     g.bytes += bytes;
@@ -197,56 +231,56 @@ export async function collectKeyStats(target: Target, opts: KeyStatsOptions): Pr
     g.types[type] = (g.types[type] ?? 0) + 1;
     if (bytes > g.biggestBytes) {
       g.biggestBytes = bytes;
-      g.biggestKey = k.key;
+      // A copy: the key may be a view into a buffer that is reused (an RDB file's).
+      g.biggestKey = Buffer.from(k.key);
     }
-    const make = () => ({ ...keyJson(k.key), raw: k.key, node, type, bytes: k.bytes ?? null, length: k.length ?? null, ttlMs: k.ttlMs ?? null, exact: false });
-    topMem.offer(bytes, make);
-    if (lengths && k.length !== null && k.length !== undefined) topLen.offer(k.length, make);
+    const make = () => ({ ...keyJson(k.key), raw: Buffer.from(k.key), node, type, bytes: k.bytes ?? null, length: k.length ?? null, ttlMs: k.ttlMs ?? null, exact: false });
+    this.topMem.offer(bytes, make);
+    if (this.lengths && k.length !== null && k.length !== undefined) this.topLen.offer(k.length, make);
   }
 
-  const topByMemory = await measureExactly(target, topMem.result());
-  const factor = opts.sample !== undefined && scanned > 0 && !complete ? dbsize / scanned : 1;
-  const extrapolated = factor !== 1;
-  const scale = (n: number) => (extrapolated ? Math.round(n * factor) : n);
-
-  const groupList = [...groups.values()].map((g) => toGroupStats(g.db, g.pattern, g, scale));
-  groupList.sort((a, b) => b.bytes - a.bytes || b.count - a.count);
-  const shown = groupList.slice(0, opts.groups);
-  const folded = groupList.slice(opts.groups);
-  if (folded.length || other.count) {
-    // [other] spans databases when several were walked.
-    const rest = folded.reduce((acc, g) => mergeInto(acc, g), toGroupStats(dbList.length === 1 ? dbList[0]! : -1, '[other]', other, scale));
-    shown.push(rest);
+  result(run: { complete: boolean; vanished: number; bytesMeasured: boolean; durationMs: number; dbList: number[]; sampled: boolean }): KeyStats {
+    const factor = run.sampled && this.scanned > 0 && !run.complete ? this.dbsize / this.scanned : 1;
+    const extrapolated = factor !== 1;
+    const scale = (n: number) => (extrapolated ? Math.round(n * factor) : n);
+    const groupList = [...this.groups.values()].map((g) => toGroupStats(g.db, g.pattern, g, scale));
+    groupList.sort((a, b) => b.bytes - a.bytes || b.count - a.count);
+    const shown = groupList.slice(0, this.opts.groups);
+    const folded = groupList.slice(this.opts.groups);
+    if (folded.length || this.other.count) {
+      // [other] spans databases when several were walked.
+      const rest = folded.reduce((acc, g) => mergeInto(acc, g), toGroupStats(run.dbList.length === 1 ? run.dbList[0]! : -1, '[other]', this.other, scale));
+      shown.push(rest);
+    }
+    const dbs: DbSummary[] = [...this.perDb.values()].map((d) => ({
+      db: d.db,
+      scanned: d.scanned,
+      dbsize: d.dbsize,
+      bytes: scale(d.bytes),
+      expiringShare: d.scanned ? d.expiring / d.scanned : 0,
+      topPatterns: groupList.filter((g) => g.db === d.db).slice(0, 3).map((g) => g.pattern),
+    }));
+    return {
+      complete: run.complete,
+      extrapolated,
+      factor,
+      scanned: this.scanned,
+      dbsize: this.dbsize,
+      vanished: run.vanished,
+      durationMs: run.durationMs,
+      nodes: [...this.perNode.values()],
+      dbs,
+      types: [...this.types.entries()].map(([type, t]) => ({ type, count: scale(t.count), bytes: scale(t.bytes) })).sort((a, b) => b.bytes - a.bytes),
+      ttl: Object.fromEntries(Object.entries(this.ttl).map(([k, v]) => [k, scale(v)])) as unknown as TtlBuckets,
+      groups: shown,
+      topByMemory: this.topMem.result().map(strip),
+      topByLength: this.lengths ? this.topLen.result().map(strip) : null,
+      lengthsMeasured: this.lengths,
+      bytesMeasured: run.bytesMeasured,
+      separator: this.opts.separator,
+      depth: this.opts.depth,
+    };
   }
-  const dbs: DbSummary[] = [...perDb.values()].map((d) => ({
-    db: d.db,
-    scanned: d.scanned,
-    dbsize: d.dbsize,
-    bytes: scale(d.bytes),
-    expiringShare: d.scanned ? d.expiring / d.scanned : 0,
-    topPatterns: groupList.filter((g) => g.db === d.db).slice(0, 3).map((g) => g.pattern),
-  }));
-
-  return {
-    complete,
-    extrapolated,
-    factor,
-    scanned,
-    dbsize,
-    vanished,
-    durationMs: Date.now() - started,
-    nodes: [...perNode.values()],
-    dbs,
-    types: [...types.entries()].map(([type, t]) => ({ type, count: scale(t.count), bytes: scale(t.bytes) })).sort((a, b) => b.bytes - a.bytes),
-    ttl: Object.fromEntries(Object.entries(ttl).map(([k, v]) => [k, scale(v)])) as unknown as TtlBuckets,
-    groups: shown,
-    topByMemory: topByMemory.map(strip),
-    topByLength: lengths ? topLen.result().map(strip) : null,
-    lengthsMeasured: lengths,
-    bytesMeasured,
-    separator: opts.separator,
-    depth: opts.depth,
-  };
 }
 
 function newGroup(): GroupAcc {

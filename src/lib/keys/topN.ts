@@ -13,6 +13,12 @@ export class TopN<T> {
     if (this.items.length > this.n * 2) this.compact();
   }
 
+  /** Replaces the items (already re-scored elsewhere, e.g. measured exactly). */
+  replace(items: T[], score: (item: T) => number): void {
+    this.items = items.map((item) => ({ score: score(item), item }));
+    this.compact();
+  }
+
   result(): T[] {
     this.compact();
     return this.items.map((x) => x.item);
@@ -21,6 +27,6 @@ export class TopN<T> {
   private compact(): void {
     this.items.sort((a, b) => b.score - a.score);
     this.items.length = Math.min(this.items.length, this.n);
-    if (this.items.length >= this.n) this.min = this.items[this.items.length - 1]!.score;
+    if (this.n > 0 && this.items.length >= this.n) this.min = this.items[this.items.length - 1]!.score;
   }
 }
