@@ -8,7 +8,7 @@ import type { RdbFilter } from '../lib/rdb/analyze.js';
 import { addOutputOptions, outputFor, report, walkOption } from './context.js';
 import { ioFor, setExitCode } from './io.js';
 
-interface FilterFlags { type?: string; db?: string; noTtl?: boolean }
+interface FilterFlags { type?: string; db?: string; ttl?: boolean }
 
 const filterOptions = (c: Command) => c
   .addOption(walkOption.type())
@@ -20,13 +20,12 @@ function filterOf(f: FilterFlags, match: string | undefined): RdbFilter {
     match,
     type: validateKeyType(f.type),
     db: f.db !== undefined ? parsePositiveInt(f.db, '--db', { allowZero: true }) : undefined,
-    noTtl: f.noTtl === false ? true : undefined,
+    noTtl: f.ttl === false ? true : undefined,
   };
 }
 
-/** A file argument: "-" is stdin; an empty one (an unset variable) is refused before anything is read. */
+/** A file argument: "-" is stdin (an empty one is refused before any action, by the shared check). */
 function fileArg(file: string): string {
-  if (!file.trim()) throw new UsageError('FILE is empty: give an RDB file, or - for stdin');
   return file;
 }
 
@@ -109,7 +108,6 @@ export function registerRdb(program: Command): void {
       const f = cmd.opts<FilterFlags & { output: string; gzip?: boolean; force?: boolean }>();
       const out = outputFor(cmd.opts(), cmd);
       const path = fileArg(file);
-      if (!f.output.trim()) throw new UsageError('-o is empty: give the backup file to write, or - for stdout');
       const filter = filterOf(f, pattern);
       const { exportRdb, exportHeader } = await import('../lib/rdb/analyze.js');
       const { BackupSink } = await import('../lib/backup/sink.js');

@@ -5,7 +5,10 @@ import { globToRegExp } from '../glob.js';
 import { keyJson, type KeyJson } from '../keyname.js';
 import { KeyStatsAccumulator, type KeyStats } from '../keys/stats.js';
 import type { PatternOptions } from '../keys/pattern.js';
-import { RdbParser, type RdbKey, type RdbSummary, type ValuePiece } from './parser.js';
+import { RdbParser, type ParseOptions, type RdbKey, type RdbSummary, type ValuePiece } from './parser.js';
+
+/** How the reader buffers (tests shrink it to read every key in pieces). */
+export type Tuning = Pick<ParseOptions, 'maxBuffered'>;
 import { ByteSource } from './source.js';
 
 /** Which keys of the file a command looks at. */
@@ -33,10 +36,10 @@ function savedAtMs(s: RdbSummary, fallback: number): number {
 export type ScanLine = KeyJson & { db: number; type: string; encoding: string; ttlMs: number | null; expireAtMs: number | null; bytes: number; length: number };
 
 /** Every key of the file (that the filter admits), one line each. */
-export async function scanRdb(path: string, stdin: Readable, filter: RdbFilter, onKey: (line: ScanLine) => Promise<void> | void): Promise<RdbSummary & { matched: number }> {
+export async function scanRdb(path: string, stdin: Readable, filter: RdbFilter, onKey: (line: ScanLine) => Promise<void> | void, tuning: Tuning = {}): Promise<RdbSummary & { matched: number }> {
   const src = await ByteSource.open(path, stdin);
   try {
-    const p = new RdbParser(src);
+    const p = new RdbParser(src, tuning);
     const admit = matcher(filter);
     let matched = 0;
     let at: number | null = null;
@@ -100,7 +103,7 @@ const FLUSH_BYTES = 1 << 18;
  * writes them). Keys whose expiry has passed are left out (a server loading
  * the file would drop them too).
  */
-export async function exportRdb(path: string, stdin: Readable, filter: RdbFilter, sink: RecordSink, now = Date.now()): Promise<ExportSummary> {
+export async function exportRdb(path: string, stdin: Readable, filter: RdbFilter, sink: RecordSink, now = Date.now(), tuning: Tuning = {}): Promise<ExportSummary> {
   const src = await ByteSource.open(path, stdin);
   const summary: Omit<ExportSummary, 'rdb'> = { keys: 0, records: 0, skipped: { modules: 0, expired: 0, fieldExpiriesDropped: 0 } };
   let pending: string[] = [];
@@ -117,6 +120,7 @@ export async function exportRdb(path: string, stdin: Readable, filter: RdbFilter
   let savedAt: number | null = null;
   const parts = new Map<RdbKey, number>();
   const p = new RdbParser(src, {
+    ...tuning,
     wantValue: (k) => admit(k) && k.type !== 'module' && !(k.expireAtMs !== null && k.expireAtMs <= now),
     onValue: async (k, piece, more) => {
       const part = parts.get(k) ?? 0;

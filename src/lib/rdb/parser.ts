@@ -24,7 +24,7 @@ export interface RdbKey {
   db: number;
   key: Buffer;
   type: RdbValueType;
-  /** The encoding in the file (ziplist, listpack, intset, hashtable, skiplist, quicklist, zipmap, raw, int, stream, the module's name). */
+  /** The encoding in the file (ziplist, listpack, intset, hashtable, skiplist, quicklist, zipmap, linkedlist, stream, the module's name); a string's as the server gives it (int, embstr, raw). */
   encoding: string;
   rdbType: number;
   expireAtMs: number | null;
@@ -59,6 +59,8 @@ export interface ParseOptions {
   onValue?: (key: RdbKey, piece: ValuePiece, more: boolean) => Promise<void> | void;
   /** Which keys need their value (export of a filtered set); default all. */
   wantValue?: (key: RdbKey) => boolean;
+  /** A key bigger than this is read in pieces (default 16 MB; the tests make it small to take that path on every key). */
+  maxBuffered?: number;
 }
 
 export interface RdbSummary {
@@ -112,7 +114,11 @@ export class RdbParser {
   private checksum: RdbSummary['checksum'] = 'absent';
   private emptySkipped = 0;
 
-  constructor(private readonly src: ByteSource, private readonly opts: ParseOptions = {}) {}
+  private readonly maxBuffered: number;
+
+  constructor(private readonly src: ByteSource, private readonly opts: ParseOptions = {}) {
+    this.maxBuffered = opts.maxBuffered ?? MAX_BUFFERED;
+  }
 
   private fail(message: string, at = this.src.offset): RdbError {
     return new RdbError(at, `${this.src.name}: offset ${at}: ${message}`);
@@ -225,20 +231,23 @@ export class RdbParser {
     if (b === 0x80) return { len: this.src.bytes(4).readUInt32BE(), special: null };
     if (b === 0x81) {
       const n = this.src.bytes(8).readBigUInt64BE();
+      // A signed field saved as a length (a group's entries_read, -1 when unknown) comes back as 2^64 - 1.
+      if (n === 0xffffffffffffffffn) return { len: -1, special: null };
       if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw this.fail(`a length of ${n}: corrupt`);
       return { len: Number(n), special: null };
     }
     throw this.fail(`bad length byte 0x${b.toString(16)}`);
   }
 
-  private len(what: string): number {
+  private len(what: string, signed = false): number {
     const l = this.lenOrSpecial();
     if (l.special !== null) throw this.fail(`an encoded value where a length (${what}) was expected`);
+    if (l.len < 0 && !signed) throw this.fail(`a length (${what}) of 2^64 - 1: corrupt`);
     return l.len;
   }
 
   /** A whole string (integers as their text, LZF decompressed). */
-  private string(limit = MAX_BUFFERED): Buffer {
+  private string(limit = this.maxBuffered): Buffer {
     const at = this.src.offset;
     const l = this.lenOrSpecial();
     if (l.special === null) {
@@ -252,7 +261,7 @@ export class RdbParser {
       const clen = this.len('compressed length');
       const ulen = this.len('uncompressed length');
       if (clen > limit && clen > this.src.available) throw new BigValue(clen);
-      if (ulen > 8 * MAX_BUFFERED * 64) throw this.fail(`an LZF string of ${ulen} bytes: corrupt`, at);
+      if (ulen > 2 ** 40) throw this.fail(`an LZF string of ${ulen} bytes: corrupt`, at);
       const packed = this.src.bytes(clen);
       return lzfDecompress(packed, ulen, () => `${this.src.name}: offset ${at}`);
     }
@@ -284,7 +293,8 @@ export class RdbParser {
 
   // --- one key ---
 
-  private async entry(op: number, t: { type: RdbValueType; encoding: string }, start: number, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): Promise<RdbKey> {
+  private async entry(op: number, t: { type: RdbValueType; encoding: string }, keyStart: number, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): Promise<RdbKey> {
+    let start = keyStart;
     for (;;) {
       try {
         return await this.readKey(op, t, offset, expireAtMs, idleSec, freq, false);
@@ -292,9 +302,11 @@ export class RdbParser {
         if (e !== NEED_MORE && !(e instanceof BigValue)) throw this.wrap(e, offset);
         // Restart the key after a refill; past MAX_BUFFERED, read it in pieces.
         this.src.pos = start + 1;
-        if (e === NEED_MORE && this.src.buf.length - start < MAX_BUFFERED) {
+        if (e === NEED_MORE && this.src.buf.length - start < this.maxBuffered) {
           this.src.pos = start;
           if (!(await this.src.fill())) throw this.fail('the file ends inside a key (truncated)', offset);
+          // The refill dropped what was before the key: it starts at the new position.
+          start = this.src.pos;
           this.src.pos += 1;
           continue;
         }
@@ -315,6 +327,7 @@ export class RdbParser {
     const emit: Emit = sink ? (piecewise ? (piece, more) => sink(k, piece, more) : (piece, more) => { held.push([piece, more]); }) : null;
     const v = new ValueReader(this, this.src, piecewise, emit, mem);
     await v.read(op, k);
+    if (k.type === 'string') k.encoding = mem.stringIsInt ? 'int' : mem.stringLen <= 44 ? 'embstr' : 'raw';
     mem.encoding = k.encoding;
     k.bytes = mem.bytes();
     // Redis skips an empty collection when it loads the file ("skipping empty key"): so does the reader.
@@ -339,7 +352,7 @@ export class RdbParser {
   }
 
   // Exposed to ValueReader.
-  readLen = (what: string) => this.len(what);
+  readLen = (what: string, signed = false) => this.len(what, signed);
   readString = (limit?: number) => this.string(limit);
   readSkipString = () => this.skipString();
   readDoubleText = () => this.doubleText();
@@ -578,7 +591,7 @@ class ValueReader {
     this.mem.elements = k.length;
     this.mem.blob(b.length);
     for (const x of flat) this.mem.element(x.length, x);
-    if (this.emit) await this.emitChunks(pairs(flat).map(([m, s]) => [m, Number(s.toString('latin1'))] as [Buffer, number]), (c, more) => this.emit!({ kind: 'zset', items: c }, more));
+    if (this.emit) await this.emitChunks(pairs(flat).map(([m, s]) => [m, scoreOf(s)] as [Buffer, number]), (c, more) => this.emit!({ kind: 'zset', items: c }, more));
   }
 
   /** Redis 7.4 listpack hashes with field expiry: triplets field, value, expiry (0: none). */
@@ -666,7 +679,8 @@ class ValueReader {
       const group = await this.run(() => {
         const name = Buffer.from(this.p.readString());
         const lastDeliveredId = `${this.p.readLen('group last id ms')}-${this.p.readLen('group last id seq')}`;
-        const entriesRead = version >= 2 ? this.p.readLen('entries read') : null;
+        const read = version >= 2 ? this.p.readLen('entries read', true) : -1;
+        const entriesRead = read < 0 ? null : read;
         return { name, lastDeliveredId, entriesRead, consumers: [] as Buffer[], pending: [] as StreamData['groups'][number]['pending'] };
       });
       const pel = await this.run(() => this.p.readLen('group PEL size'));
@@ -706,6 +720,16 @@ class ValueReader {
     if (!items.length) return out([], false);
     for (let i = 0; i < items.length; i += PIECE) await out(items.slice(i, i + PIECE), i + PIECE < items.length);
   }
+}
+
+/** A score as a packed encoding stores it: its text ("inf" and "-inf" included). */
+function scoreOf(text: Buffer): number {
+  const s = text.toString('latin1').toLowerCase();
+  if (s === 'inf' || s === '+inf') return Infinity;
+  if (s === '-inf') return -Infinity;
+  const n = Number(s);
+  if (Number.isNaN(n)) throw new PackedError(`a sorted-set score "${s.slice(0, 40)}" that is not a number`);
+  return n;
 }
 
 function isEmptyCollection(k: RdbKey): boolean {

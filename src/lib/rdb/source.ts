@@ -77,7 +77,7 @@ export class ByteSource {
     const rest = this.buf.subarray(this.pos);
     this.base += this.pos;
     this.buf = rest.length ? Buffer.concat([rest, r.value]) : r.value;
-    this.summed = rest.length;
+    this.summed = 0;
     this.pos = 0;
     return true;
   }
