@@ -30,7 +30,10 @@ async function fill(c: Redis): Promise<void> {
   await c.set('str:compressible', 'abc'.repeat(2000));
   await c.set('str:exp', 'v', 'PX', 7_200_000);
   await c.set('str:esc', Buffer.from('\x1b[31mred\x00'));
-  await c.set('str:big', Buffer.alloc(3 << 20, 7));
+  // Incompressible (a fixed pseudo-random sequence): LZF stores it as it is.
+  let x = 12345;
+  await c.set('str:big', Buffer.from(Array.from({ length: 3 << 20 }, () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24)));
+  await c.set('str:big-lzf', Buffer.alloc(2 << 20, 7));
   await c.rpush('list:long', ...Array.from({ length: 700 }, (_, i) => (i % 3 ? `item-${i}` : String(i * 1000))));
   await c.sadd('set:ints', 1, 2, 300, -70000, 5_000_000_000);
   await c.sadd('set:mixed', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
@@ -164,7 +167,7 @@ describe('files written by redis-server 7.0', () => {
     const hashes = ndjson((await runCli(['rdb', 'scan', files.packed!, '--type', 'hash', '--db', '0'])).stdout) as any[];
     expect(hashes.map((h) => h.key).sort()).toEqual(['h:1', 'hash:big', 'hash:ints']);
     const noTtl = ndjson((await runCli(['rdb', 'scan', files.packed!, 'str:*', '--no-ttl'])).stdout) as any[];
-    expect(noTtl.map((h) => h.key).sort()).toEqual(['str:big', 'str:compressible', 'str:esc']);
+    expect(noTtl.map((h) => h.key).sort()).toEqual(['str:big', 'str:big-lzf', 'str:compressible', 'str:esc']);
     const bin = (ndjson(plain.stdout) as any[]).find((l) => l.key64);
     expect(Buffer.from(bin.key64, 'base64')).toEqual(BINARY_KEY);
   });
@@ -321,5 +324,83 @@ describe('broken input: exit 2 with the offset, never a crash or a short report'
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('a key bigger than the buffer is read in pieces', () => {
+  it('every key read piecewise (a 1 KB buffer) exports exactly what the whole-key path exports', async () => {
+    const { exportRdb, scanRdb } = await import('../../src/lib/rdb/analyze.js');
+    const { Readable } = await import('node:stream');
+    const now = Date.now();
+    // Pieces: the file arrives on stdin in 397-byte chunks, so nearly every key spans a refill and,
+    // past the 1 KB buffer, is read element by element (hashes, lists, sets, sorted sets, strings).
+    const chunks = () => {
+      const b = readFileSync(files.plain!);
+      const out: Buffer[] = [];
+      for (let i = 0; i < b.length; i += 397) out.push(b.subarray(i, i + 397));
+      return Readable.from(out);
+    };
+    const collect = async (maxBuffered?: number) => {
+      const lines: Buffer[] = [];
+      const sink = { records: 0, byteCount: 0, header: async () => undefined, lines: async (chunk: Buffer) => { lines.push(chunk); } };
+      const path = maxBuffered ? '-' : files.plain!;
+      const r = await exportRdb(path, chunks(), {}, sink, now, { maxBuffered });
+      const scanned: unknown[] = [];
+      await scanRdb(path, chunks(), {}, (l) => { scanned.push(l); }, { maxBuffered });
+      return { text: Buffer.concat(lines).toString(), keys: r.keys, scanned };
+    };
+    const whole = await collect();
+    const pieces = await collect(1024);
+    expect(whole.keys).toBe(whole.scanned.length);
+    expect(whole.keys).toBe(27);
+    expect(pieces.keys).toBe(whole.keys);
+    expect(pieces.scanned).toEqual(whole.scanned);
+    // The 3 MB string went out in 1 MB parts.
+    expect(pieces.text).not.toBe(whole.text); // the big strings went out in parts…
+    const parts = (t: string, key: string) => t.split('\n').filter((l) => l.startsWith(`{"key":"${key}"`)).map((l) => JSON.parse(l));
+    expect(parts(pieces.text, 'str:big').map((r) => r.part)).toEqual([0, 1, 2]);
+    expect(parts(pieces.text, 'str:big-lzf').map((r) => r.part)).toEqual([0, 1]);
+    // …of exactly the same bytes.
+    const joined = (rs: any[]) => rs.map((r) => (typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.b64, 'base64'))).reduce((a, b) => Buffer.concat([a, b]));
+    for (const key of ['str:big', 'str:big-lzf']) expect(joined(parts(pieces.text, key)).equals(joined(parts(whole.text, key)))).toBe(true);
+    const rest = (t: string) => t.split('\n').filter((l) => !l.startsWith('{"key":"str:big')).join('\n');
+    expect(rest(pieces.text)).toBe(rest(whole.text));
+  });
+});
+
+describe('Valkey RDB 80 (no Valkey server here: a file built to Valkey\'s rdb.h)', () => {
+  it('the VALKEY080 header and a hash with field expiries (RDB_TYPE_HASH_2) are read; field TTLs are reported as dropped on export', async () => {
+    const { Crc64 } = await import('../../src/lib/rdb/crc64.js');
+    const str = (s: string) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s)]);
+    const ms = (n: number) => { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(n)); return b; };
+    const body = Buffer.concat([
+      Buffer.from('VALKEY080'),
+      Buffer.from([0xfa]), str('valkey-ver'), str('9.0.0'),
+      Buffer.from([0xfe, 0x00, 0xfb, 0x02, 0x00]),
+      Buffer.from([0x00]), str('plain'), str('value'),
+      Buffer.from([22]), str('h'), Buffer.from([2]), str('f1'), str('v1'), ms(-1), str('f2'), str('v2'), ms(4_000_000_000_000),
+      Buffer.from([0xff]),
+    ]);
+    const crc = new Crc64();
+    crc.update(body);
+    const file = join(dir, 'valkey80.rdb');
+    writeFileSync(file, Buffer.concat([body, crc.digest()]));
+    const scan = await runCli(['rdb', 'scan', file]);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(ndjson(scan.stdout)).toEqual([
+      expect.objectContaining({ key: 'plain', type: 'string', length: 5 }),
+      expect.objectContaining({ key: 'h', type: 'hash', encoding: 'hashtable', length: 2 }),
+    ]);
+    expect(scan.stderr).toMatch(/RDB 80, checksum verified/);
+    const out = join(dir, 'valkey80.jsonl');
+    const e = await runCli(['rdb', 'export', file, '-o', out, '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).skipped).toEqual({ modules: 0, expired: 0, fieldExpiriesDropped: 1 });
+    expect(readFileSync(out, 'utf8')).toContain('{"key":"h","db":0,"type":"hash","expireAtMs":null,"capturedAtMs":');
+    const bad = Buffer.concat([Buffer.from('VALKEY081'), body.subarray(9)]);
+    writeFileSync(join(dir, 'v81.rdb'), bad);
+    const newer = await runCli(['rdb', 'scan', join(dir, 'v81.rdb')]);
+    expect(newer.code).toBe(2);
+    expect(newer.stderr).toMatch(/Valkey RDB version 81 is not one this reader knows/);
   });
 });

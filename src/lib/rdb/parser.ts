@@ -260,7 +260,8 @@ export class RdbParser {
     if (l.special === 3) {
       const clen = this.len('compressed length');
       const ulen = this.len('uncompressed length');
-      if (clen > limit && clen > this.src.available) throw new BigValue(clen);
+      // Past the limit, the value goes out in parts (it is still decompressed whole, once).
+      if (ulen > limit) throw new BigValue(ulen);
       if (ulen > 2 ** 40) throw this.fail(`an LZF string of ${ulen} bytes: corrupt`, at);
       const packed = this.src.bytes(clen);
       return lzfDecompress(packed, ulen, () => `${this.src.name}: offset ${at}`);
@@ -300,6 +301,7 @@ export class RdbParser {
         return await this.readKey(op, t, offset, expireAtMs, idleSec, freq, false);
       } catch (e) {
         if (e !== NEED_MORE && !(e instanceof BigValue)) throw this.wrap(e, offset);
+
         // Restart the key after a refill; past MAX_BUFFERED, read it in pieces.
         this.src.pos = start + 1;
         if (e === NEED_MORE && this.src.buf.length - start < this.maxBuffered) {
@@ -456,22 +458,45 @@ class ValueReader {
       }
       return;
     }
-    // A big string: its length first, then the bytes in pieces (LZF: decompressed whole, it is bounded by the compressed size read).
-    const l = await this.p.await(() => {
+    // A big string: its length first, then the bytes in pieces. An LZF one
+    // is decompressed whole (it is held compressed, then as its parts).
+    const head = await this.p.await(() => {
       const b = this.src.u8();
-      if (b >> 6 === 3) throw this.p.failAt('a big value with an encoded length');
-      this.src.pos--;
-      return this.p.readLen('string length');
+      if (b >> 6 !== 3) {
+        this.src.pos--;
+        return { lzf: false, len: this.p.readLen('string length'), clen: 0 };
+      }
+      if ((b & 0x3f) !== 3) throw this.p.failAt('a big value with an integer encoding');
+      const clen = this.p.readLen('compressed length');
+      return { lzf: true, len: this.p.readLen('uncompressed length'), clen };
     });
+    const l = head.len;
     k.length = l;
     this.measureString(l, false);
+    if (head.lzf) {
+      if (!(await this.src.ensure(head.clen))) throw this.p.failAt('the file ends inside a string (truncated)');
+      const at = this.src.offset;
+      const whole = lzfDecompress(this.src.bytes(head.clen), l, () => `${this.src.name}: offset ${at}`);
+      for (let i = 0; i < l || i === 0; i += STRING_PIECE) {
+        if (this.emit) await this.emit({ kind: 'string', chunk: whole.subarray(i, Math.min(l, i + STRING_PIECE)) }, i + STRING_PIECE < l);
+        if (l === 0) break;
+      }
+      return;
+    }
+    // Parts of STRING_PIECE bytes (the last shorter), whatever sizes the input arrives in.
     let left = l;
     while (left > 0) {
-      if (this.src.available === 0 && !(await this.src.fill())) throw this.p.failAt('the file ends inside a string (truncated)');
-      const n = Math.min(left, this.src.available, STRING_PIECE);
-      const chunk = this.src.bytes(n);
-      left -= n;
-      if (this.emit) await this.emit({ kind: 'string', chunk: Buffer.from(chunk) }, left > 0);
+      const want = Math.min(left, STRING_PIECE);
+      const got: Buffer[] = [];
+      let have = 0;
+      while (have < want) {
+        if (this.src.available === 0 && !(await this.src.fill())) throw this.p.failAt('the file ends inside a string (truncated)');
+        const n = Math.min(want - have, this.src.available);
+        got.push(Buffer.from(this.src.bytes(n)));
+        have += n;
+      }
+      left -= want;
+      if (this.emit) await this.emit({ kind: 'string', chunk: got.length === 1 ? got[0]! : Buffer.concat(got) }, left > 0);
     }
   }
 
