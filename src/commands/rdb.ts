@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Readable } from 'node:stream';
-import { ExitCode, InputError, UsageError } from '../errors.js';
+import { ExitCode, InputError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../lib/numbers.js';
@@ -22,11 +22,6 @@ function filterOf(f: FilterFlags, match: string | undefined): RdbFilter {
     db: f.db !== undefined ? parsePositiveInt(f.db, '--db', { allowZero: true }) : undefined,
     noTtl: f.ttl === false ? true : undefined,
   };
-}
-
-/** A file argument: "-" is stdin (an empty one is refused before any action, by the shared check). */
-function fileArg(file: string): string {
-  return file;
 }
 
 /** The reader's failures are the input's: exit 2 with the file and offset; a file that cannot be opened says why. */
@@ -56,7 +51,7 @@ export function registerRdb(program: Command): void {
     .action(async (file: string, pattern: string | undefined, _f, cmd: Command) => {
       const f = cmd.opts<FilterFlags & { separator: string; depth: string; groups: string; top: string }>();
       const out = outputFor(cmd.opts(), cmd);
-      const path = fileArg(file);
+      const path = file;
       const opts = { ...filterOf(f, pattern), separator: f.separator, depth: parsePositiveInt(f.depth, '--depth'), groups: parsePositiveInt(f.groups, '--groups'), top: parsePositiveInt(f.top, '--top', { allowZero: true }) };
       const { rdbStats } = await import('../lib/rdb/analyze.js');
       const progress = await out.progress(`reading ${path}…`);
@@ -82,7 +77,7 @@ export function registerRdb(program: Command): void {
     .description('the keys of an RDB file (or - for stdin) as NDJSON: key, type, encoding, TTL, db, estimated bytes, length')))
     .action(async (file: string, pattern: string | undefined, _f, cmd: Command) => {
       const out = outputFor({ ...cmd.opts(), json: true }, cmd);
-      const path = fileArg(file);
+      const path = file;
       const filter = filterOf(cmd.opts<FilterFlags>(), pattern);
       const { scanRdb } = await import('../lib/rdb/analyze.js');
       const lines: string[] = [];
@@ -107,7 +102,7 @@ export function registerRdb(program: Command): void {
     .action(async (file: string, pattern: string | undefined, _f, cmd: Command) => {
       const f = cmd.opts<FilterFlags & { output: string; gzip?: boolean; force?: boolean }>();
       const out = outputFor(cmd.opts(), cmd);
-      const path = fileArg(file);
+      const path = file;
       const filter = filterOf(f, pattern);
       const { exportRdb, exportHeader } = await import('../lib/rdb/analyze.js');
       const { BackupSink } = await import('../lib/backup/sink.js');
