@@ -6,7 +6,7 @@ import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, CLIENT_CPU, fmt, loadWithPipe, median, mixedKeys, printTable, timeProcess, withPingProbe } from './lib.js';
+import { BIN, CLIENT_CPU, fmt, loadWithPipe, measureProcess as measure, median, mixedKeys, printTable, timeProcess, withPingProbe } from './lib.js';
 
 /** Each measurement is repeated (BENCH_REPEAT, default 3): the table shows the median time and the highest peak RSS. */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -23,14 +23,6 @@ const dump = join(process.cwd(), 'node_modules/.bin/redis-dump');
 
 function* dataset(n) {
   for (const cmd of mixedKeys(n)) if (cmd[0] !== 'XADD') yield cmd;
-}
-
-/** Wall time and peak RSS of a process (GNU time), pinned to the clients' CPU. */
-async function measure(cmd, args, { stdout } = {}) {
-  const shell = `${[cmd, ...args].map((a) => `'${a}'`).join(' ')}${stdout ? ` > '${stdout}'` : ''}`;
-  const r = await timeProcess('/usr/bin/time', ['-f', 'RESOURCE %e %M', 'taskset', '-c', CLIENT_CPU, 'sh', '-c', shell]);
-  const m = /RESOURCE ([\d.]+) (\d+)/.exec(r.err);
-  return { s: Number(m[1]), rssMb: Number(m[2]) / 1024 };
 }
 
 async function respFile(n, path) {

@@ -118,3 +118,11 @@ export function printTable(title, head, rows) {
 }
 
 export const fmt = (n, d = 0) => Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/** Wall time and peak RSS of a process (GNU time), pinned to the clients' CPU. */
+export async function measureProcess(cmd, args, { stdout } = {}) {
+  const shell = `${[cmd, ...args].map((a) => `'${a}'`).join(' ')}${stdout ? ` > '${stdout}'` : ''}`;
+  const r = await timeProcess('/usr/bin/time', ['-f', 'RESOURCE %e %M', 'taskset', '-c', CLIENT_CPU, 'sh', '-c', shell]);
+  const m = /RESOURCE ([\d.]+) (\d+)/.exec(r.err);
+  return { s: Number(m[1]), rssMb: Number(m[2]) / 1024 };
+}

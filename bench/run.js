@@ -12,11 +12,12 @@ import { benchSlowlog } from './slowlog.js';
 import { benchIncident } from './incident.js';
 import { benchCopy } from './copy.js';
 import { benchExporter } from './exporter.js';
+import { benchRdb } from './rdb.js';
 import { SERVER_CPU } from './lib.js';
 
 /** A throwaway server pinned to its own CPU (see lib.js). */
-async function benchServer() {
-  const server = await startServer();
+async function benchServer(opts) {
+  const server = await startServer(opts);
   execFileSync('taskset', ['-cp', SERVER_CPU, String(server.process.pid)], { stdio: 'ignore' });
   return server;
 }
@@ -60,6 +61,9 @@ if (want('copy')) {
 }
 if (want('exporter')) {
   await benchExporter(benchServer, { total: keys });
+}
+if (want('rdb')) {
+  await benchRdb(benchServer, { keys });
 }
 if (want('keys')) {
   const server = await benchServer();

@@ -234,9 +234,11 @@ export class KeyStatsAccumulator {
       // A copy: the key may be a view into a buffer that is reused (an RDB file's).
       g.biggestKey = Buffer.from(k.key);
     }
+    const byLength = this.lengths && k.length !== null && k.length !== undefined;
+    if (!this.topMem.wants(bytes) && !(byLength && this.topLen.wants(k.length!))) return;
     const make = () => ({ ...keyJson(k.key), raw: Buffer.from(k.key), node, type, bytes: k.bytes ?? null, length: k.length ?? null, ttlMs: k.ttlMs ?? null, exact: false });
     this.topMem.offer(bytes, make);
-    if (this.lengths && k.length !== null && k.length !== undefined) this.topLen.offer(k.length, make);
+    if (byLength) this.topLen.offer(k.length!, make);
   }
 
   result(run: { complete: boolean; vanished: number; bytesMeasured: boolean; durationMs: number; dbList: number[]; sampled: boolean }): KeyStats {

@@ -5,6 +5,11 @@ export class TopN<T> {
 
   constructor(private readonly n: number) {}
 
+  /** Whether an item of this score would be kept (to skip building one that would not). */
+  wants(score: number): boolean {
+    return this.n > 0 && (this.items.length < this.n || score > this.min);
+  }
+
   offer(score: number, make: () => T): void {
     if (this.n <= 0) return;
     if (this.items.length >= this.n && score <= this.min) return;

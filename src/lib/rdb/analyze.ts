@@ -43,7 +43,7 @@ export async function scanRdb(path: string, stdin: Readable, filter: RdbFilter, 
     const admit = matcher(filter);
     let matched = 0;
     let at: number | null = null;
-    for await (const k of p.keysOf()) {
+    for await (const batch of p.batchesOf()) for (const k of batch) {
       at ??= savedAtMs(p.summary(), Date.now());
       if (!admit(k)) continue;
       matched++;
@@ -71,7 +71,7 @@ export async function rdbStats(path: string, stdin: Readable, opts: RdbStatsOpti
     const admit = matcher(opts);
     const perDb = new Map<number, number>();
     let at: number | null = null;
-    for await (const k of p.keysOf()) {
+    for await (const batch of p.batchesOf()) for (const k of batch) {
       at ??= savedAtMs(p.summary(), Date.now());
       perDb.set(k.db, (perDb.get(k.db) ?? 0) + 1);
       if (!admit(k)) continue;

@@ -80,6 +80,8 @@ export interface RdbSummary {
 const MAX_BUFFERED = 16 << 20;
 /** Elements per piece of a big value; bytes per piece of a big string. */
 const PIECE = 1000;
+/** A collection of more elements than this is read element by element from the start (never re-parsed whole after each refill). */
+const BIG_COUNT = 10_000;
 const STRING_PIECE = 1 << 20;
 const SUPPORTED_REDIS = 12;
 const VALKEY_VERSIONS = [80];
@@ -126,6 +128,15 @@ export class RdbParser {
 
   /** Every key, in file order; the summary is ready when the iteration ends. */
   async *keysOf(): AsyncGenerator<RdbKey> {
+    for await (const batch of this.batchesOf()) yield* batch;
+  }
+
+  /**
+   * The keys in batches: one step of an async generator per key would cost
+   * more than reading most keys does.
+   */
+  async *batchesOf(): AsyncGenerator<RdbKey[]> {
+    let batch: RdbKey[] = [];
     await this.header();
     let expireAtMs: number | null = null;
     let idleSec: number | null = null;
@@ -143,6 +154,7 @@ export class RdbParser {
       }
       if (op === OP.EOF) {
         await this.trailer();
+        if (batch.length) yield batch;
         return;
       }
       try {
@@ -173,7 +185,12 @@ export class RdbParser {
         continue;
       }
       this.keys++;
-      yield k;
+      batch.push(k);
+      // A value's pieces (export) are written as they come: the keys go out with them.
+      if (batch.length >= 512 || this.opts.onValue) {
+        yield batch;
+        batch = [];
+      }
     }
   }
 
@@ -251,7 +268,7 @@ export class RdbParser {
     const at = this.src.offset;
     const l = this.lenOrSpecial();
     if (l.special === null) {
-      if (l.len > limit && l.len > this.src.available) throw new BigValue(l.len);
+      if (l.len > limit) throw new BigValue(l.len);
       return this.src.bytes(l.len);
     }
     if (l.special === 0) return Buffer.from(String(this.src.bytes(1).readInt8()), 'latin1');
@@ -272,11 +289,12 @@ export class RdbParser {
   /** A string's length without keeping it (stats and scan skip values). */
   private skipString(): number {
     const l = this.lenOrSpecial();
-    if (l.special === null) { this.src.bytes(l.len); return l.len; }
-    if (l.special === 0) return String(this.src.bytes(1).readInt8()).length;
-    if (l.special === 1) return String(this.src.bytes(2).readInt16LE()).length;
-    if (l.special === 2) return String(this.src.bytes(4).readInt32LE()).length;
-    if (l.special === 3) { const clen = this.len('compressed length'); const ulen = this.len('uncompressed length'); this.src.bytes(clen); return ulen; }
+    const src = this.src;
+    if (l.special === null) { src.skip(l.len); return l.len; }
+    if (l.special === 0) { src.skip(1); return String(src.buf.readInt8(src.pos - 1)).length; }
+    if (l.special === 1) { src.skip(2); return String(src.buf.readInt16LE(src.pos - 2)).length; }
+    if (l.special === 2) { src.skip(4); return String(src.buf.readInt32LE(src.pos - 4)).length; }
+    if (l.special === 3) { const clen = this.len('compressed length'); const ulen = this.len('uncompressed length'); src.skip(clen); return ulen; }
     throw this.fail(`unknown string encoding ${l.special}`);
   }
 
@@ -298,6 +316,8 @@ export class RdbParser {
     let start = keyStart;
     for (;;) {
       try {
+        // Most keys are strings, read for their size only (stats, scan): no async steps for them.
+        if (op === 0 && !this.opts.onValue) return this.stringKey(offset, expireAtMs, idleSec, freq);
         return await this.readKey(op, t, offset, expireAtMs, idleSec, freq, false);
       } catch (e) {
         if (e !== NEED_MORE && !(e instanceof BigValue)) throw this.wrap(e, offset);
@@ -315,6 +335,20 @@ export class RdbParser {
         return this.readKey(op, t, offset, expireAtMs, idleSec, freq, true);
       }
     }
+  }
+
+  private stringKey(offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): RdbKey {
+    const key = this.string();
+    const head = this.src.buf[this.src.pos];
+    if (head === undefined) throw NEED_MORE;
+    const n = this.skipString();
+    const encodedInt = head >> 6 === 3 && (head & 0x3f) <= 2;
+    const mem = new Measure('string', 'string');
+    mem.keyLen = key.length;
+    mem.stringLen = n;
+    mem.stringIsInt = encodedInt || (n <= 20 && head >> 6 !== 3 && isIntBytes(this.src.buf, this.src.pos - n, this.src.pos));
+    const encoding = mem.stringIsInt ? 'int' : n <= 44 ? 'embstr' : 'raw';
+    return { db: this.db, key, type: 'string', encoding, rdbType: 0, expireAtMs, length: n, bytes: mem.bytes(), offset, idleSec, freq };
   }
 
   private async readKey(op: number, t: { type: RdbValueType; encoding: string }, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null, piecewise: boolean): Promise<RdbKey> {
@@ -508,6 +542,7 @@ class ValueReader {
   /** list (linked list) and set (hashtable): a count, then strings. */
   private async elements(k: RdbKey, type: 'list' | 'set'): Promise<void> {
     const n = await this.run(() => this.p.readLen('element count'));
+    if (!this.piecewise && n > BIG_COUNT) throw new BigValue(n);
     k.length = n;
     this.mem.elements = n;
     let batch: Buffer[] = [];
@@ -525,6 +560,7 @@ class ValueReader {
 
   private async zset(k: RdbKey, binary: boolean): Promise<void> {
     const n = await this.run(() => this.p.readLen('member count'));
+    if (!this.piecewise && n > BIG_COUNT) throw new BigValue(n);
     k.length = n;
     this.mem.elements = n;
     let batch: [Buffer, number][] = [];
@@ -548,6 +584,7 @@ class ValueReader {
   private async hash(k: RdbKey, form: 'plain' | 'meta' | 'meta-pre-ga' | 'valkey'): Promise<void> {
     const minExpire = form === 'meta' ? await this.run(() => this.p.readMillis()) : 0;
     const n = await this.run(() => this.p.readLen('field count'));
+    if (!this.piecewise && n > BIG_COUNT) throw new BigValue(n);
     k.length = n;
     this.mem.elements = n;
     let batch: [Buffer, Buffer][] = [];
@@ -641,6 +678,7 @@ class ValueReader {
 
   private async quicklist(k: RdbKey, v2: boolean): Promise<void> {
     const nodes = await this.run(() => this.p.readLen('quicklist nodes'));
+    if (!this.piecewise && nodes > BIG_COUNT) throw new BigValue(nodes);
     this.mem.nodes = nodes;
     let total = 0;
     for (let i = 0; i < nodes; i++) {
@@ -812,6 +850,13 @@ function streamEntries(master: Buffer, items: Buffer[]): [string, Buffer[]][] {
   }
   if (i !== items.length) throw new PackedError(`a stream listpack with ${items.length - i} entries past its last`);
   return out;
+}
+
+/** isIntText over a range of a buffer, without making a view when the first byte rules it out. */
+function isIntBytes(buf: Buffer, start: number, end: number): boolean {
+  const c = buf[start];
+  if (c === undefined || !((c >= 0x30 && c <= 0x39) || c === 0x2d)) return false;
+  return isIntText(buf.subarray(start, end));
 }
 
 /** A string Redis would store integer-encoded (string2ll round-trips, at most 20 bytes). */

@@ -116,6 +116,12 @@ export class ByteSource {
     return b;
   }
 
+  /** Moves past n bytes without making a view of them. */
+  skip(n: number): void {
+    if (this.pos + n > this.buf.length) throw NEED_MORE;
+    this.pos += n;
+  }
+
   close(): void {
     this.stream.destroy();
   }
