@@ -70,6 +70,16 @@ const TOKEN = /^(?=.*\d)(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_-]{16,}$/;
 
 export function generaliseSegment(segment: string): string {
   if (segment === '') return segment;
+  // A word (no digit, no "@") stays as it is: the common case, decided without building its shape.
+  let plain = true;
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 64) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return segment;
   if (segment.includes('@') && VALUE_SHAPES[3]!.test(segment)) return '*';
   const sh = shapeOf(segment);
   if (sh.digits === 0) return segment; // a word: the common case

@@ -169,6 +169,7 @@ export class KeyStatsAccumulator {
   scanned = 0;
   dbsize = 0;
   private readonly perNode = new Map<string, { node: string; scanned: number; dbsize: number }>();
+  private lastNode: { node: string; scanned: number; dbsize: number } | undefined;
   private readonly perDb = new Map<number, { db: number; scanned: number; dbsize: number; bytes: number; expiring: number }>();
   private readonly types = new Map<string, { count: number; bytes: number }>();
   // Keyed by database and pattern: the same pattern in two databases is two groups.
@@ -199,19 +200,30 @@ export class KeyStatsAccumulator {
 
   add(k: CountedKey, node: string, db: number): void {
     this.scanned++;
-    const n = this.perNode.get(node) ?? { node, scanned: 0, dbsize: 0 };
+    // Keys come node by node: the last node's counter is usually the one.
+    let n = this.lastNode?.node === node ? this.lastNode : this.perNode.get(node);
+    if (!n) {
+      n = { node, scanned: 0, dbsize: 0 };
+      this.perNode.set(node, n);
+    }
+    this.lastNode = n;
     n.scanned++;
-    this.perNode.set(node, n);
     const bytes = k.bytes ?? 0;
     const type = k.type ?? 'unknown';
-    const t = this.types.get(type) ?? { count: 0, bytes: 0 };
+    let t = this.types.get(type);
+    if (!t) {
+      t = { count: 0, bytes: 0 };
+      this.types.set(type, t);
+    }
     t.count++;
     t.bytes += bytes;
-    this.types.set(type, t);
     const bucket = ttlBucket(k.ttlMs);
     this.ttl[bucket]++;
-    const d = this.perDb.get(db) ?? { db, scanned: 0, dbsize: 0, bytes: 0, expiring: 0 };
-    this.perDb.set(db, d);
+    let d = this.perDb.get(db);
+    if (!d) {
+      d = { db, scanned: 0, dbsize: 0, bytes: 0, expiring: 0 };
+      this.perDb.set(db, d);
+    }
     d.scanned++;
     d.bytes += bytes;
     if (k.ttlMs !== null && k.ttlMs !== undefined) d.expiring++;
