@@ -120,11 +120,12 @@ export function registerRdb(program: Command): void {
         throw e;
       }
       const summary = { file: f.output, keys: r.keys, records: r.records, bytes: sink.byteCount, skipped: r.skipped, rdb: { version: r.rdb.version, magic: r.rdb.magic, checksum: r.rdb.checksum, keys: r.rdb.keys } };
+      // What was left out is said on stderr whatever the format: a cron job's log keeps it.
+      if (r.skipped.modules) out.warn(`NOT EXPORTED: ${formatCount(r.skipped.modules)} key(s) of a module type (${Object.keys(r.rdb.modules).join(', ')}): the backup format cannot hold them`);
+      if (r.skipped.fieldExpiriesDropped) out.warn(`${formatCount(r.skipped.fieldExpiriesDropped)} hash field expiries dropped: the backup format has no field TTLs`);
       setExitCode(cmd, await report(summary, (o) => {
         o.info(`${f.output}: ${formatCount(r.keys)} keys in ${formatCount(r.records)} records, ${formatBytes(sink.byteCount)}, from RDB ${r.rdb.version} (checksum ${r.rdb.checksum})`);
-        if (r.skipped.modules) o.warn(`NOT EXPORTED: ${formatCount(r.skipped.modules)} key(s) of a module type (${Object.keys(r.rdb.modules).join(', ')}): the backup format cannot hold them`);
         if (r.skipped.expired) o.info(`${formatCount(r.skipped.expired)} key(s) already expired: left out`);
-        if (r.skipped.fieldExpiriesDropped) o.warn(`${formatCount(r.skipped.fieldExpiriesDropped)} hash field expiries dropped: the backup format has no field TTLs`);
       }, r.skipped.modules ? ExitCode.failure : ExitCode.ok, { json: f.output === '-' ? 'stderr' : 'stdout' }).present(out));
     });
 }

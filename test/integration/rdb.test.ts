@@ -404,3 +404,58 @@ describe('Valkey RDB 80 (no Valkey server here: a file built to Valkey\'s rdb.h)
     expect(newer.stderr).toMatch(/Valkey RDB version 81 is not one this reader knows/);
   });
 });
+
+describe('opcodes beyond keys: functions, idle times, LFU counters, module values', () => {
+  it('a function library, IDLE (LRU policy) and FREQ (LFU policy) are read past; keys and checksum intact', async () => {
+    for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
+      const s = await startServer({ args: ['--maxmemory-policy', policy] });
+      servers.push(s);
+      const c = clientFor(s);
+      clients.push(c);
+      await c.call('FUNCTION', 'LOAD', "#!lua name=mylib\nredis.register_function('one', function() return 1 end)");
+      await c.set('a', '1');
+      await c.hset('h', 'f', 'v');
+      await c.save();
+      const file = join(dir, `${policy}.rdb`);
+      copyFileSync(join(s.dir, 'dump.rdb'), file);
+      const marker = policy === 'allkeys-lru' ? 0xf8 : 0xf9;
+      expect(readFileSync(file).includes(Buffer.from([marker])), `${policy} writes opcode ${marker}`).toBe(true);
+      const r = await runCli(['rdb', 'stats', file, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ scanned: 2, source: { functions: 1, checksum: 'verified' } });
+    }
+  });
+
+  it('a module value is skipped, counted and named by its module type; export refuses to drop it silently', async () => {
+    const { Crc64 } = await import('../../src/lib/rdb/crc64.js');
+    const charset = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let id = 0n;
+    for (const ch of 'ReJSON-RL') id = (id << 6n) | BigInt(charset.indexOf(ch));
+    id = (id << 10n) | 3n;
+    const len64 = (n: bigint) => { const b = Buffer.alloc(9); b[0] = 0x81; b.writeBigUInt64BE(n, 1); return b; };
+    const str = (s: string) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s)]);
+    const body = Buffer.concat([
+      Buffer.from('REDIS0010'), Buffer.from([0xfe, 0x00]),
+      Buffer.from([0x07]), str('doc:1'), len64(id),
+      Buffer.from([0x02, 0x05]), Buffer.from([0x05]), str('{"a":1}'), Buffer.from([0x04]), Buffer.alloc(8), Buffer.from([0x00]),
+      Buffer.from([0x00]), str('plain'), str('v'),
+      Buffer.from([0xff]),
+    ]);
+    const crc = new Crc64();
+    crc.update(body);
+    const file = join(dir, 'module.rdb');
+    writeFileSync(file, Buffer.concat([body, crc.digest()]));
+    const scan = await runCli(['rdb', 'scan', file]);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(ndjson(scan.stdout)).toEqual([
+      expect.objectContaining({ key: 'doc:1', type: 'module', encoding: 'ReJSON-RL' }),
+      expect.objectContaining({ key: 'plain', type: 'string' }),
+    ]);
+    const stats = JSON.parse((await runCli(['rdb', 'stats', file, '--json'])).stdout);
+    expect(stats.source.modules).toEqual({ 'ReJSON-RL': 1 });
+    const e = await runCli(['rdb', 'export', file, '-o', join(dir, 'module.jsonl'), '--json']);
+    expect(e.code).toBe(1);
+    expect(JSON.parse(e.stdout)).toMatchObject({ keys: 1, skipped: { modules: 1 } });
+    expect(e.stderr).toMatch(/NOT EXPORTED: 1 key\(s\) of a module type \(ReJSON-RL\)/);
+  });
+});

@@ -168,7 +168,7 @@ export class RdbParser {
         if (op === OP.SLOT_INFO) { this.len('slot'); this.len('slot size'); this.len('expires slot size'); continue; }
         if (op === OP.FUNCTION2) { this.string(); this.functions++; continue; }
         if (op === OP.FUNCTION_PRE_GA) throw this.fail('a function library in the Redis 7.0 release-candidate format (opcode 246): not supported', startOffset);
-        if (op === OP.MODULE_AUX) { this.moduleValue(this.len('module id'), true); continue; }
+        if (op === OP.MODULE_AUX) { this.moduleValue(this.moduleId(), true); continue; }
       } catch (e) {
         if (e !== NEED_MORE) throw this.wrap(e, startOffset);
         this.src.pos = start;
@@ -254,6 +254,14 @@ export class RdbParser {
       return { len: Number(n), special: null };
     }
     throw this.fail(`bad length byte 0x${b.toString(16)}`);
+  }
+
+  /** A module type id: 64 bits (nine 6-bit characters and a version), past a JS number's exact range. */
+  private moduleId(): bigint {
+    const b = this.src.u8();
+    if (b === 0x81) return this.src.bytes(8).readBigUInt64BE();
+    this.src.pos--;
+    return BigInt(this.len('module id'));
   }
 
   private len(what: string, signed = false): number {
@@ -398,7 +406,9 @@ export class RdbParser {
   get isValkey(): boolean { return this.magic === 'VALKEY'; }
 
   /** A module value (type 7) or module aux data: skipped opcode by opcode, named by its module id. */
-  moduleValue(id: number, aux: boolean): string {
+  readModuleId = () => this.moduleId();
+
+  moduleValue(id: bigint, aux: boolean): string {
     const name = moduleName(id);
     if (aux) { this.len('when'); }
     for (;;) {
@@ -422,9 +432,8 @@ class BigValue {
 const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** A module type id: nine 6-bit characters and a 10-bit encoding version (module.c moduleTypeNameByID). */
-function moduleName(id: number): string {
-  let big = BigInt(id);
-  big >>= 10n;
+function moduleName(id: bigint): string {
+  let big = id >> 10n;
   let name = '';
   for (let i = 0; i < 9; i++) {
     name = MODULE_CHARSET[Number(big & 63n)]! + name;
@@ -451,8 +460,8 @@ class ValueReader {
       case 3: case 5: return this.zset(k, op === 5);
       case 4: return this.hash(k, 'plain');
       case 7: {
-        const id = await this.run(() => this.p.readLen('module id'));
-        const name = await this.run(() => this.p.moduleValue(id, false));
+        // One step: the id and the value are read again together after a refill.
+        const name = await this.run(() => this.p.moduleValue(this.p.readModuleId(), false));
         k.encoding = name;
         return this.emit ? this.p.failAt(`module value of ${name}: cannot be exported (no module here to read it)`) as never : undefined;
       }
