@@ -1,5 +1,6 @@
 import { InputError } from '../../errors.js';
 import { SCORE, type KeyRecord, type RecordHead } from './format.js';
+import { Crc64 } from '../rdb/crc64.js';
 
 /**
  * Builds the payloads RESTORE takes (what DUMP returns): the value in the
@@ -22,30 +23,11 @@ const RDB_HASH = 4;
  */
 const RDB_VERSION = 6;
 
-// CRC-64/Jones, reflected, as Redis's crc64.c: the table split into 32-bit halves (no BigInt per byte).
-const CRC_LO = new Uint32Array(256);
-const CRC_HI = new Uint32Array(256);
-{
-  const poly = 0x95ac9329ac4bc9b5n;
-  for (let n = 0; n < 256; n++) {
-    let c = BigInt(n);
-    for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
-    CRC_LO[n] = Number(c & 0xffffffffn);
-    CRC_HI[n] = Number(c >> 32n);
-  }
-}
-
 /** Redis's crc64(0, buf[start..end)), written little-endian at buf[end..end+8). */
 function writeCrc64(buf: Buffer, start: number, end: number): void {
-  let lo = 0;
-  let hi = 0;
-  for (let i = start; i < end; i++) {
-    const idx = (lo ^ buf[i]!) & 0xff;
-    lo = ((lo >>> 8) | (hi << 24)) ^ CRC_LO[idx]!;
-    hi = (hi >>> 8) ^ CRC_HI[idx]!;
-  }
-  buf.writeUInt32LE(lo >>> 0, end);
-  buf.writeUInt32LE(hi >>> 0, end + 4);
+  const crc = new Crc64();
+  crc.update(buf, start, end);
+  crc.digest().copy(buf, end);
 }
 
 /** A byte string of the backup format: a JSON string (its UTF-8 bytes) or {"b64"}. */
