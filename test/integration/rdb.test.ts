@@ -426,7 +426,7 @@ describe('opcodes beyond keys: functions, idle times, LFU counters, module value
     }
   });
 
-  it('a module value is skipped, counted and named by its module type; export refuses to drop it silently', async () => {
+  it('module aux data and a module value are skipped, the value counted and named by its module type; export refuses to drop it silently', async () => {
     const { Crc64 } = await import('../../src/lib/rdb/crc64.js');
     const charset = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     let id = 0n;
@@ -435,7 +435,10 @@ describe('opcodes beyond keys: functions, idle times, LFU counters, module value
     const len64 = (n: bigint) => { const b = Buffer.alloc(9); b[0] = 0x81; b.writeBigUInt64BE(n, 1); return b; };
     const str = (s: string) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s)]);
     const body = Buffer.concat([
-      Buffer.from('REDIS0010'), Buffer.from([0xfe, 0x00]),
+      Buffer.from('REDIS0010'),
+      // Module aux data (0xf7): the module id, when-opcode UINT (2), when (2: after the keyspace), a UINT, EOF.
+      Buffer.from([0xf7]), len64(id), Buffer.from([0x02, 0x02, 0x02, 0x07, 0x00]),
+      Buffer.from([0xfe, 0x00]),
       Buffer.from([0x07]), str('doc:1'), len64(id),
       Buffer.from([0x02, 0x05]), Buffer.from([0x05]), str('{"a":1}'), Buffer.from([0x04]), Buffer.alloc(8), Buffer.from([0x00]),
       Buffer.from([0x00]), str('plain'), str('v'),

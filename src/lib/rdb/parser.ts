@@ -410,7 +410,11 @@ export class RdbParser {
 
   moduleValue(id: bigint, aux: boolean): string {
     const name = moduleName(id);
-    if (aux) { this.len('when'); }
+    // Aux data: when_opcode (UINT) and when (before or after the keyspace), then the value.
+    if (aux) {
+      if (this.len('module aux when-opcode') !== 2) throw this.fail(`module ${name}: aux data without its "when" field`);
+      this.len('module aux when');
+    }
     for (;;) {
       const opcode = this.len('module opcode');
       if (opcode === 0) break;
