@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Readable } from 'node:stream';
-import { ExitCode, InputError } from '../errors.js';
+import { ExitCode, InputError, UsageError } from '../errors.js';
 import { parsePositiveInt } from '../lib/duration.js';
 import { validateKeyType } from '../lib/scan/walk.js';
 import { formatBytes, formatCount } from '../lib/numbers.js';
@@ -22,6 +22,13 @@ function filterOf(f: FilterFlags, match: string | undefined): RdbFilter {
     db: f.db !== undefined ? parsePositiveInt(f.db, '--db', { allowZero: true }) : undefined,
     noTtl: f.ttl === false ? true : undefined,
   };
+}
+
+/** stdin for "-": refused when it is a terminal (nothing is piped in, and the run would wait for ever). */
+function stdinFor(cmd: Command, file: string): Readable {
+  const stdin = ioFor(cmd).stdin as Readable & { isTTY?: boolean };
+  if (file === '-' && stdin.isTTY) throw new UsageError('stdin is a terminal: pipe an RDB file into it (redis-cli --rdb - | redis-ops rdb stats -), or give a file');
+  return stdin;
 }
 
 /** The reader's failures are the input's: exit 2 with the file and offset; a file that cannot be opened says why. */
@@ -57,7 +64,7 @@ export function registerRdb(program: Command): void {
       const progress = await out.progress(`reading ${path}…`);
       let r;
       try {
-        r = await reading(path, () => rdbStats(path, ioFor(cmd).stdin as Readable, opts));
+        r = await reading(path, () => rdbStats(path, stdinFor(cmd, path), opts));
       } finally {
         progress.stop();
       }
@@ -85,7 +92,7 @@ export function registerRdb(program: Command): void {
         if (lines.length) await out.write(`${lines.join('\n')}\n`);
         lines.length = 0;
       };
-      const r = await reading(path, () => scanRdb(path, ioFor(cmd).stdin as Readable, filter, async (line) => {
+      const r = await reading(path, () => scanRdb(path, stdinFor(cmd, path), filter, async (line) => {
         lines.push(JSON.stringify(line));
         if (lines.length >= 1000) await flush();
       }));
@@ -104,6 +111,7 @@ export function registerRdb(program: Command): void {
       const out = outputFor(cmd.opts(), cmd);
       const path = file;
       const filter = filterOf(f, pattern);
+      const input = stdinFor(cmd, path);
       const { exportRdb, exportHeader } = await import('../lib/rdb/analyze.js');
       const { BackupSink } = await import('../lib/backup/sink.js');
       const { outputPlace } = await import('../lib/outputPath.js');
@@ -113,7 +121,7 @@ export function registerRdb(program: Command): void {
       let r;
       try {
         await sink.header(exportHeader(path, filter.db !== undefined ? [filter.db] : [], filter));
-        r = await reading(path, () => exportRdb(path, ioFor(cmd).stdin as Readable, filter, sink));
+        r = await reading(path, () => exportRdb(path, input, filter, sink));
         await sink.finish();
       } catch (e) {
         sink.abort();

@@ -462,3 +462,12 @@ describe('opcodes beyond keys: functions, idle times, LFU counters, module value
     expect(e.stderr).toMatch(/NOT EXPORTED: 1 key\(s\) of a module type \(ReJSON-RL\)/);
   });
 });
+
+describe('stdin that is a terminal', () => {
+  it('"-" with nothing piped in is refused at once, not waited on', async () => {
+    const { runInTty } = await import('../helpers/tty.js');
+    const r = await runInTty(['rdb', 'stats', '-'], { waitFor: /$^/ });
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/stdin is a terminal: pipe an RDB file into it/);
+  });
+});
