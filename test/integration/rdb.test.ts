@@ -14,7 +14,7 @@ import { snapshotAll } from '../helpers/snapshot.js';
 // Redis's own test suite; each is loaded into a real redis-server, and what
 // the reader finds is compared with what the server loaded.
 const dir = mkdtempSync(join(tmpdir(), 'ro-rdb-'));
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/rdb');
+const FIXTURES = join(import.meta.dirname, '../fixtures/rdb');
 const servers: LocalServer[] = [];
 const clients: Redis[] = [];
 const files: Record<string, string> = {};

@@ -65,7 +65,7 @@ describe('LZF and CRC-64', () => {
 
 describe('a whole file, mutated', () => {
   it('300 files with bytes flipped: each is read or refused with RdbError', async () => {
-    const good = readFileSync(join(import.meta.dirname, '../../../shared/fixtures/rdb/encodings.rdb'));
+    const good = readFileSync(join(import.meta.dirname, '../fixtures/rdb/encodings.rdb'));
     for (let i = 0; i < 300; i++) {
       const b = Buffer.from(good);
       for (let k = 0; k < 1 + rand(4); k++) b[9 + rand(b.length - 9)] = rand(256);
