@@ -79,3 +79,16 @@ it('Prometheus loads the shipped alert rules and evaluates every one without err
   expect(rules.length).toBe(18);
   expect(rules.filter((x) => x.health !== 'ok').map((x) => `${x.name}: ${x.lastError}`)).toEqual([]);
 });
+
+it('every query of the Grafana dashboard is valid PromQL that a real Prometheus evaluates', async () => {
+  const { readFileSync } = await import('node:fs');
+  const dashboard = JSON.parse(readFileSync('contrib/grafana/redis-ops.json', 'utf8'));
+  const exprs: string[] = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
+  expect(exprs.length).toBeGreaterThan(18);
+  for (const expr of exprs) {
+    const q = expr.replace(/\$instance/g, '.*').replace(/\$__rate_interval/g, '1m');
+    const r = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await r.json()) as any;
+    expect(body.status, `${q}: ${body.error ?? ''}`).toBe('success');
+  }
+});
