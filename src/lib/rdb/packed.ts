@@ -58,6 +58,20 @@ function backlenSize(size: number): number {
   return size < 128 ? 1 : size < 16384 ? 2 : size < 2097152 ? 3 : size < 268435456 ? 4 : 5;
 }
 
+/**
+ * A listpack's element count from its header, after the shallow check Redis
+ * itself makes (total bytes, end marker): for reports that need only the
+ * count and the size. null when the header does not hold it (65535 or more
+ * elements): decode then.
+ */
+export function listpackCount(blob: Buffer): number | null {
+  need(blob, 0, 7, 'listpack header');
+  if (blob.readUInt32LE(0) !== blob.length) throw new PackedError(`listpack says ${blob.readUInt32LE(0)} bytes, the blob has ${blob.length}`);
+  if (blob[blob.length - 1] !== 0xff) throw new PackedError('listpack without its end marker');
+  const n = blob.readUInt16LE(4);
+  return n === 0xffff ? null : n;
+}
+
 export function decodeListpack(blob: Buffer): Buffer[] {
   need(blob, 0, 7, 'listpack header');
   const total = blob.readUInt32LE(0);

@@ -1,5 +1,5 @@
 import { lzfDecompress, LzfError } from './lzf.js';
-import { decodeIntset, decodeListpack, decodeZiplist, decodeZipmap, PackedError } from './packed.js';
+import { decodeIntset, decodeListpack, decodeZiplist, decodeZipmap, listpackCount, PackedError } from './packed.js';
 import { Measure } from './memory.js';
 import { ByteSource, NEED_MORE } from './source.js';
 
@@ -82,6 +82,8 @@ const MAX_BUFFERED = 16 << 20;
 const PIECE = 1000;
 /** A collection of more elements than this is read element by element from the start (never re-parsed whole after each refill). */
 const BIG_COUNT = 10_000;
+/** Types a report reads without async steps (reportKey). */
+const SYNC_TYPES = new Set([0, 16, 17, 18, 20]);
 const STRING_PIECE = 1 << 20;
 const SUPPORTED_REDIS = 12;
 const VALKEY_VERSIONS = [80];
@@ -325,7 +327,7 @@ export class RdbParser {
     for (;;) {
       try {
         // Most keys are strings, read for their size only (stats, scan): no async steps for them.
-        if (op === 0 && !this.opts.onValue) return this.stringKey(offset, expireAtMs, idleSec, freq);
+        if (!this.opts.onValue && SYNC_TYPES.has(op)) return this.reportKey(op, t, offset, expireAtMs, idleSec, freq);
         return await this.readKey(op, t, offset, expireAtMs, idleSec, freq, false);
       } catch (e) {
         if (e !== NEED_MORE && !(e instanceof BigValue)) throw this.wrap(e, offset);
@@ -343,6 +345,41 @@ export class RdbParser {
         return this.readKey(op, t, offset, expireAtMs, idleSec, freq, true);
       }
     }
+  }
+
+  /**
+   * A listpack hash, sorted set or set, or a quicklist of listpack nodes, for
+   * a report: the count from the headers, the size from the blobs, no async
+   * step (most keys of a 7.x file are these or strings).
+   */
+  private reportKey(op: number, t: { type: RdbValueType; encoding: string }, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): RdbKey {
+    if (op === 0) return this.stringKey(offset, expireAtMs, idleSec, freq);
+    const key = this.string();
+    const mem = new Measure(t.type, t.encoding);
+    mem.keyLen = key.length;
+    let length = 0;
+    if (op === 18) {
+      const nodes = this.len('quicklist nodes');
+      if (nodes > BIG_COUNT) throw new BigValue(nodes);
+      for (let i = 0; i < nodes; i++) {
+        const container = this.len('quicklist container');
+        const b = container === 1 ? null : this.string(Number.MAX_SAFE_INTEGER);
+        const n = b ? listpackCount(b) ?? decodeListpack(b).length : 1;
+        if (!b) mem.blob(this.skipString());
+        else if (n) mem.blob(b.length);
+        if (n) mem.nodes++;
+        length += n;
+      }
+    } else {
+      const b = this.string(Number.MAX_SAFE_INTEGER);
+      const n = listpackCount(b) ?? decodeListpack(b).length;
+      const per = op === 20 ? 1 : 2;
+      if (n % per) throw this.fail(`a listpack of ${n} entries where each element takes ${per}`, offset);
+      length = n / per;
+      mem.blob(b.length);
+    }
+    mem.elements = length;
+    return { db: this.db, key, type: t.type, encoding: t.encoding, rdbType: op, expireAtMs, length, bytes: mem.bytes(), offset, idleSec, freq };
   }
 
   private stringKey(offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): RdbKey {
@@ -637,8 +674,24 @@ class ValueReader {
     return this.run(() => this.p.readString(Number.MAX_SAFE_INTEGER));
   }
 
+  /**
+   * A listpack read only for a report (no export): its count from the header;
+   * its memory is its size, so the elements need not be decoded.
+   */
+  private counted(k: RdbKey, b: Buffer, decode: (b: Buffer) => Buffer[], per: number): boolean {
+    if (this.emit || decode !== decodeListpack) return false;
+    const n = listpackCount(b);
+    if (n === null) return false;
+    if (n % per) throw this.p.failAt(`a listpack of ${n} entries where each element takes ${per}`);
+    k.length = n / per;
+    this.mem.elements = k.length;
+    this.mem.blob(b.length);
+    return true;
+  }
+
   private async packedList(k: RdbKey, decode: (b: Buffer) => Buffer[], _type: 'list' | 'set' = 'list'): Promise<void> {
     const b = await this.blob();
+    if (this.counted(k, b, decode, 1)) return;
     const items = decode(b);
     k.length = items.length;
     this.mem.elements = items.length;
@@ -649,6 +702,7 @@ class ValueReader {
 
   private async packedPairs(k: RdbKey, decode: (b: Buffer) => Buffer[], _type: 'hash'): Promise<void> {
     const b = await this.blob();
+    if (this.counted(k, b, decode, 2)) return;
     const flat = decode(b);
     if (flat.length % 2) throw this.p.failAt('a hash blob with an odd number of entries');
     k.length = flat.length / 2;
@@ -660,6 +714,7 @@ class ValueReader {
 
   private async packedZset(k: RdbKey, decode: (b: Buffer) => Buffer[]): Promise<void> {
     const b = await this.blob();
+    if (this.counted(k, b, decode, 2)) return;
     const flat = decode(b);
     if (flat.length % 2) throw this.p.failAt('a sorted-set blob with an odd number of entries');
     k.length = flat.length / 2;
@@ -692,7 +747,6 @@ class ValueReader {
   private async quicklist(k: RdbKey, v2: boolean): Promise<void> {
     const nodes = await this.run(() => this.p.readLen('quicklist nodes'));
     if (!this.piecewise && nodes > BIG_COUNT) throw new BigValue(nodes);
-    this.mem.nodes = nodes;
     let total = 0;
     for (let i = 0; i < nodes; i++) {
       const container = v2 ? await this.run(() => this.p.readLen('quicklist container')) : 2;
@@ -706,16 +760,21 @@ class ValueReader {
         } else size = await this.run(() => this.p.readSkipString());
         this.mem.element(size);
         this.mem.blob(size);
+        this.mem.nodes++;
         total++;
         continue;
       }
       const b = await this.blob();
-      const items = v2 ? decodeListpack(b) : decodeZiplist(b);
+      // A report needs a v2 node's count only (its header has it), an export its elements.
+      const count = v2 && !this.emit ? listpackCount(b) : null;
+      const items = count === null ? (v2 ? decodeListpack(b) : decodeZiplist(b)) : null;
+      const n = count ?? items!.length;
       // An empty node is skipped, as Redis does when it loads one.
-      if (!items.length) continue;
-      total += items.length;
+      if (!n) continue;
+      total += n;
+      this.mem.nodes++;
       this.mem.blob(b.length);
-      if (this.emit) await this.emit({ kind: 'elements', items: this.piecewise ? items.map((x) => Buffer.from(x)) : items }, i + 1 < nodes);
+      if (this.emit && items) await this.emit({ kind: 'elements', items: this.piecewise ? items.map((x) => Buffer.from(x)) : items }, i + 1 < nodes);
     }
     if (this.emit && nodes === 0) await this.emit({ kind: 'elements', items: [] }, false);
     k.length = total;
