@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../lib/duration.js';
-import { keyFromText, keyJson, keyLines, keyText, patternFromText } from '../lib/keyname.js';
+import { keyFromText, keyJson, keyLines, keyText, patternFromText, withKey } from '../lib/keyname.js';
 import { matchesEveryKey } from '../lib/rails.js';
 import { railsFrom, railsOptions, type RailsFlags } from './railsFlags.js';
 import { validateKeyType } from '../lib/scan/walk.js';
@@ -118,7 +118,7 @@ async function keysScan({ target, out, signal }: RunContext, pattern: string | u
         if (progress.active) progress.update(`scanned ${formatCount(seen)} of ~${formatCount(total)} keys, ${formatCount(found)} matching`);
         if (page.keys.length === 0) continue;
         if (f.json) {
-          await out.ndjson(page.keys.map((k) => ({ ...keyJson(k.key), type: k.type, ttlMs: k.ttlMs ?? null, node: page.node, db: page.db })));
+          await out.ndjson(page.keys.map((k) => withKey(k.key, { type: k.type, ttlMs: k.ttlMs ?? null, node: page.node, db: page.db })));
         } else {
           await out.write(keyLines(page.keys.map((k) => k.key), Boolean(f.null)));
         }

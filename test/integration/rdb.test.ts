@@ -150,6 +150,17 @@ describe('files written by redis-server 7.0', () => {
     await compareExport(files[name]!, c);
   });
 
+  it('every exported record carries the time the file was written (its ctime), the first keys too', async () => {
+    const out = join(dir, 'captured.jsonl');
+    expect((await runCli(['rdb', 'export', files.packed!, '-o', out, '--force'])).code).toBe(0);
+    const records = readFileSync(out, 'utf8').trim().split('\n').slice(1, -1).map((l) => JSON.parse(l));
+    expect(records.length).toBeGreaterThan(20);
+    const times = new Set(records.map((r) => r.capturedAtMs));
+    expect([...times]).toHaveLength(1);
+    // ctime has whole seconds.
+    expect([...times][0] % 1000).toBe(0);
+  });
+
   it('every encoding is in the two files', async () => {
     const encodings = new Set<string>();
     for (const f of [files.packed!, files.plain!]) for (const l of ndjson((await runCli(['rdb', 'scan', f])).stdout) as any[]) encodings.add(`${l.type}/${l.encoding}`);

@@ -6,7 +6,7 @@ import { keepIdleTimes } from '../connect/target.js';
 import { globToRegExp, keyMatches } from '../glob.js';
 import type { Rails } from '../rails.js';
 import { keyOf, parseJson, recordHead, validateRecord, type Header, type KeyRecord } from '../backup/format.js';
-import { keyJson } from '../keyname.js';
+import { withKey } from '../keyname.js';
 import { newRestorer, type RestoreOptions, type RestoreSummary, type Restorer } from '../backup/restore.js';
 import { KeyBackup, type RecordSink } from '../backup/writer.js';
 
@@ -186,7 +186,7 @@ function renameRecord(r: KeyRecord, rename: NonNullable<CopyOptions['rename']>):
   const key = keyOf(r);
   if (!key.subarray(0, rename.from.length).equals(rename.from)) return r;
   const { key: _k, key64: _b, ...rest } = r;
-  return { ...keyJson(Buffer.concat([rename.to, key.subarray(rename.from.length)])), ...rest } as KeyRecord;
+  return withKey(Buffer.concat([rename.to, key.subarray(rename.from.length)]), rest) as KeyRecord;
 }
 
 function loadCheckpoint(path: string | undefined, from: string, to: string, opts: CopyOptions): Checkpoint {

@@ -2,7 +2,7 @@ import { forEachDb } from '../connect/dbs.js';
 import { Pace } from '../pace.js';
 import type { Target } from '../connect/target.js';
 import { globToRegExp, keyMatches } from '../glob.js';
-import { keyJson } from '../keyname.js';
+import { withKey } from '../keyname.js';
 import type { Rails } from '../rails.js';
 import { walkKeys } from '../scan/walk.js';
 import { loadScript, runScript } from '../scripts/loader.js';
@@ -99,7 +99,7 @@ export async function eachLock(target: Target, opts: LockOptions, visit: (lock: 
         const system = SYSTEM_LOCKS.find(([re]) => re.test(name))?.[1] ?? null;
         const raw = values.get(i) ?? null;
         const verdict = judge(type, ttlMs, idleSec, system, opts);
-        visit({ ...keyJson(k), raw: k, db, node: node!.address, type, value: raw ? valueJson(raw) : null, ttlMs, idleSec, ...verdict, system });
+        visit(withKey(k, { raw: k, db, node: node!.address, type, value: raw ? valueJson(raw) : null, ttlMs, idleSec, ...verdict, system }));
       });
     }
   });

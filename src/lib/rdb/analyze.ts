@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { bytesJson, FORMAT, FORMAT_VERSION, makeRecord, recordLine, type Header, type KeyType } from '../backup/format.js';
 import type { RecordSink } from '../backup/sink.js';
 import { globToRegExp } from '../glob.js';
-import { keyJson, type KeyJson } from '../keyname.js';
+import { withKey, type KeyJson } from '../keyname.js';
 import { KeyStatsAccumulator, type KeyStats } from '../keys/stats.js';
 import type { PatternOptions } from '../keys/pattern.js';
 import { RdbParser, type ParseOptions, type RdbKey, type RdbSummary, type ValuePiece } from './parser.js';
@@ -47,7 +47,9 @@ export async function scanRdb(path: string, stdin: Readable, filter: RdbFilter, 
       at ??= savedAtMs(p.summary(), Date.now());
       if (!admit(k)) continue;
       matched++;
-      await onKey({ ...keyJson(k.key), db: k.db, type: k.type, encoding: k.encoding, ttlMs: k.expireAtMs === null ? null : k.expireAtMs - at, expireAtMs: k.expireAtMs, bytes: k.bytes, length: k.length });
+      // Awaited only when the callback is async: an await per key costs more than the key.
+      const done = onKey(withKey(k.key, { db: k.db, type: k.type, encoding: k.encoding, ttlMs: k.expireAtMs === null ? null : k.expireAtMs - at, expireAtMs: k.expireAtMs, bytes: k.bytes, length: k.length }));
+      if (done) await done;
     }
     return { ...p.summary(), matched };
   } finally {
@@ -123,12 +125,14 @@ export async function exportRdb(path: string, stdin: Readable, filter: RdbFilter
     ...tuning,
     wantValue: (k) => admit(k) && k.type !== 'module' && !(k.expireAtMs !== null && k.expireAtMs <= now),
     onValue: async (k, piece, more) => {
+      // The aux fields (ctime) come before the first key: the capture time is known by now.
+      savedAt ??= savedAtMs(p.summary(), now);
       const part = parts.get(k) ?? 0;
       parts.set(k, part + 1);
       const whole = part === 0 && !more;
       const value = pieceValue(piece);
       if (piece.kind === 'pairs' && piece.fieldExpiry?.some((e) => e !== null)) summary.skipped.fieldExpiriesDropped += piece.fieldExpiry.filter((e) => e !== null).length;
-      const line = `${recordLine(makeRecord(k.key, k.db, k.type as KeyType, k.expireAtMs, savedAt ?? now, value, whole ? undefined : part, whole ? undefined : more))}\n`;
+      const line = `${recordLine(makeRecord(k.key, k.db, k.type as KeyType, k.expireAtMs, savedAt, value, whole ? undefined : part, whole ? undefined : more))}\n`;
       pending.push(line);
       pendingBytes += line.length;
       summary.records++;
@@ -137,12 +141,7 @@ export async function exportRdb(path: string, stdin: Readable, filter: RdbFilter
     },
   });
   try {
-    let headerDone = false;
-    for await (const k of p.keysOf()) {
-      if (!headerDone) {
-        savedAt = savedAtMs(p.summary(), now);
-        headerDone = true;
-      }
+    for await (const batch of p.batchesOf()) for (const k of batch) {
       if (!admit(k)) continue;
       if (k.type === 'module') { summary.skipped.modules++; continue; }
       if (k.expireAtMs !== null && k.expireAtMs <= now) { summary.skipped.expired++; continue; }

@@ -188,8 +188,7 @@ export class RdbParser {
       }
       this.keys++;
       batch.push(k);
-      // A value's pieces (export) are written as they come: the keys go out with them.
-      if (batch.length >= 512 || this.opts.onValue) {
+      if (batch.length >= 512) {
         yield batch;
         batch = [];
       }
@@ -328,6 +327,12 @@ export class RdbParser {
       try {
         // Most keys are strings, read for their size only (stats, scan): no async steps for them.
         if (!this.opts.onValue && SYNC_TYPES.has(op)) return this.reportKey(op, t, offset, expireAtMs, idleSec, freq);
+        if (op === 0) {
+          // Export: a string is read whole (up to the buffer's limit) and handed over at once.
+          const { k, value } = this.stringKeyValue(offset, expireAtMs, idleSec, freq);
+          if (this.opts.wantValue?.(k) ?? true) await this.opts.onValue!(k, { kind: 'string', chunk: value }, false);
+          return k;
+        }
         return await this.readKey(op, t, offset, expireAtMs, idleSec, freq, false);
       } catch (e) {
         if (e !== NEED_MORE && !(e instanceof BigValue)) throw this.wrap(e, offset);
@@ -394,6 +399,19 @@ export class RdbParser {
     mem.stringIsInt = encodedInt || (n <= 20 && head >> 6 !== 3 && isIntBytes(this.src.buf, this.src.pos - n, this.src.pos));
     const encoding = mem.stringIsInt ? 'int' : n <= 44 ? 'embstr' : 'raw';
     return { db: this.db, key, type: 'string', encoding, rdbType: 0, expireAtMs, length: n, bytes: mem.bytes(), offset, idleSec, freq };
+  }
+
+  private stringKeyValue(offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): { k: RdbKey; value: Buffer } {
+    const key = this.string();
+    const head = this.src.buf[this.src.pos];
+    if (head === undefined) throw NEED_MORE;
+    const value = this.string();
+    const mem = new Measure('string', 'string');
+    mem.keyLen = key.length;
+    mem.stringLen = value.length;
+    mem.stringIsInt = (head >> 6 === 3 && (head & 0x3f) <= 2) || (head >> 6 !== 3 && isIntText(value));
+    const encoding = mem.stringIsInt ? 'int' : value.length <= 44 ? 'embstr' : 'raw';
+    return { k: { db: this.db, key, type: 'string', encoding, rdbType: 0, expireAtMs, length: value.length, bytes: mem.bytes(), offset, idleSec, freq }, value };
   }
 
   private async readKey(op: number, t: { type: RdbValueType; encoding: string }, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null, piecewise: boolean): Promise<RdbKey> {
