@@ -474,6 +474,31 @@ describe('opcodes beyond keys: functions, idle times, LFU counters, module value
   });
 });
 
+describe('paths that are not plain files', () => {
+  it('a FIFO is read as a stream (redis-cli --rdb into a pipe), a symlink followed, an existing -o refused without --force', async () => {
+    const { execFileSync, spawn } = await import('node:child_process');
+    const { symlinkSync, existsSync } = await import('node:fs');
+    const fifo = join(dir, 'in.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `cat '${files.packed!}' > '${fifo}'`]);
+    const written = new Promise((r) => writer.on('close', r));
+    const viaFifo = await runCli(['rdb', 'scan', fifo]);
+    await written;
+    expect(viaFifo.code, viaFifo.stderr).toBe(0);
+    expect(viaFifo.stdout).toBe((await runCli(['rdb', 'scan', files.packed!])).stdout);
+    const link = join(dir, 'link.rdb');
+    symlinkSync(files.packed!, link);
+    expect((await runCli(['rdb', 'scan', link])).stdout).toBe(viaFifo.stdout);
+    const taken = join(dir, 'taken.jsonl');
+    writeFileSync(taken, 'keep me');
+    const r = await runCli(['rdb', 'export', files.packed!, '-o', taken]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/exists: pass --force to replace it/);
+    expect(readFileSync(taken, 'utf8')).toBe('keep me');
+    expect(existsSync(`${taken}.partial-${process.pid}`)).toBe(false);
+  });
+});
+
 describe('stdin that is a terminal', () => {
   it('"-" with nothing piped in is refused at once, not waited on', async () => {
     const { runInTty } = await import('../helpers/tty.js');
