@@ -4,7 +4,7 @@ import { num, replicasOf, type InfoFields } from '../info.js';
 import type { GroupStats } from '../keys/stats.js';
 import type { QueueInfo } from '../queues/model.js';
 import type { WorkersReport } from '../workers/model.js';
-import { Families, type MetricFamily } from './metrics.js';
+import { Families } from './metrics.js';
 
 /**
  * Every metric redis-ops exports, named once: the exporter, `health
@@ -163,10 +163,4 @@ export function nodeFamilies(nodes: NodeInfo[], into = new Families()): Families
     }
   }
   return into;
-}
-
-export function familiesOf(build: (f: Families) => void): MetricFamily[] {
-  const f = new Families();
-  build(f);
-  return f.list();
 }

@@ -329,8 +329,8 @@ export class RdbParser {
         if (!this.opts.onValue && SYNC_TYPES.has(op)) return this.reportKey(op, t, offset, expireAtMs, idleSec, freq);
         if (op === 0) {
           // Export: a string is read whole (up to the buffer's limit) and handed over at once.
-          const { k, value } = this.stringKeyValue(offset, expireAtMs, idleSec, freq);
-          if (this.opts.wantValue?.(k) ?? true) await this.opts.onValue!(k, { kind: 'string', chunk: value }, false);
+          const { k, value } = this.stringEntry(offset, expireAtMs, idleSec, freq, true);
+          if (this.opts.wantValue?.(k) ?? true) await this.opts.onValue!(k, { kind: 'string', chunk: value! }, false);
           return k;
         }
         return await this.readKey(op, t, offset, expireAtMs, idleSec, freq, false);
@@ -358,7 +358,7 @@ export class RdbParser {
    * step (most keys of a 7.x file are these or strings).
    */
   private reportKey(op: number, t: { type: RdbValueType; encoding: string }, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): RdbKey {
-    if (op === 0) return this.stringKey(offset, expireAtMs, idleSec, freq);
+    if (op === 0) return this.stringEntry(offset, expireAtMs, idleSec, freq, false).k;
     const key = this.string();
     const mem = new Measure(t.type, t.encoding);
     mem.keyLen = key.length;
@@ -387,31 +387,25 @@ export class RdbParser {
     return { db: this.db, key, type: t.type, encoding: t.encoding, rdbType: op, expireAtMs, length, bytes: mem.bytes(), offset, idleSec, freq };
   }
 
-  private stringKey(offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): RdbKey {
+  /**
+   * A string key read whole from the buffer: its size and encoding for a
+   * report, and its bytes too when `keep` (export). A string past the buffer's
+   * limit throws BigValue and is read in pieces by ValueReader instead.
+   */
+  private stringEntry(offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null, keep: boolean): { k: RdbKey; value: Buffer | null } {
     const key = this.string();
     const head = this.src.buf[this.src.pos];
     if (head === undefined) throw NEED_MORE;
-    const n = this.skipString();
+    const value = keep ? this.string() : null;
+    const n = value ? value.length : this.skipString();
     const encodedInt = head >> 6 === 3 && (head & 0x3f) <= 2;
     const mem = new Measure('string', 'string');
     mem.keyLen = key.length;
     mem.stringLen = n;
-    mem.stringIsInt = encodedInt || (n <= 20 && head >> 6 !== 3 && isIntBytes(this.src.buf, this.src.pos - n, this.src.pos));
+    // A plain string of up to 20 digits may still be integer-encoded once loaded.
+    mem.stringIsInt = encodedInt || (n <= 20 && head >> 6 !== 3 && (value ? isIntText(value) : isIntBytes(this.src.buf, this.src.pos - n, this.src.pos)));
     const encoding = mem.stringIsInt ? 'int' : n <= 44 ? 'embstr' : 'raw';
-    return { db: this.db, key, type: 'string', encoding, rdbType: 0, expireAtMs, length: n, bytes: mem.bytes(), offset, idleSec, freq };
-  }
-
-  private stringKeyValue(offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null): { k: RdbKey; value: Buffer } {
-    const key = this.string();
-    const head = this.src.buf[this.src.pos];
-    if (head === undefined) throw NEED_MORE;
-    const value = this.string();
-    const mem = new Measure('string', 'string');
-    mem.keyLen = key.length;
-    mem.stringLen = value.length;
-    mem.stringIsInt = (head >> 6 === 3 && (head & 0x3f) <= 2) || (head >> 6 !== 3 && isIntText(value));
-    const encoding = mem.stringIsInt ? 'int' : value.length <= 44 ? 'embstr' : 'raw';
-    return { k: { db: this.db, key, type: 'string', encoding, rdbType: 0, expireAtMs, length: value.length, bytes: mem.bytes(), offset, idleSec, freq }, value };
+    return { k: { db: this.db, key, type: 'string', encoding, rdbType: 0, expireAtMs, length: n, bytes: mem.bytes(), offset, idleSec, freq }, value };
   }
 
   private async readKey(op: number, t: { type: RdbValueType; encoding: string }, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null, piecewise: boolean): Promise<RdbKey> {
@@ -457,7 +451,6 @@ export class RdbParser {
   readDoubleText = () => this.doubleText();
   readMillis = () => this.millis();
   failAt = (m: string) => this.fail(m);
-  get rdbVersion(): number { return this.version; }
   get isValkey(): boolean { return this.magic === 'VALKEY'; }
 
   /** A module value (type 7) or module aux data: skipped opcode by opcode, named by its module id. */
@@ -514,8 +507,8 @@ class ValueReader {
   async read(op: number, k: RdbKey): Promise<void> {
     switch (op) {
       case 0: return this.stringValue(k);
-      case 1: return this.elements(k, 'list');
-      case 2: return this.elements(k, 'set');
+      case 1: return this.elements(k);
+      case 2: return this.elements(k);
       case 3: case 5: return this.zset(k, op === 5);
       case 4: return this.hash(k, 'plain');
       case 7: {
@@ -524,16 +517,16 @@ class ValueReader {
         k.encoding = name;
         return this.emit ? this.p.failAt(`module value of ${name}: cannot be exported (no module here to read it)`) as never : undefined;
       }
-      case 9: return this.packedPairs(k, decodeZipmap, 'hash');
+      case 9: return this.packedPairs(k, decodeZipmap);
       case 10: return this.packedList(k, decodeZiplist);
-      case 11: return this.packedList(k, decodeIntset, 'set');
+      case 11: return this.packedList(k, decodeIntset);
       case 12: return this.packedZset(k, decodeZiplist);
-      case 13: return this.packedPairs(k, decodeZiplist, 'hash');
+      case 13: return this.packedPairs(k, decodeZiplist);
       case 14: case 18: return this.quicklist(k, op === 18);
       case 15: case 19: case 21: return this.stream(k, op === 15 ? 1 : op === 19 ? 2 : 3);
-      case 16: return this.packedPairs(k, decodeListpack, 'hash');
+      case 16: return this.packedPairs(k, decodeListpack);
       case 17: return this.packedZset(k, decodeListpack);
-      case 20: return this.packedList(k, decodeListpack, 'set');
+      case 20: return this.packedList(k, decodeListpack);
       case 22: return this.p.isValkey ? this.hash(k, 'valkey') : this.hash(k, 'meta-pre-ga');
       case 23: return this.hashListpackEx(k, false);
       case 24: return this.hash(k, 'meta');
@@ -542,24 +535,8 @@ class ValueReader {
     }
   }
 
+  /** A string too big to read whole (RdbParser.stringEntry reads the others). */
   private async stringValue(k: RdbKey): Promise<void> {
-    if (!this.piecewise) {
-      const before = this.src.pos;
-      const head = this.src.buf[before]!;
-      if (this.emit) {
-        const s = this.p.readString();
-        this.measureString(s.length, (head >> 6) === 3 && (head & 0x3f) <= 2 ? true : isIntText(s));
-        k.length = s.length;
-        await this.emit({ kind: 'string', chunk: s }, false);
-      } else {
-        const n = this.p.readSkipString();
-        const isInt = (head >> 6) === 3 && (head & 0x3f) <= 2;
-        // A plain string of up to 20 digits may still be integer-encoded once loaded.
-        this.measureString(n, isInt || (n <= 20 && (head >> 6) !== 3 && isIntText(this.src.buf.subarray(this.src.pos - n, this.src.pos))));
-        k.length = n;
-      }
-      return;
-    }
     // A big string: its length first, then the bytes in pieces. An LZF one
     // is decompressed whole (it is held compressed, then as its parts).
     const head = await this.p.await(() => {
@@ -608,7 +585,7 @@ class ValueReader {
   }
 
   /** list (linked list) and set (hashtable): a count, then strings. */
-  private async elements(k: RdbKey, type: 'list' | 'set'): Promise<void> {
+  private async elements(k: RdbKey): Promise<void> {
     const n = await this.run(() => this.p.readLen('element count'));
     if (!this.piecewise && n > BIG_COUNT) throw new BigValue(n);
     k.length = n;
@@ -622,7 +599,6 @@ class ValueReader {
         if (batch.length >= PIECE) { await this.emit({ kind: 'elements', items: batch }, true); batch = []; }
       } else this.mem.element(await this.run(() => this.p.readSkipString()));
     }
-    void type;
     if (this.emit) await this.emit({ kind: 'elements', items: batch }, false);
   }
 
@@ -707,7 +683,7 @@ class ValueReader {
     return true;
   }
 
-  private async packedList(k: RdbKey, decode: (b: Buffer) => Buffer[], _type: 'list' | 'set' = 'list'): Promise<void> {
+  private async packedList(k: RdbKey, decode: (b: Buffer) => Buffer[]): Promise<void> {
     const b = await this.blob();
     if (this.counted(k, b, decode, 1)) return;
     const items = decode(b);
@@ -718,7 +694,7 @@ class ValueReader {
     if (this.emit) await this.emitChunks(items, (c, more) => this.emit!({ kind: 'elements', items: c }, more));
   }
 
-  private async packedPairs(k: RdbKey, decode: (b: Buffer) => Buffer[], _type: 'hash'): Promise<void> {
+  private async packedPairs(k: RdbKey, decode: (b: Buffer) => Buffer[]): Promise<void> {
     const b = await this.blob();
     if (this.counted(k, b, decode, 2)) return;
     const flat = decode(b);
