@@ -63,3 +63,66 @@ describe('values people key by collapse to * (issue 15, item 9)', async () => {
     expect([...patterns]).toEqual(['ratelimit:ip:*']);
   });
 });
+
+describe('patternInto: the byte path agrees with inferKeyPattern', async () => {
+  const { patternInto } = await import('../../src/lib/keys/pattern.js');
+  const { PatternGroups } = await import('../../src/lib/keys/patternGroups.js');
+  const { keyText } = await import('../../src/lib/keyname.js');
+  // Segments of every kind the classifier tells apart, and the edges (empty, "*", separators in a row).
+  const segments = [
+    '', '*', 'user', 'profile', 'v2', '17', '0', '12345', '2026-11-30', '2026-W48', '10.0.3.7', 'ada.lovelace@example.com', 'a@b',
+    '3f1c2a9e-8d7b-4c6a-9e1f-0a2b3c4d5e6f', '9f86d081884c7d659a2feaa0c55ad015', 'deadbeefcafe', 'deadbeefcaf1', 'file_003', 'user12',
+    'job42', 'sess-9f2c44aa01', '01HZX3KQ7V8M2N4P6R9T0W1Y2Z', '2CdP8a7hJ1gXfQ3vR9kLmN0sTuW', 'aB3-_x9YzQw8LmN2', 'x+y/z=.', 'a b', '~!#$%',
+    '1764460800123', 'ABCDEF0123456789', 'abc-def', 'db8', '2001', '::',
+  ];
+  let seed = 7;
+  const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  const keys: string[] = [];
+  for (const a of segments) for (const b of segments) keys.push(`${a}:${b}`, `${a}/${b}`, `${a}${b}`);
+  for (let i = 0; i < 20_000; i++) keys.push(Array.from({ length: 1 + rand(9) }, () => segments[rand(segments.length)]).join(rand(4) ? ':' : '/'));
+  keys.push('ratelimit:ip:2001:db8::1', 'a:b:c:d:e:f:g:h', 'a::b', ':', '::', '', 'caf\u00e9:1', 'back\\slash:1', 'tab\there:2');
+
+  it.each([
+    [':', 1], [':', 2], [':', 3], [':', 4], [':', 0], ['/', 3], ['-', 2], ['', 3], ['::', 3],
+  ])('separator %j, depth %i: the same pattern for %#', (separator, depth) => {
+    const opts = { separator, depth };
+    const out = Buffer.alloc(1024);
+    let fast = 0;
+    for (const k of keys) {
+      const key = Buffer.from(k, 'utf8');
+      const want = inferKeyPattern(keyText(key), opts);
+      const n = patternInto(key, opts, out);
+      if (n >= 0) {
+        fast++;
+        expect(out.toString('utf8', 0, n), k).toBe(want);
+      }
+    }
+    // The byte path takes the plain keys; the rest go through the strings.
+    expect(fast > 0).toBe(separator.length === 1);
+  });
+
+  it('groups by database and pattern, in the order first seen, whichever path found them', () => {
+    const g = new PatternGroups<{ pattern: string; db: number; n: number }>({ separator: ':', depth: 3 });
+    const add = (key: string | Buffer, db: number) => g.find(Buffer.isBuffer(key) ? key : Buffer.from(key), db, (pattern) => ({ pattern, db, n: 0 }))!.n++;
+    add('user:1:profile', 0);
+    add('caf\u00e9:1', 0);
+    add('user:2:profile', 0);
+    add('user:3:profile', 1);
+    add('caf\u00e9:22', 0);
+    add(Buffer.from([0xff, 0x3a, 0x31]), 0);
+    add(Buffer.from([0xff, 0x3a, 0x32]), 0);
+    add('ratelimit:ip:2001:db8::1', 0);
+    add('ratelimit:ip:10.0.0.1', 0);
+    expect(g.values().map((x) => [x.db, x.pattern, x.n])).toEqual([
+      [0, 'user:*:profile', 2], [0, 'caf\u00e9:*', 2], [1, 'user:*:profile', 1], [0, '\\xff:*', 2], [0, 'ratelimit:ip:*', 2],
+    ]);
+  });
+
+  it('a group that is not made (too many) is not kept: the next key asks again', () => {
+    const g = new PatternGroups<string>({ separator: ':', depth: 3 });
+    let asked = 0;
+    expect(g.find(Buffer.from('a:1'), 0, () => { asked++; return null; })).toBeNull();
+    expect(g.find(Buffer.from('a:2'), 0, () => { asked++; return null; })).toBeNull();
+    expect([asked, g.size]).toEqual([2, 0]);
+  });
+});

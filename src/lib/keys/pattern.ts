@@ -138,3 +138,92 @@ function countOf(s: string, c: string): number {
   for (let i = s.indexOf(c); i >= 0; i = s.indexOf(c, i + 1)) n++;
   return n;
 }
+
+const STAR = 42;
+
+/**
+ * inferKeyPattern over a key's bytes, written into `out` (its UTF-8 bytes,
+ * which for such a key are its text): for a walk of millions of keys, no
+ * string per key. Handles the keys whose text is their bytes (printable
+ * ASCII, keyText prints them as they are), a one-byte separator and no
+ * possible IPv6 address; returns -1 for any other, which the caller sends
+ * through inferKeyPattern. Decides the common segments (words, numbers, hex
+ * and token ids) from their byte counts and hands the others to
+ * generaliseSegment, so the two always agree (a unit test compares them).
+ */
+export function patternInto(key: Buffer, opts: PatternOptions, out: Buffer): number {
+  const len = key.length;
+  if (opts.separator.length !== 1 || len + 2 > out.length) return -1;
+  const sep = opts.separator.charCodeAt(0);
+  let seps = 0;
+  let doubled = false;
+  for (let i = 0; i < len; i++) {
+    const b = key[i]!;
+    if (b < 0x20 || b > 0x7e || b === 0x5c) return -1;
+    if (b === sep) {
+      seps++;
+      if (i > 0 && key[i - 1] === sep) doubled = true;
+    }
+  }
+  if (sep === 58 && (doubled || seps >= 7)) return -1;
+
+  let o = 0;
+  // The trailing run of "*" segments, collapsed to one at the end (`a:*:*` says no more than `a:*`).
+  let runStart = -1;
+  let run = 0;
+  let segments = 0;
+  for (let s = 0; ; segments++) {
+    let e = s;
+    while (e < len && key[e] !== sep) e++;
+    if (segments > 0) out[o++] = sep;
+    const from = o;
+    if (segments === opts.depth) out[o++] = STAR; // what lies past the depth
+    else o = writeSegment(key, s, e, out, o);
+    if (o - from === 1 && out[from] === STAR) {
+      if (run++ === 0) runStart = from;
+    } else run = 0;
+    if (segments === opts.depth || e >= len) break;
+    s = e + 1;
+  }
+  if (run >= 2) o = runStart + 1;
+  return o;
+}
+
+/** One segment of a key, generalised as generaliseSegment would, written at `o`; returns the new end. */
+function writeSegment(key: Buffer, s: number, e: number, out: Buffer, o: number): number {
+  const n = e - s;
+  let digits = 0;
+  let hexLetters = 0;
+  let otherLetters = 0;
+  let tokenOther = 0;
+  let other = 0;
+  let at = false;
+  for (let i = s; i < e; i++) {
+    const c = key[i]!;
+    if (c >= 48 && c <= 57) digits++;
+    else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hexLetters++;
+    else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) otherLetters++;
+    else if (c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46) tokenOther++;
+    else {
+      other++;
+      if (c === 64) at = true;
+    }
+  }
+  if (!at) {
+    if (digits === 0) {
+      // A word, as it is (a loop: Buffer#copy costs more than a short segment).
+      for (let i = s; i < e; i++) out[o++] = key[i]!;
+      return o;
+    }
+    const id = digits === n
+      || (n >= 12 && digits + hexLetters === n)
+      || (n >= 20 && other === 0 && hexLetters + otherLetters > 0)
+      || (n === 36 && otherLetters === 0 && other === 0 && tokenOther === 4 && key[s + 8] === 45 && key[s + 13] === 45 && key[s + 18] === 45 && key[s + 23] === 45);
+    if (id) {
+      out[o] = STAR;
+      return o + 1;
+    }
+  }
+  const text = generaliseSegment(key.toString('latin1', s, e));
+  return o + out.write(text, o, 'latin1');
+}

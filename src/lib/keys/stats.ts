@@ -1,8 +1,9 @@
 import { keepIdleTimes, type Target } from '../connect/target.js';
-import { keyJson, keyText, type KeyJson } from '../keyname.js';
+import { keyJson, type KeyJson } from '../keyname.js';
 import { forEachDb } from '../connect/dbs.js';
 import { countKeys, walkKeys, type WalkOptions } from '../scan/walk.js';
-import { inferKeyPattern, type PatternOptions } from './pattern.js';
+import { type PatternOptions } from './pattern.js';
+import { PatternGroups } from './patternGroups.js';
 import { TopN } from './topN.js';
 import { Pace } from '../pace.js';
 import { emptyTtlBuckets, ttlBucket, type TtlBuckets } from './ttlBuckets.js';
@@ -173,7 +174,7 @@ export class KeyStatsAccumulator {
   private readonly perDb = new Map<number, { db: number; scanned: number; dbsize: number; bytes: number; expiring: number }>();
   private readonly types = new Map<string, { count: number; bytes: number }>();
   // Keyed by database and pattern: the same pattern in two databases is two groups.
-  private readonly groups = new Map<string, GroupAcc & { db: number; pattern: string }>();
+  private readonly groups: PatternGroups<GroupAcc & { db: number; pattern: string }>;
   private readonly other: GroupAcc = newGroup();
   private readonly ttl = emptyTtlBuckets();
   readonly topMem: TopN<TopKey & { raw: Buffer }>;
@@ -182,6 +183,7 @@ export class KeyStatsAccumulator {
   constructor(private readonly opts: PatternOptions & { top: number; groups: number }, private readonly lengths: boolean) {
     this.topMem = new TopN(opts.top);
     this.topLen = new TopN(opts.top);
+    this.groups = new PatternGroups(opts);
   }
 
   /** A database and how many keys each node says it holds (the total the walk counts towards). */
@@ -227,16 +229,7 @@ export class KeyStatsAccumulator {
     d.scanned++;
     d.bytes += bytes;
     if (k.ttlMs !== null && k.ttlMs !== undefined) d.expiring++;
-    const pattern = inferKeyPattern(keyText(k.key), this.opts);
-    const id = `${db}\n${pattern}`;
-    let g: GroupAcc | undefined = this.groups.get(id);
-    if (!g) {
-      if (this.groups.size < MAX_TRACKED_GROUPS) {
-        const fresh = { ...newGroup(), db, pattern };
-        this.groups.set(id, fresh);
-        g = fresh;
-      } else g = this.other;
-    }
+    const g: GroupAcc = this.groups.find(k.key, db, (pattern) => (this.groups.size < MAX_TRACKED_GROUPS ? { ...newGroup(), db, pattern } : null)) ?? this.other;
     g.count++;
     g.bytes += bytes;
     g.ttl[bucket]++;

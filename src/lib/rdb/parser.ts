@@ -22,6 +22,7 @@ export type RdbValueType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream
 
 export interface RdbKey {
   db: number;
+  /** The name's bytes: a view into the reader's buffer, valid until the next batch is asked for (copy it to keep it). */
   key: Buffer;
   type: RdbValueType;
   /** The encoding in the file (ziplist, listpack, intset, hashtable, skiplist, quicklist, zipmap, linkedlist, stream, the module's name); a string's as the server gives it (int, embstr, raw). */
@@ -139,6 +140,11 @@ export class RdbParser {
    */
   async *batchesOf(): AsyncGenerator<RdbKey[]> {
     let batch: RdbKey[] = [];
+    // Keys are views into the source's buffer until a refill reuses it: the batch not yet handed out keeps copies.
+    let owned = 0;
+    this.src.beforeReuse = () => {
+      for (; owned < batch.length; owned++) batch[owned]!.key = Buffer.from(batch[owned]!.key);
+    };
     await this.header();
     let expireAtMs: number | null = null;
     let idleSec: number | null = null;
@@ -191,6 +197,7 @@ export class RdbParser {
       if (batch.length >= 512) {
         yield batch;
         batch = [];
+        owned = 0;
       }
     }
   }
@@ -409,7 +416,8 @@ export class RdbParser {
   }
 
   private async readKey(op: number, t: { type: RdbValueType; encoding: string }, offset: number, expireAtMs: number | null, idleSec: number | null, freq: number | null, piecewise: boolean): Promise<RdbKey> {
-    const key = piecewise ? await this.await(() => this.string()) : this.string();
+    // Read in pieces, the key outlives refills: a copy.
+    const key = piecewise ? Buffer.from(await this.await(() => this.string())) : this.string();
     const k: RdbKey = { db: this.db, key, type: t.type, encoding: t.encoding, rdbType: op, expireAtMs, length: 0, bytes: 0, offset, idleSec, freq };
     const sink = this.opts.onValue && (this.opts.wantValue?.(k) ?? true) ? this.opts.onValue : null;
     const mem = new Measure(t.type, t.encoding);
