@@ -96,21 +96,32 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
         const reader = new KeyBackup(source, sink, opts.types);
         try {
           let cursor = state.cursor;
+          // The page before this one: its writes acknowledged, then its cursor saved.
+          let written: Promise<void> = Promise.resolve();
           do {
             if (opts.signal?.aborted || sink.stopped || failed) break;
             const [next, names] = await scanPage(source, node, cursor, opts);
+            // This page is read while the last one is written; its lines
+            // wait for that write (sink.gate), so the destination holds at
+            // most one page not yet in the checkpoint.
+            sink.gate = written;
             await reader.add(node, db, names);
             await reader.drain();
-            await writer.sync();
-            if (sink.stopped) break; // a budget of the rails: this page is redone next time
+            await written;
+            const pageDone = writer.sync().then(() => {
+              if (sink.stopped) return; // a budget of the rails: this page is redone next time
+              state.cursor = next;
+              state.keys += names.length;
+              state.done = next === '0';
+              save();
+              copied += names.length;
+              opts.onProgress?.(copied);
+            });
+            pageDone.catch(() => undefined); // awaited as the next page's gate, or below
+            written = pageDone;
             cursor = next;
-            state.cursor = cursor;
-            state.keys += names.length;
-            state.done = cursor === '0';
-            save();
-            copied += names.length;
-            opts.onProgress?.(copied);
           } while (cursor !== '0');
+          await written;
           vanished += reader.summary.vanished;
           summaries.push(await writer.finish());
         } catch (e) {
@@ -152,6 +163,8 @@ class WriterSink implements RecordSink {
   records = 0;
   byteCount = 0;
   stopped = false;
+  /** Lines are applied only once this settles (the previous page written). */
+  gate: Promise<void> = Promise.resolve();
   private lineNo = 0;
 
   constructor(private readonly writer: Restorer, private readonly rename?: CopyOptions['rename']) {}
@@ -163,6 +176,7 @@ class WriterSink implements RecordSink {
   }
 
   async lines(chunk: Buffer): Promise<void> {
+    await this.gate;
     this.byteCount += chunk.length;
     for (let at = 0; at < chunk.length;) {
       const end = chunk.indexOf(0x0a, at);
