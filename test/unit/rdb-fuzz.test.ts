@@ -101,3 +101,17 @@ describe('CRC-64 eight bytes at a time', () => {
     }
   });
 });
+
+describe('jemalloc size classes by bit count', () => {
+  // The definition: 4 classes per doubling above 64 bytes, found with log2.
+  const byLog = (n: number) => {
+    if (n <= 8) return 8;
+    if (n <= 64) return Math.ceil(n / 16) * 16;
+    const step = 2 ** Math.floor(Math.log2(n - 1)) / 4;
+    return Math.ceil(n / step) * step;
+  };
+  it('agrees with log2 for every size to 70,000 and around each power of two to 2^40', () => {
+    for (let n = 1; n <= 70_000; n++) expect(jemallocSize(n), `size ${n}`).toBe(byLog(n));
+    for (let b = 16; b <= 40; b++) for (const d of [-1, 0, 1, 2]) expect(jemallocSize(2 ** b + d), `size 2^${b}${d >= 0 ? '+' : ''}${d}`).toBe(byLog(2 ** b + d));
+  });
+});

@@ -118,10 +118,9 @@ const STREAM_NACK = 64;
 /** jemalloc's size classes (4 per doubling above 64 bytes; 8, 16, 32, 48 below). */
 export function jemallocSize(n: number): number {
   if (n <= 8) return 8;
-  if (n <= 16) return 16;
-  if (n <= 32) return Math.ceil(n / 16) * 16;
   if (n <= 64) return Math.ceil(n / 16) * 16;
-  const p = 2 ** Math.floor(Math.log2(n - 1));
+  // The highest power of two below n: clz32 where n fits 32 bits (it runs per key and per element).
+  const p = n - 1 < 2 ** 32 ? 2 ** (31 - Math.clz32(n - 1)) : 2 ** Math.floor(Math.log2(n - 1));
   const step = p / 4;
   return Math.ceil(n / step) * step;
 }
