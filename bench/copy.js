@@ -2,12 +2,19 @@
 // through a pipe (the baseline), on the bench data; peak RSS and what other
 // clients of the source see meanwhile (a PING probe).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { BIN, CLIENT_CPU, fmt, loadWithPipe, mixedKeys, printTable, timeProcess, withPingProbe } from './lib.js';
 
 async function measure(shell) {
   const r = await timeProcess('/usr/bin/time', ['-f', 'RESOURCE %e %M', 'taskset', '-c', CLIENT_CPU, 'sh', '-c', shell]);
   const m = /RESOURCE ([\d.]+) (\d+)/.exec(r.err);
   return { s: Number(m[1]), rssMb: Number(m[2]) / 1024 };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const dbsize = (port) => Number(execFileSync('redis-cli', ['-p', String(port), 'dbsize'], { encoding: 'utf8' }));
@@ -29,11 +36,14 @@ export async function benchCopy(startServer, { keys = 1_000_000 } = {}) {
     const rows = [];
     for (const [name, shell] of runs) {
       flush(dst.port);
+      const cpu0 = [cpuSeconds(src.process.pid), cpuSeconds(dst.process.pid)];
       const { result: m, ping, longestCommandMs } = await withPingProbe(src.port, () => measure(shell));
+      // Where the time goes: both servers share one core, so their CPU seconds together bound the wall time.
+      const cpu = [cpuSeconds(src.process.pid) - cpu0[0], cpuSeconds(dst.process.pid) - cpu0[1]];
       const copied = dbsize(dst.port);
-      rows.push([name, fmt(m.s, 2), fmt(n / m.s), fmt(m.rssMb), fmt(ping.maxMs, 1), fmt(ping.p99Ms, 2), fmt(longestCommandMs, 1), copied === n ? 'all keys' : `${fmt(copied)} of ${fmt(n)}!`]);
+      rows.push([name, fmt(m.s, 2), fmt(n / m.s), fmt(m.rssMb), fmt(cpu[0], 1), fmt(cpu[1], 1), fmt(((cpu[0] + cpu[1]) / n) * 1e6, 1), fmt(ping.maxMs, 1), fmt(ping.p99Ms, 2), fmt(longestCommandMs, 1), copied === n ? 'all keys' : `${fmt(copied)} of ${fmt(n)}!`]);
     }
-    printTable(`copy between two local servers (${fmt(n)} mixed keys; PING probe on the source)`, ['run', 'wall s', 'keys/s', 'peak RSS MB', 'worst PING ms', 'p99 PING ms', 'longest command ms', 'copied'], rows);
+    printTable(`copy between two local servers (${fmt(n)} mixed keys; PING probe on the source)`, ['run', 'wall s', 'keys/s', 'peak RSS MB', 'source CPU s', 'destination CPU s', 'server µs/key', 'worst PING ms', 'p99 PING ms', 'longest command ms', 'copied'], rows);
 
     // One key of 1,000,000 elements: read in pages, built under a temporary name; memory stays bounded.
     flush(src.port);
