@@ -20,38 +20,47 @@ interface Shape {
   otherLetters: number;
   tokenOther: number; // _ - + / = .
   other: number;
+  /** "@" (counted in other too): a segment with one may be an e-mail address. */
+  at: number;
+}
+
+function emptyShape(): Shape {
+  return { digits: 0, hexLetters: 0, otherLetters: 0, tokenOther: 0, other: 0, at: 0 };
+}
+
+/** Counts one character into its class: by its code, so a string's characters and a key's bytes count alike. */
+function tally(sh: Shape, c: number): void {
+  if (c >= 48 && c <= 57) sh.digits++;
+  else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) sh.hexLetters++;
+  else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) sh.otherLetters++;
+  else if (c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46) sh.tokenOther++;
+  else {
+    sh.other++;
+    if (c === 64) sh.at++;
+  }
 }
 
 function shapeOf(s: string): Shape {
-  const shape: Shape = { digits: 0, hexLetters: 0, otherLetters: 0, tokenOther: 0, other: 0 };
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) shape.digits++;
-    else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) shape.hexLetters++;
-    else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) shape.otherLetters++;
-    else if (c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46) shape.tokenOther++;
-    else shape.other++;
-  }
+  const shape = emptyShape();
+  for (let i = 0; i < s.length; i++) tally(shape, s.charCodeAt(i));
   return shape;
-}
-
-function isUuid(s: string, sh: Shape): boolean {
-  return s.length === 36 && sh.otherLetters === 0 && sh.other === 0 && sh.tokenOther === 4 &&
-    s[8] === '-' && s[13] === '-' && s[18] === '-' && s[23] === '-';
 }
 
 export function isIdLike(segment: string): boolean {
   if (segment === '') return false;
-  return idLike(segment, shapeOf(segment));
+  return idLike(segment.length, shapeOf(segment), (i) => segment.charCodeAt(i));
 }
 
-function idLike(s: string, sh: Shape): boolean {
-  if (sh.digits === s.length) return true;
-  if (isUuid(s, sh)) return true;
+const UUID_DASHES = [8, 13, 18, 23];
+
+/** By its length, its shape and (for a UUID) where its dashes are: `codeAt` gives a character's code. */
+function idLike(length: number, sh: Shape, codeAt: (i: number) => number): boolean {
+  if (sh.digits === length) return true;
+  if (length === 36 && sh.otherLetters === 0 && sh.other === 0 && sh.tokenOther === 4 && UUID_DASHES.every((i) => codeAt(i) === 45)) return true;
   // Long hex (hashes, object ids) with at least one digit.
-  if (s.length >= 12 && sh.digits > 0 && sh.digits + sh.hexLetters === s.length) return true;
+  if (length >= 12 && sh.digits > 0 && sh.digits + sh.hexLetters === length) return true;
   // Long random tokens (base64, nanoid): letters and digits mixed.
-  return s.length >= 20 && sh.other === 0 && sh.digits > 0 && sh.hexLetters + sh.otherLetters > 0;
+  return length >= 20 && sh.other === 0 && sh.digits > 0 && sh.hexLetters + sh.otherLetters > 0;
 }
 
 /**
@@ -83,7 +92,7 @@ export function generaliseSegment(segment: string): string {
   if (segment.includes('@') && VALUE_SHAPES[3]!.test(segment)) return '*';
   const sh = shapeOf(segment);
   if (sh.digits === 0) return segment; // a word: the common case
-  if (idLike(segment, sh)) return '*';
+  if (idLike(segment.length, sh, (i) => segment.charCodeAt(i))) return '*';
   if (VALUE_SHAPES.some((re) => re.test(segment)) || TOKEN.test(segment)) return '*';
   const m = SUFFIXED.exec(segment);
   if (m && /\d/.test(m[2]!)) return `${m[1]}*`;
@@ -191,39 +200,20 @@ export function patternInto(key: Buffer, opts: PatternOptions, out: Buffer): num
 
 /** One segment of a key, generalised as generaliseSegment would, written at `o`; returns the new end. */
 function writeSegment(key: Buffer, s: number, e: number, out: Buffer, o: number): number {
-  const n = e - s;
-  let digits = 0;
-  let hexLetters = 0;
-  let otherLetters = 0;
-  let tokenOther = 0;
-  let other = 0;
-  let at = false;
-  for (let i = s; i < e; i++) {
-    const c = key[i]!;
-    if (c >= 48 && c <= 57) digits++;
-    else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hexLetters++;
-    else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) otherLetters++;
-    else if (c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46) tokenOther++;
-    else {
-      other++;
-      if (c === 64) at = true;
-    }
-  }
-  if (!at) {
-    if (digits === 0) {
+  const sh = emptyShape();
+  for (let i = s; i < e; i++) tally(sh, key[i]!);
+  if (sh.at === 0) {
+    if (sh.digits === 0) {
       // A word, as it is (a loop: Buffer#copy costs more than a short segment).
       for (let i = s; i < e; i++) out[o++] = key[i]!;
       return o;
     }
-    const id = digits === n
-      || (n >= 12 && digits + hexLetters === n)
-      || (n >= 20 && other === 0 && hexLetters + otherLetters > 0)
-      || (n === 36 && otherLetters === 0 && other === 0 && tokenOther === 4 && key[s + 8] === 45 && key[s + 13] === 45 && key[s + 18] === 45 && key[s + 23] === 45);
-    if (id) {
+    if (idLike(e - s, sh, (i) => key[s + i]!)) {
       out[o] = STAR;
       return o + 1;
     }
   }
+  // The rarer shapes (dates, addresses, suffixed words): the string rules decide.
   const text = generaliseSegment(key.toString('latin1', s, e));
   return o + out.write(text, o, 'latin1');
 }
