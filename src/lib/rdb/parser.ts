@@ -525,15 +525,15 @@ class ValueReader {
         k.encoding = name;
         return this.emit ? this.p.failAt(`module value of ${name}: cannot be exported (no module here to read it)`) as never : undefined;
       }
-      case 9: return this.packedPairs(k, decodeZipmap);
+      case 9: return this.packedPairs(k, decodeZipmap, 'pairs');
       case 10: return this.packedList(k, decodeZiplist);
       case 11: return this.packedList(k, decodeIntset);
-      case 12: return this.packedZset(k, decodeZiplist);
-      case 13: return this.packedPairs(k, decodeZiplist);
+      case 12: return this.packedPairs(k, decodeZiplist, 'zset');
+      case 13: return this.packedPairs(k, decodeZiplist, 'pairs');
       case 14: case 18: return this.quicklist(k, op === 18);
       case 15: case 19: case 21: return this.stream(k, op === 15 ? 1 : op === 19 ? 2 : 3);
-      case 16: return this.packedPairs(k, decodeListpack);
-      case 17: return this.packedZset(k, decodeListpack);
+      case 16: return this.packedPairs(k, decodeListpack, 'pairs');
+      case 17: return this.packedPairs(k, decodeListpack, 'zset');
       case 20: return this.packedList(k, decodeListpack);
       case 22: return this.p.isValkey ? this.hash(k, 'valkey') : this.hash(k, 'meta-pre-ga');
       case 23: return this.hashListpackEx(k, false);
@@ -702,28 +702,19 @@ class ValueReader {
     if (this.emit) await this.emitChunks(items, (c, more) => this.emit!({ kind: 'elements', items: c }, more));
   }
 
-  private async packedPairs(k: RdbKey, decode: (b: Buffer) => Buffer[]): Promise<void> {
+  /** A hash (field, value) or a sorted set (member, score) in one packed blob. */
+  private async packedPairs(k: RdbKey, decode: (b: Buffer) => Buffer[], kind: 'pairs' | 'zset'): Promise<void> {
     const b = await this.blob();
     if (this.counted(k, b, decode, 2)) return;
     const flat = decode(b);
-    if (flat.length % 2) throw this.p.failAt('a hash blob with an odd number of entries');
+    if (flat.length % 2) throw this.p.failAt(`a ${kind === 'zset' ? 'sorted-set' : 'hash'} blob with an odd number of entries`);
     k.length = flat.length / 2;
     this.mem.elements = k.length;
     this.mem.blob(b.length);
     for (const x of flat) this.mem.element(x.length, x);
-    if (this.emit) await this.emitChunks(pairs(flat), (c, more) => this.emit!({ kind: 'pairs', items: c }, more));
-  }
-
-  private async packedZset(k: RdbKey, decode: (b: Buffer) => Buffer[]): Promise<void> {
-    const b = await this.blob();
-    if (this.counted(k, b, decode, 2)) return;
-    const flat = decode(b);
-    if (flat.length % 2) throw this.p.failAt('a sorted-set blob with an odd number of entries');
-    k.length = flat.length / 2;
-    this.mem.elements = k.length;
-    this.mem.blob(b.length);
-    for (const x of flat) this.mem.element(x.length, x);
-    if (this.emit) await this.emitChunks(pairs(flat).map(([m, s]) => [m, scoreOf(s)] as [Buffer, number]), (c, more) => this.emit!({ kind: 'zset', items: c }, more));
+    if (!this.emit) return;
+    if (kind === 'pairs') await this.emitChunks(pairs(flat), (c, more) => this.emit!({ kind, items: c }, more));
+    else await this.emitChunks(pairs(flat).map(([m, s]) => [m, scoreOf(s)] as [Buffer, number]), (c, more) => this.emit!({ kind, items: c }, more));
   }
 
   /** Redis 7.4 listpack hashes with field expiry: triplets field, value, expiry (0: none). */
