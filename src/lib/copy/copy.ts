@@ -92,7 +92,7 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
         const state = (checkpoint.nodes[place(node.address, db)] ??= { cursor: '0', keys: 0, done: false });
         if (state.done) return;
         const writer = newRestorer(to, restoreOpts, rails, `copy from ${fromName}`);
-        const sink = new WriterSink(writer, opts.rename);
+        const sink = new WriterSink(writer, (e) => to.fail(e), opts.rename);
         const reader = new KeyBackup(source, sink, opts.types);
         try {
           let cursor = state.cursor;
@@ -108,7 +108,7 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
             await reader.add(node, db, names);
             await reader.drain();
             await written;
-            const pageDone = writer.sync().then(() => {
+            const pageDone = sink.onDestination(writer.sync()).then(() => {
               if (sink.stopped) return; // a budget of the rails: this page is redone next time
               state.cursor = next;
               state.keys += names.length;
@@ -123,7 +123,7 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
           } while (cursor !== '0');
           await written;
           vanished += reader.summary.vanished;
-          summaries.push(await writer.finish());
+          summaries.push(await sink.onDestination(writer.finish()));
         } catch (e) {
           failed = true;
           throw e;
@@ -167,7 +167,21 @@ class WriterSink implements RecordSink {
   gate: Promise<void> = Promise.resolve();
   private lineNo = 0;
 
-  constructor(private readonly writer: Restorer, private readonly rename?: CopyOptions['rename']) {}
+  /**
+   * `fail` names the destination in an error of its connection: left raw, the
+   * error would reach the command as one of --from's (the reader's
+   * connection is the command's own) and name the wrong server.
+   */
+  constructor(private readonly writer: Restorer, private readonly fail: (e: unknown) => Error, private readonly rename?: CopyOptions['rename']) {}
+
+  /** A step of the writer, its failure named as the destination's. */
+  async onDestination<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } catch (e) {
+      throw this.fail(e);
+    }
+  }
 
   async header(_h: Header): Promise<void> {}
 
@@ -188,8 +202,8 @@ class WriterSink implements RecordSink {
       const head = this.rename ? null : recordHead(line);
       const where = `copy record ${this.lineNo}`;
       const ok = head
-        ? await this.writer.apply({ raw: line, head, lineNo: this.lineNo })
-        : await this.writer.apply({ record: this.renamed(validateRecord(parseJson(line.toString('utf8'), where), where)), lineNo: this.lineNo });
+        ? await this.onDestination(this.writer.apply({ raw: line, head, lineNo: this.lineNo }))
+        : await this.onDestination(this.writer.apply({ record: this.renamed(validateRecord(parseJson(line.toString('utf8'), where), where)), lineNo: this.lineNo }));
       if (!ok) this.stopped = true;
     }
   }
