@@ -133,31 +133,34 @@ describe('restricted users and servers that fail', () => {
   it('copy whose destination dies mid-run (a page read while the last is written): exit 1 naming it, the checkpoint kept; resumed into the restarted server, it copies exactly what the checkpoint had not done', async () => {
     const src = await startServer();
     let dst = await startServer();
-    const s = clientFor(src);
-    const p = s.pipeline();
-    for (let i = 0; i < 4000; i++) p.set(`k:${i}`, 'v');
-    await p.exec();
-    s.disconnect();
-    const ckpt = join(dir, 'dst-dies.ckpt');
-    const args = ['copy', '--from', src.url, '--to', dst.url, '--yes', '--checkpoint', ckpt, '--count', '100'];
-    const run = startCli([...args, '--rate', '2000']);
-    await until(() => existsSync(ckpt) && readFileSync(ckpt, 'utf8').includes('"keys"'), 'a first page copied');
-    dst.process.kill('SIGKILL');
-    const r = await run.done;
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${dst.port}.*the same command resumes from .*dst-dies\\.ckpt`));
-    const saved = JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${src.port}/0`] as { keys: number; done: boolean };
-    expect(saved.done).toBe(false);
-    expect(saved.keys).toBeGreaterThan(0);
-    // The old server's data died with it (no persistence): the resumed run writes exactly the keys after the checkpoint.
-    dst = await startServer({ port: dst.port });
-    const again = await runCli(args);
-    expect(again.code, again.stderr).toBe(0);
-    const d = clientFor(dst);
-    expect(await d.dbsize()).toBe(4000 - saved.keys);
-    d.disconnect();
-    await dst.stop();
-    await src.stop();
+    try {
+      const s = clientFor(src);
+      const p = s.pipeline();
+      for (let i = 0; i < 4000; i++) p.set(`k:${i}`, 'v');
+      await p.exec();
+      s.disconnect();
+      const ckpt = join(dir, 'dst-dies.ckpt');
+      const args = ['copy', '--from', src.url, '--to', dst.url, '--yes', '--checkpoint', ckpt, '--count', '100'];
+      const run = startCli([...args, '--rate', '2000']);
+      await until(() => existsSync(ckpt) && readFileSync(ckpt, 'utf8').includes('"keys"'), 'a first page copied');
+      dst.process.kill('SIGKILL');
+      const r = await run.done;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${dst.port}.*the same command resumes from .*dst-dies\\.ckpt`));
+      const saved = JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${src.port}/0`] as { keys: number; done: boolean };
+      expect(saved.done).toBe(false);
+      expect(saved.keys).toBeGreaterThan(0);
+      // The old server's data died with it (no persistence): the resumed run writes exactly the keys after the checkpoint.
+      dst = await startServer({ port: dst.port });
+      const again = await runCli(args);
+      expect(again.code, again.stderr).toBe(0);
+      const d = clientFor(dst);
+      expect(await d.dbsize()).toBe(4000 - saved.keys);
+      d.disconnect();
+    } finally {
+      await dst.stop();
+      await src.stop();
+    }
   });
 
   it('top on a cluster whose node dies: that node\'s row says why, the others are read, exit 1', async () => {
