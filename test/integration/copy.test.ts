@@ -13,6 +13,10 @@ import { allKeys, clientFor, startCluster, startServer, type LocalCluster, type 
 import { runCli, startCli, until } from '../helpers/cli.js';
 import { snapshotAll } from '../helpers/snapshot.js';
 import { fillEveryType } from '../helpers/fixtures.js';
+import { openTarget } from '../../src/lib/connect/target.js';
+import { copyKeys } from '../../src/lib/copy/copy.js';
+import { Rails } from '../../src/lib/rails.js';
+import { railsFrom } from '../../src/commands/railsFlags.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ro-copy-'));
 
@@ -225,5 +229,47 @@ describe('copy: every database, mapped', () => {
     const ok = await runCli(['copy', '--from', a.url, '--to', c.url, '--all-dbs', '--db-map', '2:0', '--yes', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ created: 2 });
+  });
+});
+
+describe('copy: a page counts as copied only once the destination holds it', () => {
+  let a: LocalServer;
+  let b: LocalServer;
+  beforeAll(async () => {
+    a = await startServer();
+    b = await startServer();
+    const ra = clientFor(a);
+    const p = ra.pipeline();
+    for (let i = 0; i < 5000; i++) p.set(`k:${i}`, `v${i}`);
+    await p.exec();
+    ra.disconnect();
+  });
+  afterAll(async () => {
+    await b.stop();
+    await a.stop();
+  });
+
+  it('whenever a page is saved to the checkpoint, the destination already has every key counted so far', async () => {
+    // Pages are read while the one before is written, so a page's lines wait
+    // in a queue: its cursor must not be saved before they are all written.
+    const spec = { host: '127.0.0.1', db: 0, tls: null, mode: 'auto', sentinels: [], timeoutMs: 5000 } as const;
+    const from = await openTarget({ ...spec, port: a.port });
+    const to = await openTarget({ ...spec, port: b.port });
+    const rb = clientFor(b);
+    // DBSIZE sent the moment a page is counted: later writes can only add to it.
+    const seen: Promise<[number, number]>[] = [];
+    const ckpt = join(dir, 'order.ckpt');
+    const s = await copyKeys(from, to, new Rails(railsFrom('copy', { yes: true })), {
+      match: [], types: [], count: 100, restore: { mode: 'skip', ttl: 'absolute' }, checkpoint: ckpt,
+      onProgress: (copied) => { seen.push(rb.dbsize().then((size) => [copied, size])); },
+    });
+    const checks = await Promise.all(seen);
+    rb.disconnect();
+    await from.close();
+    await to.close();
+    expect(s).toMatchObject({ created: 5000, nodesDone: 1 });
+    expect(checks.length).toBeGreaterThan(10);
+    expect(checks.at(-1)).toEqual([5000, 5000]);
+    expect(checks.filter(([copied, size]) => size < copied)).toEqual([]);
   });
 });

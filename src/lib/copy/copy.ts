@@ -108,7 +108,7 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
             await reader.add(node, db, names);
             await reader.drain();
             await written;
-            const pageDone = sink.onDestination(writer.sync()).then(() => {
+            const pageDone = sink.onDestination(sink.settled().then(() => writer.sync())).then(() => {
               if (sink.stopped) return; // a budget of the rails: this page is redone next time
               state.cursor = next;
               state.keys += names.length;
@@ -128,6 +128,8 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
           failed = true;
           throw e;
         } finally {
+          // Lines still queued are dropped (their page is redone on resume), and the writer is idle before it closes.
+          await sink.halt();
           await writer.close();
         }
       }));
@@ -158,6 +160,9 @@ async function scanPage(from: Target, node: NodeHandle, cursor: string, opts: Co
   }
 }
 
+/** Lines of records read and not yet applied, at most: a page of small keys is far less, a big key's parts wait. */
+const QUEUED_BYTES = 16 << 20;
+
 /** Record lines from the reader, applied to the destination as they come (the raw fast path where it can). */
 class WriterSink implements RecordSink {
   records = 0;
@@ -166,6 +171,10 @@ class WriterSink implements RecordSink {
   /** Lines are applied only once this settles (the previous page written). */
   gate: Promise<void> = Promise.resolve();
   private lineNo = 0;
+  /** The last chunk handed on: each chunk is applied after the one before. */
+  private tail: Promise<void> = Promise.resolve();
+  /** Bytes of lines handed on and not yet applied. */
+  private queued = 0;
 
   /**
    * `fail` names the destination in an error of its connection: left raw, the
@@ -189,8 +198,34 @@ class WriterSink implements RecordSink {
     return this.rename ? renameRecord(r, this.rename) : r;
   }
 
+  /**
+   * Hands a chunk of lines on and returns at once, so the reader goes on
+   * reading the next page while this one is written: the chunk is applied
+   * after the chunks before it and after `gate`. Only when more than
+   * QUEUED_BYTES wait (a big key's parts) does the reader wait too, which
+   * bounds memory.
+   */
   async lines(chunk: Buffer): Promise<void> {
-    await this.gate;
+    const gate = this.gate;
+    this.queued += chunk.length;
+    const step = this.tail.then(() => gate).then(() => this.apply(chunk)).finally(() => { this.queued -= chunk.length; });
+    step.catch(() => undefined); // surfaces through settled(), awaited for every page
+    this.tail = step;
+    if (this.queued > QUEUED_BYTES) await step;
+  }
+
+  /** Settles once every chunk handed on so far has been applied (rejects with the first failure). */
+  settled(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Applies no more lines, and settles once the one being applied is done (whatever its outcome). */
+  async halt(): Promise<void> {
+    this.stopped = true;
+    await this.tail.catch(() => undefined);
+  }
+
+  private async apply(chunk: Buffer): Promise<void> {
     this.byteCount += chunk.length;
     for (let at = 0; at < chunk.length;) {
       const end = chunk.indexOf(0x0a, at);
