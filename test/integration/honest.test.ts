@@ -254,3 +254,23 @@ describe('queue enqueue --new creates only queues the tool can find again (item 
     expect(JSON.parse(peek.stdout).jobs).toHaveLength(1);
   });
 });
+
+describe('a run leaves the server\'s error counters as they were', () => {
+  it('health, keys scan, keys stats, backup and restore add no error reply to INFO errorstats, even with the scripts not yet cached', async () => {
+    // Monitoring alerts on a rising error rate: a tool run from cron every minute must not add to it.
+    for (let i = 0; i < 50; i++) await redis.set(`k:${i}`, 'v', 'EX', 600);
+    await redis.rpush('l:1', 'a', 'b');
+    await redis.call('SCRIPT', 'FLUSH');
+    await redis.call('CONFIG', 'RESETSTAT');
+    const file = join(dir, 'errorstats.ndjson');
+    for (const args of [['health'], ['keys', 'scan', 'k:*'], ['keys', 'stats'], ['backup', '-o', file]]) {
+      const r = await cli(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    await redis.flushall();
+    const r = await cli(['restore', file, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await redis.dbsize()).toBe(51);
+    expect(await redis.info('errorstats')).toBe('# Errorstats\r\n');
+  });
+});

@@ -67,7 +67,7 @@ async function sentinelReplicas(target: Target): Promise<DeploymentNode[]> {
     let sentinel: Redis | null = null;
     try {
       const { Redis: IORedis } = await loadDriver();
-      sentinel = new IORedis({ host: s.host, port: s.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: target.spec.timeoutMs, enableReadyCheck: false, connectionName: 'redis-ops' });
+      sentinel = new IORedis({ host: s.host, port: s.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: target.spec.timeoutMs, enableReadyCheck: false, disableClientInfo: true, connectionName: 'redis-ops' });
       sentinel.on('error', () => {});
       await sentinel.connect();
       const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', masterName!)) as string[][];

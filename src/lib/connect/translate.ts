@@ -58,11 +58,13 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
     return new ConnectionError(`${where} did not answer within ${ctx.timeoutMs} ms (raise --timeout if the server is slow)`);
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectionError(`cannot reach ${where} (${code})`);
+  // A server that hangs up before its first answer is no Redis server we can talk to; one that hangs up later was lost mid-run.
+  const closedEarly = (how: string) => new ConnectionError(ctx.tls
+    ? `${where} closed the TLS connection${how}: does the server require a client certificate (--cert/--key), or not speak TLS at all?`
+    : `${where} closed the connection before answering${how}: is it a Redis port? (for a TLS port, add --tls or use rediss://; an HTTP server or a proxy also hangs up like this)`);
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     if (ctx.answered) return new ConnectionError(`lost the connection to ${where} (${code}): the server closed it mid-run (stopped, restarted, or CLIENT KILL)`);
-    return new ConnectionError(ctx.tls
-      ? `${where} closed the TLS connection (${code}): does the server require a client certificate (--cert/--key), or not speak TLS at all?`
-      : `${where} closed the connection before answering (${code}): is it a Redis port? (for a TLS port, add --tls or use rediss://; an HTTP server or a proxy also hangs up like this)`);
+    return closedEarly(` (${code})`);
   }
   if (/certificate required|alert (bad|unknown) certificate|alert handshake failure/i.test(msg)) {
     return new ConnectionError(`${where} refused the TLS handshake (${firstLine(msg)}): does it require a client certificate (--cert/--key)?`);
@@ -70,7 +72,7 @@ export function translateRedisError(err: unknown, ctx: ErrorContext): Error {
   if (/certificate|SSL|TLS|self.signed|wrong version number/i.test(msg) || /^(ERR_SSL|ERR_TLS|DEPTH_ZERO|UNABLE_TO|CERT_|SELF_SIGNED)/.test(code ?? '')) {
     return new ConnectionError(`TLS with ${where} failed: ${firstLine(msg)} (check --cacert/--cert/--key; --insecure skips verification)`);
   }
-  if (/Connection is closed|Stream isn't writeable/i.test(msg)) return new ConnectionError(`lost the connection to ${where}`);
+  if (/Connection is closed|Stream isn't writeable/i.test(msg)) return ctx.answered ? new ConnectionError(`lost the connection to ${where}`) : closedEarly('');
   if (/^LOADING/.test(msg)) return new ConnectionError(`${where} is loading its dataset; try again when it has finished`);
   if (/^(CLUSTERDOWN|MASTERDOWN)/.test(msg)) return new ConnectionError(`${where}: ${firstLine(msg)}`);
   if (e?.name === 'ReplyError' || /^[A-Z]+ /.test(msg)) return new CommandError(`${where}: ${firstLine(msg)}`);

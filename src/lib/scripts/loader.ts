@@ -7,8 +7,8 @@ import { versionAtLeast } from '../connect/target.js';
 
 /**
  * Every Lua script lives in its own file here, named <operation>-<numberOfKeys>.lua,
- * and is run through this loader (EVALSHA, falling back to EVAL once per
- * connection). Servers before 7.0 do not know the `#!lua flags=` line, and do
+ * and is run through this loader (EVAL the first time on a connection, then
+ * EVALSHA; see sendWhole). Servers before 7.0 do not know the `#!lua flags=` line, and do
  * not need it: the loader drops it for them.
  */
 export interface Script {
@@ -34,11 +34,34 @@ export function loadScript(name: string, serverVersion: string | null): Script {
 
 type Arg = string | Buffer | number;
 
+/** The scripts each connection has sent whole (EVAL), by sha. */
+const sent = new WeakMap<Redis | Cluster, Set<string>>();
+
+/**
+ * Whether this call sends the script whole (EVAL) rather than by its sha
+ * (EVALSHA). A connection's first call of a script sends it whole: EVALSHA
+ * of a script the server does not hold would be refused with NOSCRIPT, and
+ * that error counts in the server's errorstats, which monitoring alerts on.
+ * A cluster connection always sends it whole: each node has its own script
+ * cache, and which node answers is the driver's choice. The server then
+ * hashes the body again, a few µs per call of hundreds of keys.
+ */
+function sendWhole(client: Redis | Cluster, script: Script): boolean {
+  if (client.isCluster) return true;
+  let scripts = sent.get(client);
+  if (!scripts) sent.set(client, (scripts = new Set()));
+  if (scripts.has(script.sha)) return false;
+  scripts.add(script.sha);
+  return true;
+}
+
 /** Runs a script and returns the raw reply with bulk strings as Buffers. */
 export async function runScript(client: Redis | Cluster, script: Script, keys: Arg[], args: Arg[]): Promise<unknown> {
+  if (sendWhole(client, script)) return client.callBuffer('EVAL', script.source, keys.length, ...keys, ...args);
   try {
     return await client.callBuffer('EVALSHA', script.sha, keys.length, ...keys, ...args);
   } catch (e) {
+    // The server lost it (SCRIPT FLUSH, a restart behind a proxy).
     if (!String((e as Error).message).startsWith('NOSCRIPT')) throw e;
     return client.callBuffer('EVAL', script.source, keys.length, ...keys, ...args);
   }
@@ -62,6 +85,7 @@ export async function runScriptEncoded(client: Redis | Cluster, script: Script, 
     client.sendCommand(cmd);
     return cmd.promise;
   };
+  if (sendWhole(client, script)) return send('EVAL', script.source);
   try {
     return await send('EVALSHA', script.sha);
   } catch (e) {
