@@ -273,3 +273,81 @@ describe('copy: a page counts as copied only once the destination holds it', () 
     expect(checks.filter(([copied, size]) => size < copied)).toEqual([]);
   });
 });
+
+describe('copy: a server into a server (strings as plain SET … NX)', () => {
+  let a: LocalServer;
+  let b: LocalServer;
+  let ra: Redis;
+  let rb: Redis;
+  // Bytes that would end one command and begin another, were RESP framed by anything but lengths.
+  const injection = Buffer.from('\r\n*1\r\n$8\r\nFLUSHALL\r\n');
+  const exactAt = Date.now() + 7_200_123;
+  beforeAll(async () => {
+    a = await startServer();
+    b = await startServer();
+    ra = clientFor(a);
+    rb = clientFor(b);
+    await fillEveryType(ra);
+    await ra.set('s:empty', '');
+    await ra.set('s:utf8', 'grüße, 東京');
+    await ra.set(Buffer.concat([Buffer.from('s:'), injection]), injection);
+    await ra.set('s:exact', 'v', 'PXAT', exactAt);
+  });
+  afterAll(async () => {
+    ra.disconnect();
+    rb.disconnect();
+    await b.stop();
+    await a.stop();
+  });
+  const emptyB = async () => {
+    const keys = await rb.keys('*');
+    if (keys.length) await rb.unlink(...keys);
+    await rb.call('CONFIG', 'RESETSTAT');
+  };
+  const stat = async (c: Redis, name: string) => Number(new RegExp(`${name}:calls=(\\d+)`).exec(await c.info('commandstats'))?.[1] ?? 0);
+
+  it('copies every type exactly, strings with their exact expiry, each string by one SET … NX and no script', async () => {
+    await emptyB();
+    const strings = await runCli(['copy', '--from', a.url, '--to', b.url, 's:*', '--yes', '--json']);
+    expect(strings.code, strings.stderr).toBe(0);
+    expect(JSON.parse(strings.stdout)).toMatchObject({ created: 6, skipped: 0 });
+    expect(await stat(rb, 'cmdstat_set')).toBe(6);
+    expect(await stat(rb, 'cmdstat_evalsha') + (await stat(rb, 'cmdstat_eval'))).toBe(0);
+    const all = await runCli(['copy', '--from', a.url, '--to', b.url, '--yes', '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(JSON.parse(all.stdout)).toMatchObject({ created: 6, skipped: 6 });
+    expect(await contents([b])).toEqual(await contents([a]));
+    expect(await rb.call('PEXPIRETIME', 's:exact')).toBe(exactAt);
+    expect(await rb.call('PEXPIRETIME', 's:ttl')).toBe(await ra.call('PEXPIRETIME', 's:ttl'));
+    expect(await rb.getBuffer(Buffer.concat([Buffer.from('s:'), injection]))).toEqual(injection);
+    expect(await rb.info('errorstats')).toBe('# Errorstats\r\n');
+  });
+
+  it('leaves an existing string alone by default, and stops at it with --fail-on-existing', async () => {
+    await emptyB();
+    await rb.set('s:1', 'theirs');
+    const skip = await runCli(['copy', '--from', a.url, '--to', b.url, 's:*', '--yes', '--json']);
+    expect(skip.code, skip.stderr).toBe(0);
+    expect(JSON.parse(skip.stdout)).toMatchObject({ created: 5, skipped: 1 });
+    expect(await rb.get('s:1')).toBe('theirs');
+    const fail = await runCli(['copy', '--from', a.url, '--to', b.url, 's:1', '--yes', '--fail-on-existing']);
+    expect(fail.code).toBe(2);
+    expect(fail.stderr).toBe('error: key {"key":"s:1"} exists in db 0 (--fail-on-existing); keys restored before it stay restored\n');
+    expect(await rb.get('s:1')).toBe('theirs');
+  });
+
+  it('--ttl relative gives a string the time it had left, --ttl none no expiry', async () => {
+    await emptyB();
+    const relative = await runCli(['copy', '--from', a.url, '--to', b.url, 's:exact', '--yes', '--ttl', 'relative']);
+    expect(relative.code, relative.stderr).toBe(0);
+    // The time left when the source was read: at most what it had when the test began, and not a minute less.
+    const left = Number(await rb.pttl('s:exact'));
+    expect(left).toBeLessThanOrEqual(7_200_123);
+    expect(left).toBeGreaterThan(7_200_123 - 60_000);
+    await emptyB();
+    const none = await runCli(['copy', '--from', a.url, '--to', b.url, 's:exact', '--yes', '--ttl', 'none']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(await rb.pttl('s:exact')).toBe(-1);
+    expect(await rb.get('s:exact')).toBe('v');
+  });
+});

@@ -84,6 +84,19 @@ export class DumpBatch {
     this.pending = null;
   }
 
+  /**
+   * After a string's addLine: its value's bytes instead of a commit (valid
+   * until the next add), the batch left as it was before the line.
+   */
+  takeString(): Buffer {
+    const { mark, marks, start } = this.pending!;
+    const value = this.buf.subarray(start, this.at);
+    this.at = mark;
+    this.values = marks;
+    this.pending = null;
+    return value;
+  }
+
   discard(): void {
     this.at = this.pending!.mark;
     this.values = this.pending!.marks;

@@ -20,6 +20,14 @@ export interface RestoreOptions {
   dbMap: Map<number, number>;
   signal?: AbortSignal;
   onProgress?: (keys: number) => void;
+  /**
+   * Strings are written with plain SET … NX commands instead of the restore
+   * script (setBatch.ts), where they can be: into one server (not a
+   * cluster), keys that exist left alone or refused (not --replace). For
+   * `copy`, whose limit is the destination's CPU; a restore's limit is its
+   * own CPU, which these commands cost more.
+   */
+  plainStrings?: boolean;
 }
 
 export interface RestoreSummary {

@@ -6,6 +6,7 @@ import { loadScript, runScript, runScriptEncoded } from '../scripts/loader.js';
 import { sameSlotKey } from '../slotTag.js';
 import { decodeBytes, type KeyRecord, type RecordHead, type StreamValue } from './format.js';
 import { DumpBatch } from './rdbPayload.js';
+import { SetBatch } from './setBatch.js';
 import { RestoreRun } from './restoreRun.js';
 
 /** Keys, elements and bytes per restore script call (keeps each call short). */
@@ -20,6 +21,8 @@ interface Group {
   absttl: boolean;
   keys: Buffer[];
   batch: DumpBatch;
+  /** Strings as SET … NX commands (RestoreOptions.plainStrings), or null: every key goes through the script. */
+  sets: SetBatch | null;
 }
 
 /**
@@ -38,8 +41,12 @@ export class KeyWriter extends RestoreRun {
       return;
     }
     const [id, group] = this.groupFor(target, key);
-    group.keys.push(key);
-    group.batch.add(r, restoreTtl(group.absttl, expireAt));
+    const ttl = restoreTtl(group.absttl, expireAt);
+    if (group.sets && r.type === 'string') group.sets.add(key, stringBytes(r.value), ttl);
+    else {
+      group.keys.push(key);
+      group.batch.add(r, ttl);
+    }
     await this.flushIfFull(id, group);
   }
 
@@ -61,8 +68,12 @@ export class KeyWriter extends RestoreRun {
       group.batch.discard();
       return expireAt !== 'stop';
     }
-    group.keys.push(head.key);
-    group.batch.commit(restoreTtl(group.absttl, expireAt));
+    const ttl = restoreTtl(group.absttl, expireAt);
+    if (group.sets && head.type === 'string') group.sets.add(head.key, group.batch.takeString(), ttl);
+    else {
+      group.keys.push(head.key);
+      group.batch.commit(ttl);
+    }
     await this.flushIfFull(id, group);
     return true;
   }
@@ -71,12 +82,18 @@ export class KeyWriter extends RestoreRun {
   private groupFor(target: Target, key: Buffer): [string, Group] {
     const id = `${target.db}:${target.slotOf(key)}`;
     let group = this.batch.get(id);
-    if (!group) this.batch.set(id, (group = { target, absttl: absoluteTtl(target), keys: [], batch: new DumpBatch() }));
+    if (!group) {
+      const absttl = absoluteTtl(target);
+      const plain = this.opts.plainStrings && this.opts.mode !== 'replace' && target.mode !== 'cluster';
+      this.batch.set(id, (group = { target, absttl, keys: [], batch: new DumpBatch(), sets: plain ? new SetBatch(absttl) : null }));
+    }
     return [id, group];
   }
 
   private async flushIfFull(id: string, group: Group): Promise<void> {
-    if (group.keys.length >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || group.batch.at >= BATCH_BYTES) await this.flushGroup(id);
+    const keys = group.keys.length + (group.sets?.keys.length ?? 0);
+    const bytes = group.batch.at + (group.sets?.at ?? 0);
+    if (keys >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || bytes >= BATCH_BYTES) await this.flushGroup(id);
   }
 
   /** Batches sent and not yet answered: two keep the server busy while the next one is built. */
@@ -89,24 +106,36 @@ export class KeyWriter extends RestoreRun {
 
   private async flushGroup(id: string): Promise<void> {
     const group = this.batch.get(id);
-    if (!group || group.keys.length === 0) return;
+    if (!group) return;
     this.batch.delete(id);
-    const { target, keys } = group;
+    const { target, keys, sets } = group;
+    if (keys.length) await this.send(target, keys, this.runBatch(target, keys, group));
+    if (sets?.keys.length) await this.send(target, sets.keys, sets.send(target.client as Redis).then((written) => written.map(Number)));
+  }
+
+  /** The restore script on one batch: per key 0 (left alone), 1 (created) or 2 (replaced). */
+  private async runBatch(target: Target, keys: Buffer[], group: Group): Promise<number[]> {
     const args = [Buffer.from(this.opts.mode === 'replace' ? '1' : '0'), Buffer.from(group.absttl ? '1' : '0'), group.batch.finish()];
     const script = loadScript('restore-keys', target.serverVersion);
-    const sent = runScriptEncoded(target.client, script, keys, args).then(async (reply) => {
-      const results = reply as number[];
-      results.forEach((res, i) => this.count(Number(res), keys[i]!, target.db));
-      await this.rails.record(keys.filter((_, i) => Number(results[i]) !== 0).map((key) => ({ key, action: 'restore', db: target.db })));
-      this.opts.onProgress?.(this.summary.created + this.summary.replaced + this.summary.skipped);
-    }, (e: Error) => {
-      const m = /key #(\d+): (.*)/.exec(e.message);
+    try {
+      return ((await runScriptEncoded(target.client, script, keys, args)) as unknown[]).map(Number);
+    } catch (e) {
+      const m = /key #(\d+): (.*)/.exec((e as Error).message);
       if (!m) throw e;
       throw new InputError(`the server refused the value of key ${JSON.stringify(keyJson(keys[Number(m[1]) - 1]!))} in db ${target.db}: ${m[2]}`);
+    }
+  }
+
+  /** Counts and logs a batch's outcome per key as it is answered; waits when two batches are in flight already. */
+  private async send(target: Target, keys: Buffer[], results: Promise<number[]>): Promise<void> {
+    const sent = results.then(async (res) => {
+      res.forEach((r, i) => this.count(r, keys[i]!, target.db));
+      await this.rails.record(keys.filter((_, i) => res[i] !== 0).map((key) => ({ key, action: 'restore', db: target.db })));
+      this.opts.onProgress?.(this.summary.created + this.summary.replaced + this.summary.skipped);
     });
     sent.catch(() => undefined); // awaited below or in finish(); a failure surfaces there
     this.inFlight.push(sent);
-    if (this.inFlight.length >= 2) await this.inFlight.shift();
+    if (this.inFlight.length >= 4) await this.inFlight.shift();
   }
 
   private count(res: number, key: Buffer, db: number): void {
@@ -215,6 +244,11 @@ export class KeyWriter extends RestoreRun {
     const err = replies.find(([e]) => e)?.[0];
     if (err) throw target.fail(err);
   }
+}
+
+/** A string record's value as bytes: a JSON string's UTF-8, or its {"b64"}. */
+function stringBytes(value: KeyRecord['value']): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : decodeBytes(value, 'value');
 }
 
 /** A one-record collection with no elements: `"value":[]}` (Redis has no empty collections). */

@@ -79,7 +79,8 @@ export async function copyKeys(from: Target, to: Target, rails: Rails, opts: Cop
   let copied = 0;
   await keepIdleTimes(from);
   await rails.openLog();
-  const restoreOpts: RestoreOptions = { ...opts.restore, match: [], types: [], dbMap, signal: opts.signal };
+  // The destination's CPU is what limits a copy: strings go as plain SET … NX where they can (setBatch.ts).
+  const restoreOpts: RestoreOptions = { ...opts.restore, match: [], types: [], dbMap, signal: opts.signal, plainStrings: true };
   // Each source master walks on its own: its own reader, its own writer, its
   // own cursor. One failing stops the others at their next page.
   let failed = false;
