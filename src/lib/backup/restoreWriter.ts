@@ -13,6 +13,13 @@ import { RestoreRun } from './restoreRun.js';
 const BATCH_KEYS = 200;
 const BATCH_VALUES = 10000;
 const BATCH_BYTES = 1 << 20;
+/**
+ * Batches sent and not yet answered, at most: the server works on them while
+ * the next is built. A flush may send two (the script's batch and the SETs
+ * of its strings), so this is two flushes' worth: with 2, a copy measured 4%
+ * slower.
+ */
+const IN_FLIGHT = 4;
 /** A half-built key left by a crash disappears on its own. */
 const TEMP_TTL_MS = 3_600_000;
 
@@ -96,7 +103,7 @@ export class KeyWriter extends RestoreRun {
     if (keys >= BATCH_KEYS || group.batch.values >= BATCH_VALUES || bytes >= BATCH_BYTES) await this.flushGroup(id);
   }
 
-  /** Batches sent and not yet answered: two keep the server busy while the next one is built. */
+  /** Batches sent and not yet answered (at most IN_FLIGHT). */
   private inFlight: Promise<void>[] = [];
 
   protected async flush(): Promise<void> {
@@ -135,7 +142,7 @@ export class KeyWriter extends RestoreRun {
     });
     sent.catch(() => undefined); // awaited below or in finish(); a failure surfaces there
     this.inFlight.push(sent);
-    if (this.inFlight.length >= 4) await this.inFlight.shift();
+    if (this.inFlight.length >= IN_FLIGHT) await this.inFlight.shift();
   }
 
   private count(res: number, key: Buffer, db: number): void {
