@@ -163,6 +163,41 @@ describe('restricted users and servers that fail', () => {
     }
   });
 
+  it('copy into a destination out of memory: exit 1 naming it and the OOM in one line, the checkpoint kept; with room again the same command finishes', async () => {
+    const src = await startServer();
+    const dst = await startServer();
+    const d = clientFor(dst);
+    try {
+      const s = clientFor(src);
+      const p = s.pipeline();
+      // Strings (written by plain SET … NX) and lists (by the restore script): both refused alike.
+      for (let i = 0; i < 3000; i++) p.set(`k:${i}`, 'v'.repeat(1000));
+      for (let i = 0; i < 300; i++) p.rpush(`l:${i}`, 'a', 'b');
+      await p.exec();
+      s.disconnect();
+      const used = Number(/used_memory:(\d+)/.exec(await d.info('memory'))![1]);
+      // Room for the first pages (and the copy's own query buffers), not for 3 MB of strings.
+      await d.config('SET', 'maxmemory', String(used + 1_500_000));
+      const ckpt = join(dir, 'oom.ckpt');
+      const args = ['copy', '--from', src.url, '--to', dst.url, '--yes', '--checkpoint', ckpt, '--count', '100'];
+      const r = await runCli(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^error: 127\\.0\\.0\\.1:${dst.port}: OOM command not allowed .*; the same command resumes from .*oom\\.ckpt; [\\d,]+ keys changed before it stopped\n$`));
+      const saved = JSON.parse(readFileSync(ckpt, 'utf8')).nodes[`127.0.0.1:${src.port}/0`] as { keys: number; done: boolean };
+      expect(saved.done).toBe(false);
+      expect(await d.dbsize()).toBeGreaterThanOrEqual(saved.keys);
+      await d.config('SET', 'maxmemory', '0');
+      const again = await runCli(args);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await d.dbsize()).toBe(3300);
+      expect((await runCli(['diff', '--from', src.url, '--to', dst.url])).code).toBe(0);
+    } finally {
+      d.disconnect();
+      await dst.stop();
+      await src.stop();
+    }
+  });
+
   it('top on a cluster whose node dies: that node\'s row says why, the others are read, exit 1', async () => {
     const cluster = await startCluster();
     try {
