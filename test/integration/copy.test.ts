@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { allKeys, clientFor, startCluster, startServer, type LocalCluster, type LocalServer } from '../helpers/redis.js';
 import { runCli, startCli, until } from '../helpers/cli.js';
 import { snapshotAll } from '../helpers/snapshot.js';
@@ -29,6 +29,18 @@ async function contents(nodes: LocalServer[]): Promise<Map<string, unknown>> {
     c.disconnect();
   }
   return all;
+}
+
+/** A new server holding the strings k:0 … k:<n-1> (values v0 …), and whatever `more` adds. */
+async function serverWith(n: number, more?: (p: ChainableCommander) => void): Promise<LocalServer> {
+  const server = await startServer();
+  const c = clientFor(server);
+  const p = c.pipeline();
+  for (let i = 0; i < n; i++) p.set(`k:${i}`, `v${i}`);
+  more?.(p);
+  await p.exec();
+  c.disconnect();
+  return server;
 }
 
 describe('copy: a server into a 3-master cluster', () => {
@@ -87,15 +99,11 @@ describe('copy: killed three times, resumed from the checkpoint', () => {
   let a: LocalServer;
   let b: LocalServer;
   beforeAll(async () => {
-    a = await startServer();
+    a = await serverWith(6000, (p) => {
+      // Lists: a redone page must never push their elements twice.
+      for (let i = 0; i < 300; i++) p.rpush(`list:${i}`, 'a', 'b', 'c', String(i));
+    });
     b = await startServer();
-    const ra = clientFor(a);
-    const p = ra.pipeline();
-    for (let i = 0; i < 6000; i++) p.set(`k:${i}`, `v${i}`);
-    // Lists: a redone page must never push their elements twice.
-    for (let i = 0; i < 300; i++) p.rpush(`list:${i}`, 'a', 'b', 'c', String(i));
-    await p.exec();
-    ra.disconnect();
   });
   afterAll(async () => {
     await b.stop();
@@ -236,13 +244,8 @@ describe('copy: a page counts as copied only once the destination holds it', () 
   let a: LocalServer;
   let b: LocalServer;
   beforeAll(async () => {
-    a = await startServer();
+    a = await serverWith(5000);
     b = await startServer();
-    const ra = clientFor(a);
-    const p = ra.pipeline();
-    for (let i = 0; i < 5000; i++) p.set(`k:${i}`, `v${i}`);
-    await p.exec();
-    ra.disconnect();
   });
   afterAll(async () => {
     await b.stop();
