@@ -133,7 +133,7 @@ export class KeyWriter extends RestoreRun {
     }
   }
 
-  /** Counts and logs a batch's outcome per key as it is answered; waits when two batches are in flight already. */
+  /** Counts and logs a batch's outcome per key as it is answered; waits while IN_FLIGHT batches are unanswered. */
   private async send(target: Target, keys: Buffer[], results: Promise<number[]>): Promise<void> {
     const sent = results.then(async (res) => {
       res.forEach((r, i) => this.count(r, keys[i]!, target.db));

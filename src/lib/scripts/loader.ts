@@ -8,8 +8,8 @@ import { versionAtLeast } from '../connect/target.js';
 /**
  * Every Lua script lives in its own file here, named <operation>-<numberOfKeys>.lua,
  * and is run through this loader (EVAL the first time on a connection, then
- * EVALSHA; see sendWhole). Servers before 7.0 do not know the `#!lua flags=` line, and do
- * not need it: the loader drops it for them.
+ * EVALSHA; see sendWhole). Servers before 7.0 do not know the `#!lua flags=`
+ * line, and do not need it: the loader drops it for them.
  */
 export interface Script {
   name: string;
