@@ -303,7 +303,7 @@ describe('copy: a server into a server (strings as plain SET … NX)', () => {
     await a.stop();
   });
   const emptyB = async () => {
-    const keys = await rb.keys('*');
+    const keys = await rb.keysBuffer('*');
     if (keys.length) await rb.unlink(...keys);
     await rb.call('CONFIG', 'RESETSTAT');
   };
@@ -324,6 +324,20 @@ describe('copy: a server into a server (strings as plain SET … NX)', () => {
     expect(await rb.call('PEXPIRETIME', 's:ttl')).toBe(await ra.call('PEXPIRETIME', 's:ttl'));
     expect(await rb.getBuffer(Buffer.concat([Buffer.from('s:'), injection]))).toEqual(injection);
     expect(await rb.info('errorstats')).toBe('# Errorstats\r\n');
+  });
+
+  it('--rename-prefix (records parsed, not passed through) writes the same bytes and expiries under the new names', async () => {
+    await emptyB();
+    const r = await runCli(['copy', '--from', a.url, '--to', b.url, '--rename-prefix', 's::t:', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 6, skipped: 0 });
+    expect(await stat(rb, 'cmdstat_set')).toBe(6);
+    expect(await stat(rb, 'cmdstat_evalsha') + (await stat(rb, 'cmdstat_eval'))).toBe(0);
+    expect(await rb.getBuffer(Buffer.concat([Buffer.from('t:'), injection]))).toEqual(injection);
+    expect(await rb.get('t:utf8')).toBe('grüße, 東京');
+    expect(await rb.get('t:empty')).toBe('');
+    expect(await rb.call('PEXPIRETIME', 't:exact')).toBe(exactAt);
+    expect(await rb.dbsize()).toBe(6);
   });
 
   it('leaves an existing string alone by default, and stops at it with --fail-on-existing', async () => {
