@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, type LocalServer } from '../helpers/redis.js';
 import { makePki, type TestPki } from '../helpers/tls.js';
 import { runCli } from '../helpers/cli.js';
@@ -65,5 +67,39 @@ describe('TLS', () => {
     const r = await runCli(['keys', 'scan', '--port', String(server.port), '--tls', '--cacert', '/nonexistent/ca.pem']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--cacert: cannot read /nonexistent/ca.pem');
+  });
+});
+
+describe('copy and diff between a plain server and a TLS one, each side with its own settings', () => {
+  it('copies into the TLS server as an ACL user named in a profile (strings by SET … NX, a list by the script), and diff agrees', async () => {
+    const plain = await startServer();
+    const admin = new Redis({ port: server.port, host: '127.0.0.1', tls: { ca: readFileSync(pki.ca) }, disableClientInfo: true });
+    try {
+      const p = new Redis({ port: plain.port, host: '127.0.0.1', disableClientInfo: true });
+      await p.set('tls:s', 'v', 'PX', 600_000);
+      await p.set('tls:bin', Buffer.from([0x00, 0x0d, 0x0a, 0xff]));
+      await p.rpush('tls:l', 'a', 'b');
+      p.disconnect();
+      await admin.call('ACL', 'SETUSER', 'copier', 'on', '>copierpw', '~tls:*', '+@all');
+      const dir = mkdtempSync(join(tmpdir(), 'ro-tls-copy-'));
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify({ profiles: { secure: { host: '127.0.0.1', port: server.port, tls: true, cacert: pki.ca, user: 'copier', passwordEnv: 'COPIER_PW' } } }), { mode: 0o600 });
+      const env = { COPIER_PW: 'copierpw' };
+      await admin.call('CONFIG', 'RESETSTAT');
+      const r = await runCli(['copy', '--from', plain.url, '--to', 'secure', 'tls:*', '--config', config, '--yes', '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ created: 3, skipped: 0 });
+      const stats = await admin.info('commandstats');
+      expect(/cmdstat_set:calls=(\d+)/.exec(stats)?.[1]).toBe('2');
+      expect(await admin.info('errorstats')).toBe('# Errorstats\r\n');
+      expect(await admin.getBuffer('tls:bin')).toEqual(Buffer.from([0x00, 0x0d, 0x0a, 0xff]));
+      expect(await admin.lrange('tls:l', 0, -1)).toEqual(['a', 'b']);
+      expect(Number(await admin.pttl('tls:s'))).toBeGreaterThan(0);
+      const d = await runCli(['diff', '--from', plain.url, '--to', 'secure', 'tls:*', '--config', config], { env });
+      expect(d.code, d.stderr + d.stdout).toBe(0);
+    } finally {
+      admin.disconnect();
+      await plain.stop();
+    }
   });
 });
